@@ -1,0 +1,252 @@
+"""The policy file (TOML): its model, its defaults and its validation.
+
+Every error names the key and what is allowed, so an operator can fix the file without the docs.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+MethodName = Literal["email", "mobile", "office", "questions", "authenticator"]
+ALL_METHODS: tuple[str, ...] = ("email", "mobile", "office", "questions", "authenticator")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organization(_Section):
+    name: str = Field("Example Corp", min_length=1, max_length=80)
+    helpdesk: str = Field("Contact the IT helpdesk.", min_length=1, max_length=200)
+    helpdesk_url: str = Field("", max_length=200)
+    helpdesk_phone: str = Field("", max_length=40)
+    helpdesk_email: str = Field("", max_length=120)
+    languages: list[Literal["en", "de"]] = Field(default_factory=lambda: ["en", "de"], min_length=1)
+    theme: Literal["default", "high-contrast", "ansi"] = "default"
+
+
+class Sspr(_Section):
+    enabled: Literal["none", "selected", "all"] = "all"
+    groups: list[str] = Field(default_factory=list)  # for enabled = "selected"; nested groups count
+    methods_required: int = Field(1, ge=1, le=2)
+    methods: list[MethodName] = Field(default_factory=lambda: list(ALL_METHODS), min_length=1)
+
+    @model_validator(mode="after")
+    def _groups_for_selected(self) -> Self:
+        if self.enabled == "selected" and not self.groups:
+            raise ValueError("sspr.groups: at least one group is needed when enabled = 'selected'")
+        if len(set(self.methods)) < self.methods_required:
+            raise ValueError(
+                f"sspr.methods: offer at least {self.methods_required} methods "
+                "(sspr.methods_required)"
+            )
+        return self
+
+
+class Questions(_Section):
+    to_register: int = Field(3, ge=3, le=5)
+    to_reset: int = Field(3, ge=3, le=5)
+    custom_allowed: bool = True
+
+    @model_validator(mode="after")
+    def _reset_le_register(self) -> Self:
+        if self.to_reset > self.to_register:
+            raise ValueError(
+                f"questions.to_reset: must be at most questions.to_register "
+                f"({self.to_register}), got {self.to_reset}"
+            )
+        return self
+
+
+class Authenticator(_Section):
+    required_if_registered: bool = True
+    issuer: str = Field("Helpdesk Kiosk", min_length=1, max_length=60)
+
+
+class Codes(_Section):
+    length: int = Field(8, ge=6, le=10)
+    lifetime_minutes: int = Field(10, ge=1, le=60)
+    resend_after_seconds: int = Field(60, ge=10, le=600)
+
+
+class Flow(_Section):
+    lifetime_minutes: int = Field(15, ge=5, le=60)
+
+
+class Throttle(_Section):
+    # per user (the numbers of DESIGN.md)
+    verify_failures: int = Field(5, ge=1, le=100)
+    verify_window_minutes: int = Field(60, ge=1, le=1440)
+    failed_flows: int = Field(5, ge=1, le=100)
+    failed_flows_window_hours: int = Field(24, ge=1, le=168)
+    sends: int = Field(10, ge=1, le=100)
+    sends_window_minutes: int = Field(10, ge=1, le=1440)
+    block_hours: int = Field(24, ge=1, le=720)
+    # per terminal: a kiosk serves many people, so its limits are wider and its block shorter
+    terminal_verify_failures: int = Field(30, ge=1, le=1000)
+    terminal_failed_flows: int = Field(20, ge=1, le=1000)
+    terminal_sends: int = Field(40, ge=1, le=1000)
+    terminal_block_minutes: int = Field(60, ge=1, le=1440)
+
+
+class Registration(_Section):
+    require: bool = True
+    reconfirm_days: int = Field(180, ge=0, le=730)
+
+
+class Notifications(_Section):
+    user_on_reset: bool = True
+    user_on_unlock: bool = True
+    user_on_method_change: bool = True
+    admins_on_admin_reset: bool = True
+    admins_on_block: bool = True
+
+
+class Privacy(_Section):
+    enumeration_safe: bool = True
+
+
+class Password(_Section):
+    min_length: int = Field(12, ge=8, le=256)
+    max_length: int = Field(256, ge=8, le=256)
+    history: int = Field(5, ge=0, le=24)
+    min_score: int = Field(0, ge=0, le=4)
+    require_classes: int = Field(0, ge=0, le=4)  # lower, upper, digit, other; 0 = none (NIST)
+    banned_terms: list[str] = Field(default_factory=list, max_length=1000)
+    fuzzy_min_points: int = Field(5, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.min_length > self.max_length:
+            raise ValueError(
+                f"password.min_length: must be at most password.max_length ({self.max_length})"
+            )
+        for term in self.banned_terms:
+            if not 4 <= len(term) <= 16:
+                raise ValueError(
+                    f"password.banned_terms: each term must be 4-16 characters, got {term!r}"
+                )
+        return self
+
+
+class Database(_Section):
+    url: str = "sqlite:///kiosk.db"
+
+
+class Security(_Section):
+    # argon2id cost; the defaults are RFC 9106's second recommended option
+    argon2_time_cost: int = Field(3, ge=1, le=10)
+    argon2_memory_kib: int = Field(65536, ge=1024, le=1048576)
+    argon2_parallelism: int = Field(4, ge=1, le=16)
+
+
+class Smtp(_Section):
+    host: str = ""
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    password: str = ""
+    from_address: str = "kiosk@example.org"
+    timeout_seconds: float = Field(10, gt=0, le=120)
+
+
+class Gateway(_Section):
+    url: str = ""
+    secret: str = ""
+    timeout_seconds: float = Field(5, gt=0, le=60)
+
+
+class Delivery(_Section):
+    kind: Literal["outbox", "real"] = "outbox"
+    smtp: Smtp = Smtp()
+    gateway: Gateway = Gateway()
+
+
+class Policy(_Section):
+    organization: Organization = Organization()
+    sspr: Sspr = Sspr()
+    questions: Questions = Questions()
+    authenticator: Authenticator = Authenticator()
+    codes: Codes = Codes()
+    flow: Flow = Flow()
+    throttle: Throttle = Throttle()
+    registration: Registration = Registration()
+    notifications: Notifications = Notifications()
+    privacy: Privacy = Privacy()
+    password: Password = Password()
+    database: Database = Database()
+    security: Security = Security()
+    delivery: Delivery = Delivery()
+    demo: bool = False
+
+
+class PolicyError(ValueError):
+    """The policy file is invalid; `problems` lists one line per wrong key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _describe(err: dict[str, Any]) -> str:
+    key = ".".join(str(part) for part in err["loc"] if not str(part).startswith("function-"))
+    ctx = err.get("ctx") or {}
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
+        bounds = _bounds_for(err["loc"])
+        got = err.get("input")
+        return f"{key}: must be {bounds} (got {got!r})"
+    if kind == "literal_error":
+        return f"{key}: must be one of {ctx.get('expected')} (got {err.get('input')!r})"
+    return f"{key}: {err['msg']} (got {err.get('input')!r})"
+
+
+def _bounds_for(loc: tuple[Any, ...]) -> str:
+    """The allowed range of a numeric field, read from the model itself."""
+    model: Any = Policy
+    field = None
+    for part in loc:
+        if not isinstance(part, str) or model is None:
+            break
+        field = model.model_fields.get(part)
+        if field is None:
+            break
+        model = field.annotation if isinstance(field.annotation, type) else None
+        if model is not None and not issubclass(model, BaseModel):
+            model = None
+    low = high = None
+    for meta in getattr(field, "metadata", []):
+        low = getattr(meta, "ge", low)
+        high = getattr(meta, "le", high)
+    if low is not None and high is not None:
+        return f"between {low} and {high}"
+    return "in range"
+
+
+def parse_policy(data: dict[str, Any]) -> Policy:
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError([_describe(e) for e in exc.errors()]) from None
+
+
+def load_policy(path: str | Path | None, **overrides: Any) -> Policy:
+    """Read and validate a policy file; `None` gives the defaults."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise PolicyError([f"{path}: cannot read ({exc.strerror})"]) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise PolicyError([f"{path}: not valid TOML ({exc})"]) from None
+    data.update(overrides)
+    return parse_policy(data)
