@@ -152,6 +152,7 @@ class Smtp(_Section):
     password: str = ""
     from_address: str = "kiosk@example.org"
     timeout_seconds: float = Field(10, gt=0, le=120)
+    ca_file: str = ""  # PEM bundle to trust instead of the system CAs (a relay with a private CA)
 
 
 class Gateway(_Section):

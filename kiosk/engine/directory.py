@@ -1,0 +1,137 @@
+"""The built-in directory: users, nested groups, passwords and their history, in the database.
+
+An LDAP directory (a later issue) offers the same operations against OpenLDAP / AD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from kiosk.engine.crypto import Hasher
+from kiosk.engine.schema import group_members, groups, password_history, users
+from kiosk.engine.text import normalize_username
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    given_name: str
+    family_name: str
+    enabled: bool
+    locked: bool
+    is_admin: bool
+    password_hash: str | None
+    registered_at: datetime | None
+
+    @property
+    def name_terms(self) -> list[str]:
+        """Names the password policy treats as banned terms."""
+        return [t for t in (self.username, self.given_name, self.family_name) if t]
+
+
+def _user(row: object) -> User:
+    m = row._mapping  # type: ignore[attr-defined]
+    return User(m["id"], m["username"], m["display_name"], m["given_name"], m["family_name"],
+                m["enabled"], m["locked"], m["is_admin"], m["password_hash"], m["registered_at"])
+
+
+class BuiltinDirectory:
+    def __init__(self, hasher: Hasher) -> None:
+        self.hasher = hasher
+
+    # ---- lookups
+    def find(self, conn: Connection, username: str) -> User | None:
+        row = conn.execute(
+            select(users).where(users.c.username == normalize_username(username))
+        ).first()
+        return _user(row) if row else None
+
+    def get(self, conn: Connection, user_id: int) -> User:
+        return _user(conn.execute(select(users).where(users.c.id == user_id)).one())
+
+    def all_users(self, conn: Connection) -> list[User]:
+        return [_user(r) for r in conn.execute(select(users).order_by(users.c.username))]
+
+    def group_names(self, conn: Connection, user_id: int) -> set[str]:
+        """Every group the user belongs to, directly or through nested groups."""
+        direct = conn.execute(
+            select(group_members.c.group_id).where(group_members.c.user_id == user_id)
+        ).scalars().all()
+        seen: set[int] = set()
+        frontier = set(direct)
+        while frontier:  # walk up parent groups; `seen` stops cycles
+            seen |= frontier
+            parents = conn.execute(
+                select(group_members.c.group_id).where(
+                    group_members.c.member_group_id.in_(frontier))
+            ).scalars().all()
+            frontier = set(parents) - seen
+        if not seen:
+            return set()
+        return set(conn.execute(select(groups.c.name).where(groups.c.id.in_(seen))).scalars())
+
+    # ---- passwords
+    def verify_password(self, user: User | None, password: str) -> bool:
+        return self.hasher.verify(user.password_hash if user else None, password)
+
+    def history_hashes(self, conn: Connection, user_id: int, depth: int) -> list[str]:
+        if depth <= 0:
+            return []
+        return list(conn.execute(
+            select(password_history.c.password_hash)
+            .where(password_history.c.user_id == user_id)
+            .order_by(password_history.c.created_at.desc(), password_history.c.id.desc())
+            .limit(depth)
+        ).scalars())
+
+    def set_password(self, conn: Connection, user_id: int, password_hash: str, now: datetime,
+                     keep_history: int) -> None:
+        """New hash, history entry, unlock: the caller's transaction holds them together."""
+        conn.execute(update(users).where(users.c.id == user_id).values(
+            password_hash=password_hash, password_changed_at=now, locked=False))
+        conn.execute(insert(password_history).values(
+            user_id=user_id, password_hash=password_hash, created_at=now))
+        keep = select(password_history.c.id).where(
+            password_history.c.user_id == user_id
+        ).order_by(password_history.c.created_at.desc(), password_history.c.id.desc()).limit(
+            max(keep_history, 1))
+        conn.execute(delete(password_history).where(
+            password_history.c.user_id == user_id,
+            password_history.c.id.not_in(keep.scalar_subquery())))
+
+    def set_locked(self, conn: Connection, user_id: int, locked: bool) -> None:
+        conn.execute(update(users).where(users.c.id == user_id).values(locked=locked))
+
+    # ---- administration (demo data, `kiosk admin`)
+    def add_user(self, conn: Connection, username: str, *, display_name: str = "",
+                 given_name: str = "", family_name: str = "", is_admin: bool = False,
+                 locked: bool = False, enabled: bool = True, password_hash: str | None = None,
+                 now: datetime | None = None) -> int:
+        result = conn.execute(insert(users).values(
+            username=normalize_username(username), display_name=display_name or username,
+            given_name=given_name, family_name=family_name, is_admin=is_admin, locked=locked,
+            enabled=enabled, password_hash=password_hash, password_changed_at=now,
+            totp_last_step=0))
+        user_id = int(result.inserted_primary_key[0])
+        if password_hash and now:
+            conn.execute(insert(password_history).values(
+                user_id=user_id, password_hash=password_hash, created_at=now))
+        return user_id
+
+    def ensure_group(self, conn: Connection, name: str) -> int:
+        row = conn.execute(select(groups.c.id).where(groups.c.name == name)).first()
+        if row:
+            return int(row[0])
+        return int(conn.execute(insert(groups).values(name=name)).inserted_primary_key[0])
+
+    def add_member(self, conn: Connection, group: str, *, user_id: int | None = None,
+                   member_group: str | None = None) -> None:
+        gid = self.ensure_group(conn, group)
+        sub = self.ensure_group(conn, member_group) if member_group else None
+        conn.execute(insert(group_members).values(group_id=gid, user_id=user_id,
+                                                  member_group_id=sub))

@@ -1,0 +1,35 @@
+"""TOTP (RFC 6238) with pyotp: SHA1, 6 digits, 30 s, ±1 step; the caller refuses replays."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pyotp
+
+from kiosk.engine.crypto import same
+
+DIGITS = 6
+INTERVAL = 30
+WINDOW = 1  # steps either side of now
+
+
+def new_secret() -> str:
+    return pyotp.random_base32(length=32)  # 32 base32 chars = 160 bits
+
+
+def provisioning_uri(secret: str, account: str, issuer: str) -> str:
+    return pyotp.TOTP(secret, digits=DIGITS, interval=INTERVAL).provisioning_uri(
+        name=account, issuer_name=issuer)
+
+
+def matching_step(secret: str, code: str, when: datetime) -> int | None:
+    """The time step the code belongs to (within ±WINDOW), or None. Checks every candidate so
+    the time taken does not depend on which one matched."""
+    totp = pyotp.TOTP(secret, digits=DIGITS, interval=INTERVAL)
+    now_step = totp.timecode(when)
+    found: int | None = None
+    for offset in range(-WINDOW, WINDOW + 1):
+        step = now_step + offset
+        if same(totp.generate_otp(step), code) and found is None:
+            found = step
+    return found
