@@ -1,0 +1,537 @@
+"""Real delivery against real loopback servers: aiosmtpd for SMTP, http.server for the gateway."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+import json
+import re
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from kiosk.engine.config import Delivery as DeliveryConfig
+from kiosk.engine.config import Gateway, Smtp
+from kiosk.engine.delivery import (
+    DeliveryError,
+    GatewayDelivery,
+    Message,
+    RoutingDelivery,
+    SmtpDelivery,
+    build_delivery,
+)
+from kiosk.engine.messages import code_message
+
+CODE = "48213957"
+SPACED = "4821 3957"
+HOST = "127.0.0.1"
+EMAIL = "alice@example.net"
+PHONE = "+4915112345678"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def assert_no_code(error: BaseException) -> None:
+    text = str(error)
+    assert CODE not in text and SPACED not in text and "4821" not in text
+
+
+# --- a throwaway certificate for 127.0.0.1 ---------------------------------------------------
+
+
+@dataclass
+class Cert:
+    cert_file: Path
+    key_file: Path
+
+    def server_context(self) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert_file, self.key_file)
+        return context
+
+
+@pytest.fixture(scope="session")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> Cert:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kiosk test")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(HOST)), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return Cert(cert_file, key_file)
+
+
+# --- SMTP ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Received:
+    envelope: Envelope
+    tls: bool
+    login: bytes | None
+
+
+@dataclass
+class Inbox:
+    received: list[Received] = field(default_factory=list)
+    unknown: set[str] = field(default_factory=set)  # recipients to refuse
+
+    async def handle_RCPT(
+        self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if address in self.unknown:
+            return f"550 5.1.1 <{address}>: unknown user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        login = session.auth_data.login if isinstance(session.auth_data, LoginPassword) else None
+        tls = server.transport.get_extra_info("ssl_object") is not None  # STARTTLS or implicit
+        self.received.append(Received(envelope, tls, login))
+        return "250 Message accepted for delivery"
+
+    def only(self) -> tuple[Received, EmailMessage]:
+        assert len(self.received) == 1
+        raw = self.received[0].envelope.original_content
+        assert isinstance(raw, bytes)
+        parsed = message_from_bytes(raw, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return self.received[0], parsed
+
+
+def authenticate(
+    server: SMTPServer, session: Session, envelope: Envelope, mechanism: str, data: Any
+) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and data == (b"kiosk", b"s3cret pass")
+    return AuthResult(success=ok, handled=False, auth_data=data if ok else None)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Any]:
+    """A factory: start an aiosmtpd server with the given options; all stopped at the end."""
+    started: list[Controller] = []
+
+    def start(**kwargs: Any) -> tuple[Inbox, int]:
+        inbox, port = Inbox(), free_port()
+        controller = Controller(inbox, hostname=HOST, port=port, ready_timeout=5, **kwargs)
+        controller.start()
+        started.append(controller)
+        return inbox, port
+
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+def email_code() -> Message:
+    return code_message("email", EMAIL, CODE, "Example Corp", "reset", 10)
+
+
+def test_plain_smtp_delivers_code_in_both_parts(smtp_server: Any) -> None:
+    inbox, port = smtp_server()
+    cfg = Smtp(host=HOST, port=port, security="none", from_address="Kiosk <kiosk@example.org>")
+    SmtpDelivery(cfg).send(email_code())
+
+    received, mail = inbox.only()
+    assert received.envelope.mail_from == "kiosk@example.org"
+    assert received.envelope.rcpt_tos == [EMAIL]
+    assert mail["From"] == "Kiosk <kiosk@example.org>"
+    assert mail["To"] == EMAIL
+    assert mail["Subject"] == "Example Corp: your password reset code"
+    assert CODE not in mail["Subject"] and "4821" not in mail["Subject"]
+    assert mail["Date"].datetime.tzinfo is not None
+    assert re.fullmatch(r"<[^@>]+@example\.org>", mail["Message-ID"])
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail.get_content_type() == "multipart/alternative"
+    plain, rich = mail.get_body(("plain",)), mail.get_body(("html",))
+    assert plain is not None and rich is not None
+    assert SPACED in plain.get_content()
+    assert SPACED in rich.get_content()
+    # the code a person would read off the message is the code that was sent
+    found = re.search(r"\b(\d{4}) (\d{4})\b", plain.get_content())
+    assert found and found.group(1) + found.group(2) == CODE
+
+
+def test_german_subject_survives_the_wire(smtp_server: Any) -> None:
+    inbox, port = smtp_server()
+    message = code_message("email", EMAIL, CODE, "Bäckerei Müller", "unlock", 5, "de")
+    SmtpDelivery(Smtp(host=HOST, port=port, security="none")).send(message)
+    _, mail = inbox.only()
+    assert mail["Subject"] == "Bäckerei Müller: Ihr Code für die Kontoentsperrung"
+    assert "5 Minuten" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_starttls_with_login(smtp_server: Any, cert: Cert) -> None:
+    inbox, port = smtp_server(
+        tls_context=cert.server_context(),
+        require_starttls=True,
+        auth_required=True,
+        authenticator=authenticate,
+    )
+    cfg = Smtp(
+        host=HOST,
+        port=port,
+        security="starttls",
+        username="kiosk",
+        password="s3cret pass",
+        ca_file=str(cert.cert_file),
+        timeout_seconds=5,
+    )
+    SmtpDelivery(cfg).send(email_code())
+    received, mail = inbox.only()
+    assert received.tls
+    assert received.login == b"kiosk"
+    assert SPACED in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+
+
+def test_wrong_password_is_a_delivery_error(smtp_server: Any, cert: Cert) -> None:
+    inbox, port = smtp_server(
+        tls_context=cert.server_context(), auth_required=True, authenticator=authenticate
+    )
+    cfg = Smtp(
+        host=HOST,
+        port=port,
+        username="kiosk",
+        password="wrong",
+        ca_file=str(cert.cert_file),
+    )
+    with pytest.raises(DeliveryError, match="login failed for user 'kiosk' \\(535") as caught:
+        SmtpDelivery(cfg).send(email_code())
+    assert "wrong" not in str(caught.value)
+    assert_no_code(caught.value)
+    assert inbox.received == []
+
+
+def test_untrusted_certificate_is_refused(smtp_server: Any, cert: Cert) -> None:
+    inbox, port = smtp_server(tls_context=cert.server_context())
+    cfg = Smtp(host=HOST, port=port, security="starttls", timeout_seconds=5)  # system CAs only
+    with pytest.raises(DeliveryError, match="STARTTLS failed, certificate not trusted") as caught:
+        SmtpDelivery(cfg).send(email_code())
+    assert_no_code(caught.value)
+    assert inbox.received == []
+
+
+def test_starttls_missing_never_falls_back_to_plain(smtp_server: Any) -> None:
+    inbox, port = smtp_server()  # no tls_context: STARTTLS not offered
+    cfg = Smtp(host=HOST, port=port, security="starttls", timeout_seconds=5)
+    with pytest.raises(DeliveryError, match="STARTTLS failed, the server does not offer it"):
+        SmtpDelivery(cfg).send(email_code())
+    assert inbox.received == []
+
+
+def test_implicit_tls(smtp_server: Any, cert: Cert) -> None:
+    inbox, port = smtp_server(ssl_context=cert.server_context())
+    cfg = Smtp(host=HOST, port=port, security="tls", ca_file=str(cert.cert_file))
+    SmtpDelivery(cfg).send(email_code())
+    received, mail = inbox.only()
+    assert received.tls
+    assert SPACED in mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
+
+
+def test_refused_recipient(smtp_server: Any) -> None:
+    inbox, port = smtp_server()
+    inbox.unknown.add(EMAIL)
+    with pytest.raises(DeliveryError, match=r"recipient refused \(550\)") as caught:
+        SmtpDelivery(Smtp(host=HOST, port=port, security="none")).send(email_code())
+    assert_no_code(caught.value)
+    assert inbox.received == []
+
+
+def test_dead_smtp_server_fails_fast_without_the_code() -> None:
+    cfg = Smtp(host=HOST, port=free_port(), security="starttls", timeout_seconds=2)
+    started = time.monotonic()
+    with pytest.raises(DeliveryError, match=f"SMTP {HOST}:\\d+: connect failed") as caught:
+        SmtpDelivery(cfg).send(email_code())
+    assert time.monotonic() - started < 1.5
+    assert_no_code(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_silent_smtp_server_times_out() -> None:
+    # accepts the TCP connection but never greets
+    with socket.socket() as listener:
+        listener.bind((HOST, 0))
+        listener.listen()
+        cfg = Smtp(host=HOST, port=listener.getsockname()[1], timeout_seconds=0.3)
+        with pytest.raises(DeliveryError, match=r"connect timed out after 0\.3 s") as caught:
+            SmtpDelivery(cfg).send(email_code())
+    assert_no_code(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("cfg", "message", "expected"),
+    [
+        (Smtp(host=""), email_code(), "not configured"),
+        (Smtp(host=HOST, security="none", username="u"), email_code(), "without TLS"),
+        (
+            Smtp(host=HOST),
+            code_message("email", "a@example.net, b@evil.example", CODE, "X", "reset", 10),
+            "recipient address is not a single email address",
+        ),
+        (
+            Smtp(host=HOST),
+            code_message("email", "a@example.net\r\nBcc: b@evil.example", CODE, "X", "reset", 10),
+            "line break",
+        ),
+        (Smtp(host=HOST), code_message("text", PHONE, CODE, "X", "reset", 10), "cannot send"),
+    ],
+)
+def test_smtp_refuses_before_connecting(cfg: Smtp, message: Message, expected: str) -> None:
+    with pytest.raises(DeliveryError, match=expected) as caught:
+        SmtpDelivery(cfg).send(message)
+    assert_no_code(caught.value)
+
+
+# --- the phone gateway -----------------------------------------------------------------------
+
+SECRET = "gateway-shared-secret"
+
+
+@dataclass
+class Hit:
+    headers: dict[str, str]
+    body: bytes
+
+
+class GatewayServer:
+    """A loopback HTTP server that answers from a script: a status, or ("sleep", seconds)."""
+
+    def __init__(self) -> None:
+        self.hits: list[Hit] = []
+        self.script: list[int | tuple[str, float]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.hits.append(Hit(dict(self.headers.items()), body))
+                step = outer.script.pop(0) if outer.script else 200
+                if isinstance(step, tuple):
+                    time.sleep(step[1])
+                    step = 200
+                # echo the body on errors: the kiosk must not quote it back
+                payload = body if step >= 400 else b'{"ok":true}'
+                try:
+                    self.send_response(step)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client timed out while we slept: expected
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer((HOST, 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://{HOST}:{self.httpd.server_address[1]}/v1/send"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def gateway() -> Iterator[GatewayServer]:
+    server = GatewayServer()
+    yield server
+    server.stop()
+
+
+def gateway_delivery(url: str, timeout: float = 2) -> GatewayDelivery:
+    return GatewayDelivery(Gateway(url=url, secret=SECRET, timeout_seconds=timeout), retry_delay=0)
+
+
+def text_code() -> Message:
+    return code_message("text", PHONE, CODE, "Example Corp", "reset", 10)
+
+
+def test_gateway_posts_signed_json(gateway: GatewayServer) -> None:
+    gateway_delivery(gateway.url).send(text_code())
+    assert len(gateway.hits) == 1
+    hit = gateway.hits[0]
+    expected = hmac.new(SECRET.encode(), hit.body, hashlib.sha256).hexdigest()
+    assert hit.headers["X-Kiosk-Signature"] == f"sha256={expected}"
+    assert abs(int(hit.headers["X-Kiosk-Timestamp"]) - time.time()) < 5
+    assert hit.headers["Content-Type"] == "application/json"
+    payload = json.loads(hit.body)
+    assert set(payload) == {"channel", "to", "body", "id"}
+    assert payload["channel"] == "text"
+    assert payload["to"] == PHONE
+    assert SPACED in payload["body"]
+    assert re.fullmatch(r"[0-9a-f-]{36}", payload["id"])
+
+
+def test_gateway_places_a_call_with_the_spoken_code(gateway: GatewayServer) -> None:
+    message = code_message("call", PHONE, CODE, "Example Corp", "reset", 10)
+    gateway_delivery(gateway.url).send(message)
+    payload = json.loads(gateway.hits[0].body)
+    assert payload["channel"] == "call"
+    spoken = "4, 8, 2, 1. 3, 9, 5, 7"
+    assert payload["body"].count(spoken) == 2 and "I repeat" in payload["body"]
+
+
+def test_gateway_body_is_ascii_json(gateway: GatewayServer) -> None:
+    message = code_message("text", PHONE, CODE, "Bäckerei Müller", "reset", 10, "de")
+    gateway_delivery(gateway.url).send(message)
+    raw = gateway.hits[0].body
+    assert raw.isascii()
+    assert json.loads(raw)["body"].startswith("Bäckerei Müller: Ihr Code für die Passwort")
+
+
+def test_gateway_retries_once_on_500_with_the_same_id(gateway: GatewayServer) -> None:
+    gateway.script = [503, 200]
+    gateway_delivery(gateway.url).send(text_code())
+    assert len(gateway.hits) == 2
+    first, second = (json.loads(hit.body) for hit in gateway.hits)
+    assert first == second  # same id: the gateway can drop the duplicate
+    assert (
+        gateway.hits[0].headers["X-Kiosk-Signature"] == gateway.hits[1].headers["X-Kiosk-Signature"]
+    )
+
+
+def test_gateway_gives_up_after_one_retry(gateway: GatewayServer) -> None:
+    gateway.script = [500, 502, 200]
+    with pytest.raises(DeliveryError, match="HTTP 502, also on the retry") as caught:
+        gateway_delivery(gateway.url).send(text_code())
+    assert len(gateway.hits) == 2
+    assert_no_code(caught.value)
+
+
+def test_gateway_does_not_retry_a_4xx(gateway: GatewayServer) -> None:
+    gateway.script = [400]
+    with pytest.raises(DeliveryError, match="rejected with HTTP 400") as caught:
+        gateway_delivery(gateway.url).send(text_code())
+    assert len(gateway.hits) == 1
+    assert_no_code(caught.value)  # the server echoed the body; the error does not
+
+
+def test_gateway_timeout_is_retried_then_reported(gateway: GatewayServer) -> None:
+    gateway.script = [("sleep", 0.6), ("sleep", 0.6)]
+    started = time.monotonic()
+    with pytest.raises(DeliveryError, match=r"timed out after 0\.2 s, also on the retry") as caught:
+        gateway_delivery(gateway.url, timeout=0.2).send(text_code())
+    assert time.monotonic() - started < 1.2
+    assert len(gateway.hits) == 2
+    assert_no_code(caught.value)
+
+
+def test_gateway_slow_once_then_fine(gateway: GatewayServer) -> None:
+    gateway.script = [("sleep", 0.5), 200]
+    gateway_delivery(gateway.url, timeout=0.2).send(text_code())
+    assert len(gateway.hits) == 2
+    assert json.loads(gateway.hits[0].body)["id"] == json.loads(gateway.hits[1].body)["id"]
+
+
+def test_gateway_down_is_a_delivery_error() -> None:
+    url = f"http://{HOST}:{free_port()}/send"
+    expected = r"connection failed \(ConnectError\), also on the retry"
+    with pytest.raises(DeliveryError, match=expected) as caught:
+        gateway_delivery(url).send(text_code())
+    assert_no_code(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("cfg", "message", "expected"),
+    [
+        (Gateway(url="", secret=SECRET), text_code(), "not configured"),
+        (Gateway(url="https://gw.example/send", secret=""), text_code(), "unsigned"),
+        (Gateway(url="http://gw.example/send", secret=SECRET), text_code(), "must use https"),
+        (
+            Gateway(url="https://gw.example/send", secret=SECRET),
+            code_message("text", "015112345678", CODE, "X", "reset", 10),
+            "E.164",
+        ),
+        (Gateway(url="https://gw.example/send", secret=SECRET), email_code(), "cannot send"),
+    ],
+)
+def test_gateway_refuses_before_sending(cfg: Gateway, message: Message, expected: str) -> None:
+    with pytest.raises(DeliveryError, match=expected) as caught:
+        GatewayDelivery(cfg).send(message)
+    assert_no_code(caught.value)
+
+
+# --- routing and construction ----------------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[Message] = []
+
+    def send(self, message: Message) -> None:
+        self.sent.append(message)
+
+
+def test_routing_by_channel() -> None:
+    email, phone = Recorder(), Recorder()
+    router = RoutingDelivery(email, phone)
+    for channel, recipient in (("email", EMAIL), ("text", PHONE), ("call", PHONE)):
+        router.send(code_message(channel, recipient, CODE, "X", "reset", 10))  # type: ignore[arg-type]
+    assert [m.channel for m in email.sent] == ["email"]
+    assert [m.channel for m in phone.sent] == ["text", "call"]
+
+
+def test_build_delivery() -> None:
+    outbox = Recorder()
+    assert build_delivery(DeliveryConfig(), outbox) is outbox
+    real = build_delivery(DeliveryConfig(kind="real"), outbox)
+    assert isinstance(real, RoutingDelivery)
+    assert isinstance(real.email, SmtpDelivery)
+    assert isinstance(real.phone, GatewayDelivery)
+
+
+def test_message_repr_hides_the_body() -> None:
+    assert CODE not in repr(email_code()) and SPACED not in repr(email_code())
+    with pytest.raises(ValueError, match="channel"):
+        Message("fax", EMAIL, "s", "b")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="html"):
+        Message("text", PHONE, "s", "b", html="<p>b</p>")
