@@ -137,8 +137,7 @@ class Registration(Completion):
                           f"{channel.value}", kind)
             sent["message"] = code_message(
                 channel.value, value, code, self.policy.organization,
-                PURPOSE_LABELS[flow.purpose], self.policy.codes.lifetime_minutes,
-                helpdesk=self.policy.organization.helpdesk)
+                PURPOSE_LABELS[flow.purpose], self.policy.codes.lifetime_minutes)
             sent["challenge"] = challenge_id
             return self.state(conn, flow)
 

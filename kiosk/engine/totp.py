@@ -13,19 +13,35 @@ INTERVAL = 30
 WINDOW = 1  # steps either side of now
 
 
+class Totp(pyotp.TOTP):
+    """pyotp's TOTP, accepting 80-bit secrets: many apps and older systems issued them (the
+    demo's bob has one). Secrets this kiosk makes are 160 bits (new_secret)."""
+
+    min_secret_length_bits = 80
+
+
+def _totp(secret: str) -> Totp:
+    return Totp(secret, digits=DIGITS, interval=INTERVAL)
+
+
+def code_at(secret: str, when: datetime) -> str:
+    """The code an authenticator app shows at `when` (tests and the demo help use it)."""
+    return _totp(secret).at(when)
+
+
 def new_secret() -> str:
     return pyotp.random_base32(length=32)  # 32 base32 chars = 160 bits
 
 
 def provisioning_uri(secret: str, account: str, issuer: str) -> str:
-    return pyotp.TOTP(secret, digits=DIGITS, interval=INTERVAL).provisioning_uri(
+    return _totp(secret).provisioning_uri(
         name=account, issuer_name=issuer)
 
 
 def matching_step(secret: str, code: str, when: datetime) -> int | None:
     """The time step the code belongs to (within ±WINDOW), or None. Checks every candidate so
     the time taken does not depend on which one matched."""
-    totp = pyotp.TOTP(secret, digits=DIGITS, interval=INTERVAL)
+    totp = _totp(secret)
     now_step = totp.timecode(when)
     found: int | None = None
     for offset in range(-WINDOW, WINDOW + 1):

@@ -137,8 +137,7 @@ class Verification(EngineCore):
             if destination:  # a decoy has none: nothing is ever sent for an unknown name
                 sent.update(challenge=challenge_id, message=code_message(
                     chan.value, destination, code, self.policy.organization,
-                    PURPOSE_LABELS[flow.purpose], self.policy.codes.lifetime_minutes,
-                    helpdesk=self.policy.organization.helpdesk))
+                    PURPOSE_LABELS[flow.purpose], self.policy.codes.lifetime_minutes))
             return self.state(conn, flow)
 
         state = self.tx(work)
