@@ -99,6 +99,7 @@ def seed(engine: Engine) -> None:
 def build_demo_engine(directory: Path, *, clock: Clock | None = None,
                       **overrides: Any) -> Engine:
     """A fresh demo database under `directory` (nothing is written elsewhere)."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
     data = {**DEMO_POLICY, **overrides}
     data["database"] = {"url": f"sqlite:///{Path(directory) / 'demo.db'}"}
     engine = Engine(parse_policy(data), clock=clock)

@@ -52,28 +52,34 @@ class BuiltinDirectory:
         return _user(row) if row else None
 
     def get(self, conn: Connection, user_id: int) -> User:
-        return _user(conn.execute(select(users).where(users.c.id == user_id)).one())
+        user = self.get_or_none(conn, user_id)
+        if user is None:
+            raise LookupError(f"no user with id {user_id}")
+        return user
+
+    def get_or_none(self, conn: Connection, user_id: int) -> User | None:
+        row = conn.execute(select(users).where(users.c.id == user_id)).first()
+        return _user(row) if row else None
 
     def all_users(self, conn: Connection) -> list[User]:
         return [_user(r) for r in conn.execute(select(users).order_by(users.c.username))]
 
     def group_names(self, conn: Connection, user_id: int) -> set[str]:
-        """Every group the user belongs to, directly or through nested groups."""
-        direct = conn.execute(
-            select(group_members.c.group_id).where(group_members.c.user_id == user_id)
-        ).scalars().all()
-        seen: set[int] = set()
-        frontier = set(direct)
-        while frontier:  # walk up parent groups; `seen` stops cycles
-            seen |= frontier
-            parents = conn.execute(
-                select(group_members.c.group_id).where(
-                    group_members.c.member_group_id.in_(frontier))
-            ).scalars().all()
-            frontier = set(parents) - seen
-        if not seen:
-            return set()
-        return set(conn.execute(select(groups.c.name).where(groups.c.id.in_(seen))).scalars())
+        """Every group the user belongs to, directly or through nested groups.
+
+        One recursive query (SQLite and PostgreSQL alike) whatever the depth: UNION drops
+        rows already seen, so a cycle of groups ends, and every user costs the same."""
+        member_of = (
+            select(group_members.c.group_id)
+            .where(group_members.c.user_id == user_id)
+            .cte("member_of", recursive=True)
+        )
+        parents = select(group_members.c.group_id).join(
+            member_of, group_members.c.member_group_id == member_of.c.group_id)
+        member_of = member_of.union(parents)
+        names = conn.execute(
+            select(groups.c.name).where(groups.c.id.in_(select(member_of.c.group_id))))
+        return set(names.scalars())
 
     # ---- passwords
     def verify_password(self, user: User | None, password: str) -> bool:

@@ -19,7 +19,6 @@ from kiosk.backend import (
     Question,
     QuestionAnswer,
     RegistrationStatus,
-    ResendTooSoon,
     Step,
     WrongCode,
 )
@@ -115,11 +114,7 @@ class Registration(Completion):
         def work(conn: Connection, notices: list[Message]) -> FlowState:
             flow, _ = self.registering(conn, flow_id, terminal, notices, kind)
             now = self.clock.now()
-            pending = flow.data.get("pending", {})
-            resend_at = flow.data.get("resend_at")
-            if pending.get("kind") == kind and resend_at and now.isoformat() < resend_at:
-                raise ResendTooSoon("a new code can be sent shortly",
-                                    support_code=flow.support_code)
+            self.resend_guard(flow, kind)
             block = self.throttle.check_send(conn, now, flow.username, terminal,
                                              flow.support_code)
             if block is not None:
@@ -128,7 +123,7 @@ class Registration(Completion):
             challenge_id, code = self.new_challenge(conn, flow, kind, channel.value, value)
             self.throttle.record_send(conn, now, flow.username, terminal, kind)
             masks = masks_of(registry.Registered(contacts={kind: value}))
-            flow.data.update(pending={"kind": kind}, challenge=challenge_id,
+            flow.data.update(pending={"kind": kind}, challenge=challenge_id, challenge_method=kind,
                              challenge_masked=masks[kind], code_length=self.policy.codes.length,
                              resend_at=(now + timedelta(
                                  seconds=self.policy.codes.resend_after_seconds)).isoformat())
@@ -163,7 +158,8 @@ class Registration(Completion):
                 challenges.c.id == challenge_id)).one().destination
             before = registry.load(conn, user.id).contacts
             registry.set_method(conn, user.id, method, value, self.clock.now())
-            for key in ("pending", "challenge", "challenge_masked", "resend_at"):
+            for key in ("pending", "challenge", "challenge_method", "challenge_masked",
+                        "resend_at"):
                 flow.data.pop(key, None)
             return self.registered(conn, notices, flow, user, method, before, f"{method} set")
 

@@ -200,6 +200,9 @@ class EngineCore:
 
     def masks_and_usable(self, conn: Connection, flow: Flow) -> tuple[dict[str, str], list[str]]:
         if flow.decoy:
+            # the same lookups a real account costs, so timing does not tell them apart
+            self.directory.get_or_none(conn, -1)
+            registry.load(conn, -1)
             profile = self.decoy(flow.username)
             usable = list(profile.contacts)
             if profile.question_ids:

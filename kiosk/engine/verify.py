@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 import secrets
 from datetime import datetime, timedelta
 from typing import NoReturn
@@ -109,12 +110,7 @@ class Verification(EngineCore):
                         Step.VERIFY_TOTP)
             self.open_for_verification(conn, flow, kind.value)
             now = self.clock.now()
-            if (flow.data.get("challenge") and flow.data.get("challenge_method") == kind.value
-                    and now < datetime.fromisoformat(flow.data["resend_at"])):
-                wait = datetime.fromisoformat(flow.data["resend_at"]) - now
-                raise ResendTooSoon("a new code can be sent shortly",
-                                    support_code=flow.support_code,
-                                    retry_after=int(wait.total_seconds()) + 1)
+            self.resend_guard(flow, kind.value)
             block = self.throttle.check_send(conn, now, flow.username, flow.terminal,
                                              flow.support_code)
             if block is not None:
@@ -144,6 +140,17 @@ class Verification(EngineCore):
         if "message" in sent:
             self.deliver_code(state, sent["message"], str(sent["challenge"]), terminal)  # type: ignore[arg-type]
         return state
+
+    def resend_guard(self, flow: Flow, method: str) -> None:
+        """A new code for the same method only after the cooldown (another method at once)."""
+        resend_at = flow.data.get("resend_at")
+        if not (flow.data.get("challenge") and flow.data.get("challenge_method") == method
+                and resend_at):
+            return
+        wait = (datetime.fromisoformat(resend_at) - self.clock.now()).total_seconds()
+        if wait > 0:
+            raise ResendTooSoon("a new code can be sent shortly", support_code=flow.support_code,
+                                retry_after=math.ceil(wait))
 
     def destination(self, conn: Connection, flow: Flow, kind: str) -> str:
         if flow.decoy:

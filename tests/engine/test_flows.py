@@ -300,3 +300,11 @@ async def test_embedded_backend_runs_a_whole_reset(engine: Engine) -> None:
     state = await backend.set_password(state.flow_id, NEW_PASSWORD)
     assert state.result == "reset"
     await backend.close()
+
+
+def test_a_cycle_of_nested_groups_ends(engine: Engine) -> None:
+    with engine.db.begin() as conn:
+        engine.directory.add_member(conn, "staff", member_group="sspr-users")  # a cycle
+        alice = engine.directory.find(conn, "alice")
+        assert alice is not None
+        assert engine.directory.group_names(conn, alice.id) == {"staff", "sspr-users"}

@@ -1,0 +1,168 @@
+"""Security questions at reset and at registration, and the registration flow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.backend import (
+    InvalidInput,
+    NotEligible,
+    QuestionAnswer,
+    Step,
+    WrongAnswers,
+    WrongCode,
+)
+from kiosk.engine.clock import FrozenClock
+from kiosk.engine.engine import Engine
+from kiosk.engine.questions import PREDEFINED, validate_entries
+from kiosk.engine.totp import code_at
+
+from .conftest import TERMINAL, last_code, make_engine
+
+ALICE = {"pet": "rex", "city": "springfield", "nickname": "ally"}
+
+
+def test_the_pool_has_at_least_twenty_questions() -> None:
+    assert len(PREDEFINED) >= 20
+
+
+def test_any_wrong_answer_draws_a_new_set(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path, questions={"to_register": 3, "to_reset": 3})
+    state = engine.questions(engine.start("reset", "alice", TERMINAL).flow_id, TERMINAL)
+    answers = [ALICE[q.id] for q in state.questions]
+    answers[-1] = "wrong"
+    with pytest.raises(WrongAnswers):
+        engine.answer(state.flow_id, TERMINAL, answers)
+    redrawn = engine.questions(state.flow_id, TERMINAL)
+    assert redrawn.step == Step.ANSWER_QUESTIONS and len(redrawn.questions) == 3
+    # the old answers are not accepted against the new draw blindly: answer the new set
+    ok = engine.answer(state.flow_id, TERMINAL, [ALICE[q.id] for q in redrawn.questions])
+    assert ok.step == Step.NEW_PASSWORD
+
+
+def test_a_random_subset_is_drawn_when_more_are_registered(tmp_path: Path) -> None:
+    engine2 = make_engine(tmp_path, questions={"to_register": 5, "to_reset": 3})
+    s = engine2.sign_in(engine2.start("register", "alice", TERMINAL).flow_id, TERMINAL,
+                        "Alice-demo-pass-1")
+    five = {"pet": "rex", "city": "springfield", "nickname": "ally", "car": "beetle",
+            "book": "dune"}
+    engine2.set_questions(s.flow_id, TERMINAL, [
+        QuestionAnswer(question_id=q, answer=a) for q, a in five.items()])
+    engine2.finish_registration(s.flow_id, TERMINAL)
+    seen: set[frozenset[str]] = set()
+    for _ in range(25):
+        drawn = engine2.questions(engine2.start("reset", "alice", TERMINAL).flow_id, TERMINAL)
+        assert len(drawn.questions) == 3
+        seen.add(frozenset(q.id for q in drawn.questions))
+    assert len(seen) > 1
+
+
+def test_registration_rules_refuse_bad_answers() -> None:
+    ok = [("pet", None, "rex"), ("city", None, "springfield"), ("nickname", None, "ally")]
+    assert validate_entries(ok, 3) == []
+    assert validate_entries(ok[:2], 3)  # too few
+    assert validate_entries([("pet", None, "rex"), ("city", None, "REX "),
+                             ("nickname", None, "ally")], 3)  # alike after normalising
+    assert validate_entries([("pet", None, "my pet rex"), *ok[1:]], 3)  # question's word
+    assert validate_entries([("pet", None, "ab"), *ok[1:]], 3)  # 2 chars
+    assert validate_entries([("pet", None, "x" * 41), *ok[1:]], 3)  # 41 chars
+    assert validate_entries([("pet", None, "abc"), *ok[1:]], 3) == []  # 3 chars
+    assert validate_entries([("pet", None, "x" * 40), *ok[1:]], 3) == []  # 40 chars
+    assert validate_entries([("", "Y?", "answer1"), *ok[1:]], 3)  # custom: 2 chars
+    assert validate_entries([("", "Why?", "answer1"), *ok[1:]], 3) == []
+    assert validate_entries([("", "x" * 201, "answer1"), *ok[1:]], 3)
+    assert validate_entries([("nope", None, "answer1"), *ok[1:]], 3)
+
+
+def signed_in(engine: Engine, user: str = "erin", password: str = "Erin-demo-pass-1") -> str:
+    state = engine.start("register", user, TERMINAL)
+    assert state.step == Step.SIGN_IN
+    state = engine.sign_in(state.flow_id, TERMINAL, password)
+    assert state.step == Step.REGISTER and state.registration is not None
+    return state.flow_id
+
+
+def test_erin_registers_email_questions_and_an_app_then_resets(engine: Engine,
+                                                               clock: FrozenClock) -> None:
+    flow = signed_in(engine)
+    state = engine.add_email(flow, TERMINAL, "erin@contoso.org")
+    assert state.challenge is not None and state.challenge.masked == "e•••@c•••.org"
+    with pytest.raises(WrongCode):
+        engine.confirm_contact(flow, TERMINAL, state.challenge.id, "00000000")
+    state = engine.confirm_contact(flow, TERMINAL, state.challenge.id,
+                                   last_code(engine, "erin@contoso.org"))
+    assert [m.kind.value for m in state.registration.registered] == ["email"]
+    pool = engine.question_pool(flow, TERMINAL)
+    assert len(pool) >= 20
+    state = engine.set_questions(flow, TERMINAL, [
+        QuestionAnswer(question_id="pet", answer="Whiskers"),
+        QuestionAnswer(question_id="city", answer="Lisbon"),
+        QuestionAnswer(custom_text="Which colour was my first bike?", answer="teal"),
+    ])
+    enrol = engine.begin_authenticator(flow, TERMINAL)
+    assert enrol.uri.startswith("otpauth://totp/") and "secret=" in enrol.uri
+    state = engine.confirm_authenticator(flow, TERMINAL, code_at(enrol.secret, clock.now()))
+    kinds = [m.kind.value for m in state.registration.registered]
+    assert kinds == ["email", "questions", "authenticator"]
+    assert engine.finish_registration(flow, TERMINAL).result == "registered"
+    # now erin can reset; with an app registered she must use it
+    clock.advance(seconds=30)
+    state = engine.start("reset", "erin", TERMINAL)
+    assert [m.kind.value for m in state.methods] == ["authenticator"]
+    state = engine.verify_totp(state.flow_id, TERMINAL, code_at(enrol.secret, clock.now()))
+    assert state.step == Step.NEW_PASSWORD
+
+
+def test_registration_refuses_bad_contacts(engine: Engine) -> None:
+    flow = signed_in(engine)
+    for bad in ("not-an-email", "a@b", "x" * 300 + "@contoso.org", "erin@contoso.org\r\nBcc: x"):
+        with pytest.raises(InvalidInput):
+            engine.add_email(flow, TERMINAL, bad)
+    for bad in ("12", "+1 555", "call me", "+44 7911 12345678901"):
+        with pytest.raises(InvalidInput):
+            engine.add_phone(flow, TERMINAL, "mobile", bad, "text")
+    with pytest.raises(InvalidInput):  # office phones are voice only
+        engine.add_phone(flow, TERMINAL, "office", "+14255550199", "text")
+
+
+def test_a_method_change_is_told_to_the_other_contacts(engine: Engine) -> None:
+    flow = signed_in(engine, "alice", "Alice-demo-pass-1")
+    state = engine.add_phone(flow, TERMINAL, "mobile", "+1 425 555 0199", "text")
+    engine.confirm_contact(flow, TERMINAL, state.challenge.id,  # type: ignore[union-attr]
+                           last_code(engine, "+14255550199"))
+    notices = [m for m in engine.outbox_messages(10) if m.recipient == "alice@contoso.org"]
+    assert notices and "+14255550199" not in notices[0].body
+
+
+def test_admins_cannot_register_questions(engine: Engine) -> None:
+    flow = signed_in(engine, "carol", "Carol-demo-pass-1")
+    with pytest.raises(InvalidInput):
+        engine.set_questions(flow, TERMINAL, [
+            QuestionAnswer(question_id=q, answer=a) for q, a in ALICE.items()])
+
+
+def test_frank_cannot_register_for_a_service_he_may_not_use(engine: Engine) -> None:
+    with pytest.raises(NotEligible):
+        engine.start("register", "frank", TERMINAL)
+
+
+def test_a_locked_account_cannot_sign_in_to_register(engine: Engine) -> None:
+    state = engine.start("register", "dave", TERMINAL)
+    with pytest.raises(NotEligible):
+        engine.sign_in(state.flow_id, TERMINAL, "Dave-demo-pass-1")
+
+
+def test_reconfirm_is_due_after_the_configured_days(tmp_path: Path, clock: FrozenClock) -> None:
+    engine = make_engine(tmp_path, clock, registration={"reconfirm_days": 30})
+    flow = signed_in(engine, "alice", "Alice-demo-pass-1")
+    assert engine.cancel(flow, TERMINAL)
+    clock.advance(days=30)
+    state = engine.sign_in(engine.start("register", "alice", TERMINAL).flow_id, TERMINAL,
+                           "Alice-demo-pass-1")
+    assert not state.registration.reconfirm_due  # type: ignore[union-attr]
+    clock.advance(seconds=1)
+    state = engine.sign_in(engine.start("register", "alice", TERMINAL).flow_id, TERMINAL,
+                           "Alice-demo-pass-1")
+    assert state.registration.reconfirm_due  # type: ignore[union-attr]

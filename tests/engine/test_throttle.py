@@ -1,0 +1,179 @@
+"""Throttling with the numbers of DESIGN.md, both sides of each boundary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from kiosk.backend import Blocked, WrongAnswers, WrongCode
+from kiosk.engine.audit import Activity
+from kiosk.engine.clock import FrozenClock
+from kiosk.engine.engine import Engine
+from kiosk.engine.schema import audit_events, blocks
+
+from .conftest import TERMINAL, email_gate, last_code, make_engine, wrong
+
+
+def wrong_codes(engine: Engine, flow_id: str, count: int, user: str = "alice") -> None:
+    """Enter `count` different wrong codes for the current challenge."""
+    state = engine.send_code(flow_id, TERMINAL, "email", "email")
+    code = last_code(engine)
+    for n in range(count):
+        bad = f"{(int(code) + n + 1) % 10**8:08d}"
+        with pytest.raises(WrongCode):
+            engine.verify_code(flow_id, TERMINAL, state.challenge.id, bad)  # type: ignore[union-attr]
+
+
+def block_count(engine: Engine) -> int:
+    with engine.db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(blocks)).scalar_one())
+
+
+def test_four_wrong_codes_do_not_block_the_fifth_does(engine: Engine, clock: FrozenClock) -> None:
+    state = engine.start("reset", "alice", TERMINAL)
+    wrong_codes(engine, state.flow_id, 4)
+    challenge = engine.questions(state.flow_id, TERMINAL)  # still allowed after four
+    assert challenge.questions
+    state = engine.start("reset", "alice", TERMINAL)
+    s = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    with pytest.raises(Blocked) as err:
+        engine.verify_code(state.flow_id, TERMINAL, s.challenge.id, wrong(last_code(engine)))  # type: ignore[union-attr]
+    assert err.value.support_code and err.value.params["helpdesk"]
+    with pytest.raises(Blocked):
+        engine.start("reset", "alice", TERMINAL)
+    clock.advance(hours=23, minutes=59)
+    with pytest.raises(Blocked):
+        engine.start("reset", "alice", TERMINAL)
+    clock.advance(minutes=1)  # the 24-hour block is over
+    assert engine.start("reset", "alice", TERMINAL).methods
+
+
+def test_failures_older_than_an_hour_do_not_count(engine: Engine, clock: FrozenClock) -> None:
+    state = engine.start("reset", "alice", TERMINAL)
+    wrong_codes(engine, state.flow_id, 4)
+    clock.advance(minutes=61)
+    state = engine.start("reset", "alice", TERMINAL)
+    wrong_codes(engine, state.flow_id, 4)  # 4 in the last hour: no block
+    assert block_count(engine) == 0
+
+
+def test_failures_of_different_methods_count_separately(engine: Engine) -> None:
+    state = engine.start("reset", "alice", TERMINAL)
+    wrong_codes(engine, state.flow_id, 4)
+    state = engine.questions(state.flow_id, TERMINAL)
+    for n in range(4):
+        with pytest.raises(WrongAnswers):
+            engine.answer(state.flow_id, TERMINAL, [f"wrong{n}"] * 3)
+    assert block_count(engine) == 0
+
+
+def test_the_same_wrong_code_again_counts_once(engine: Engine) -> None:
+    state = engine.start("reset", "alice", TERMINAL)
+    s = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    bad = wrong(last_code(engine))
+    for _ in range(8):
+        with pytest.raises(WrongCode):
+            engine.verify_code(state.flow_id, TERMINAL, s.challenge.id, bad)  # type: ignore[union-attr]
+    assert block_count(engine) == 0
+
+
+def test_ten_codes_in_ten_minutes_then_blocked(engine: Engine, clock: FrozenClock) -> None:
+    state = engine.start("reset", "alice", TERMINAL)
+    for n in range(10):
+        engine.send_code(state.flow_id, TERMINAL, "email" if n % 2 else "mobile",
+                         "email" if n % 2 else "text")
+        clock.advance(seconds=50)
+    with pytest.raises(Blocked) as err:  # the eleventh within ten minutes
+        engine.send_code(state.flow_id, TERMINAL, "mobile", "text")
+    assert err.value.code == "blocked"
+    with engine.db.connect() as conn:
+        reasons = conn.execute(select(blocks.c.reason)).scalars().all()
+        blocked_events = conn.execute(select(func.count()).select_from(audit_events).where(
+            audit_events.c.activity == Activity.BLOCKED.value)).scalar_one()
+    assert reasons == ["too_many_codes"] and blocked_events == 1
+
+
+def test_codes_spread_over_more_than_ten_minutes_are_fine(engine: Engine,
+                                                           clock: FrozenClock) -> None:
+    state = engine.start("reset", "alice", TERMINAL)
+    for n in range(14):
+        engine.send_code(state.flow_id, TERMINAL, "email" if n % 2 else "mobile",
+                         "email" if n % 2 else "text")
+        clock.advance(seconds=61)
+    assert block_count(engine) == 0
+
+
+def test_five_failed_flows_in_a_day_block(engine: Engine, clock: FrozenClock) -> None:
+    for _ in range(4):
+        state = engine.start("reset", "alice", TERMINAL)
+        engine.send_code(state.flow_id, TERMINAL, "email", "email")  # tried, then gave up
+        engine.cancel(state.flow_id, TERMINAL)
+        clock.advance(hours=1)
+    assert block_count(engine) == 0
+    state = engine.start("reset", "alice", TERMINAL)
+    engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    clock.advance(minutes=16)  # walked away: the flow expires and counts when next seen
+    with pytest.raises(Blocked):
+        engine.start("reset", "alice", TERMINAL)
+
+
+def test_a_flow_given_up_before_trying_does_not_count(engine: Engine) -> None:
+    for _ in range(6):
+        state = engine.start("reset", "alice", TERMINAL)
+        engine.cancel(state.flow_id, TERMINAL)
+    assert block_count(engine) == 0
+
+
+def test_success_clears_the_counters(engine: Engine) -> None:
+    state = engine.start("reset", "alice", TERMINAL)
+    wrong_codes(engine, state.flow_id, 4)
+    state = email_gate(engine, engine.start("reset", "alice", TERMINAL))
+    engine.set_password(state.flow_id, TERMINAL, "Fresh mountain kiosk words 8")
+    state = engine.start("reset", "alice", TERMINAL)
+    wrong_codes(engine, state.flow_id, 4)  # four more: still not blocked, the slate was clean
+    assert block_count(engine) == 0
+
+
+def test_unknown_names_are_throttled_like_real_ones(engine: Engine) -> None:
+    state = engine.start("reset", "nobody", TERMINAL)
+    for n in range(5):
+        s = engine.send_code(state.flow_id, TERMINAL, "email", "email") if n == 0 else s
+        expected = Blocked if n == 4 else WrongCode
+        with pytest.raises(expected):
+            engine.verify_code(state.flow_id, TERMINAL, s.challenge.id, f"{n:08d}")  # type: ignore[union-attr]
+
+
+def test_a_terminal_trying_many_names_is_blocked(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path, throttle={"terminal_verify_failures": 6})
+    names = [f"user{n}" for n in range(40)]
+    # decoys whose methods include a code by email (some decoys show only an authenticator)
+    names = [n for n in names if "email" in {m.kind.value for m in
+                                             engine.start("reset", n, TERMINAL).methods}][:3]
+    for name in names:
+        state = engine.start("reset", name, TERMINAL)
+        s = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+        for attempt in range(2):
+            try:
+                engine.verify_code(state.flow_id, TERMINAL, s.challenge.id, f"{attempt:08d}")  # type: ignore[union-attr]
+            except (WrongCode, Blocked):
+                pass
+    with pytest.raises(Blocked):
+        engine.start("reset", "alice", TERMINAL)
+    # the block is the terminal's: another kiosk still serves alice
+    assert engine.start("reset", "alice", "console:other").methods
+
+
+def test_admins_get_one_misuse_alert_per_block(engine: Engine) -> None:
+    state = engine.start("reset", "alice", TERMINAL)
+    wrong_codes(engine, state.flow_id, 4)
+    state = engine.start("reset", "alice", TERMINAL)
+    s = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    with pytest.raises(Blocked):
+        engine.verify_code(state.flow_id, TERMINAL, s.challenge.id, wrong(last_code(engine)))  # type: ignore[union-attr]
+    for _ in range(3):
+        with pytest.raises(Blocked):
+            engine.start("reset", "alice", TERMINAL)
+    alerts = [m for m in engine.outbox_messages(50) if m.recipient == "carol@contoso.org"]
+    assert len(alerts) == 1 and "alice" in alerts[0].body
