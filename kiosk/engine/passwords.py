@@ -1,0 +1,263 @@
+"""The password policy: every rule checked at once, each failure with a reason a person understands.
+
+Headless (no UI imports): the engine calls `PasswordPolicy.check` on every keystroke for the live
+checklist and strength meter, and again on submit. History is not checked here: it needs argon2
+verifies, so the engine does it on submit, hashing `normalize_password(pw)`.
+
+Messages never quote the password or the banned term it resembles: the field is masked on a
+shared kiosk, and the term would give away part of the password to whoever is looking.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from zxcvbn import zxcvbn
+
+from kiosk.backend import PasswordCheck, PasswordViolation
+from kiosk.engine.config import Password
+from kiosk.engine.password_fuzzy import (
+    TermIndex,
+    TermMatch,
+    common_index,
+    find_substrings,
+    fold,
+    personal_terms,
+    score,
+)
+
+# Rule ids, in the order the live checklist shows them. The UI translates by id.
+TOO_SHORT = "too_short"
+TOO_LONG = "too_long"
+CONTROL_CHARS = "control_chars"
+CLASSES = "classes"
+BANNED = "banned"
+PERSONAL = "personal"
+SAME_AS_CURRENT = "same_as_current"
+WEAK = "weak"
+
+# zxcvbn's matching is superlinear; the meter only needs a prefix (the password is never cut).
+ZXCVBN_PREFIX = 100
+# Bound on the banned-term scan. max_length is at most 256, so every password that can pass is
+# scanned in full; this only caps the work on a pasted novel that is rejected as too long anyway.
+SCAN_LIMIT = 1024
+
+# C0 and C1 controls (DEL included), and lone surrogates, which cannot be encoded for hashing.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+CLASS_NAMES = ("lower", "upper", "digit", "other")
+
+# zxcvbn keeps the user inputs in a module-level dict between its own calls: serialise them so
+# one user's names never score another user's password (the API serves checks from threads).
+_zxcvbn_lock = threading.Lock()
+
+
+def normalize_password(password: str) -> str:
+    """NFKC: the form that is measured, checked and hashed (full-width "Ａ" is "A").
+
+    Nothing else changes: no trimming, no case folding, no truncation.
+    """
+    return unicodedata.normalize("NFKC", password)
+
+
+def strength(password: str, user_inputs: Sequence[str] = ()) -> int:
+    """zxcvbn score 0-4 of a normalised password, looking at its first 100 characters."""
+    if not password:
+        return 0  # zxcvbn fails on the empty string
+    with _zxcvbn_lock:
+        result = zxcvbn(
+            password[:ZXCVBN_PREFIX], user_inputs=list(user_inputs), max_length=ZXCVBN_PREFIX
+        )
+    return int(result["score"])
+
+
+def character_classes(password: str) -> set[str]:
+    """Which of lower, upper, digit and other (anything else: symbols, spaces, CJK) occur."""
+    present: set[str] = set()
+    for c in password:
+        if c.islower():
+            present.add("lower")
+        elif c.isupper():
+            present.add("upper")
+        elif c.isdigit():
+            present.add("digit")
+        else:
+            present.add("other")
+        if len(present) == 4:
+            break
+    return present
+
+
+def _violation(rule: str, message: str, **params: Any) -> PasswordViolation:
+    return PasswordViolation(rule=rule, message=message, params=params)
+
+
+class PasswordPolicy:
+    """Checks passwords against the `[password]` section of the policy file."""
+
+    def __init__(self, cfg: Password, organization_name: str) -> None:
+        self.cfg = cfg
+        self.organization_name = organization_name
+        self._common = common_index()  # built once per process, shared by every policy
+        self._custom = TermIndex(cfg.banned_terms, "custom")
+        self._org_terms = personal_terms([organization_name])
+
+    def rules(self, *, with_current: bool = False) -> list[str]:
+        """Every rule `check` evaluates, in display order."""
+        rules = [TOO_SHORT, TOO_LONG, CONTROL_CHARS]
+        if self.cfg.require_classes:
+            rules.append(CLASSES)
+        rules += [BANNED, PERSONAL]
+        if with_current:
+            rules.append(SAME_AS_CURRENT)
+        if self.cfg.min_score:
+            rules.append(WEAK)
+        return rules
+
+    def check(
+        self,
+        password: str,
+        *,
+        user_terms: Sequence[str] = (),
+        current_password: str | None = None,
+    ) -> PasswordCheck:
+        """Evaluate every rule; `user_terms` are the user's names (first, last, login, ...)."""
+        cfg = self.cfg
+        pw = normalize_password(password)
+        length = len(pw)  # code points
+        violations: list[PasswordViolation] = []
+
+        if length < cfg.min_length:
+            violations.append(
+                _violation(
+                    TOO_SHORT,
+                    f"Use at least {cfg.min_length} characters; this password has {length}.",
+                    min=cfg.min_length,
+                    length=length,
+                )
+            )
+        if length > cfg.max_length:
+            violations.append(
+                _violation(
+                    TOO_LONG,
+                    f"Use at most {cfg.max_length} characters; this password has {length}.",
+                    max=cfg.max_length,
+                    length=length,
+                )
+            )
+
+        controls = _CONTROL.findall(pw)
+        if controls:
+            codes = sorted({f"U+{ord(c):04X}" for c in controls})
+            violations.append(
+                _violation(
+                    CONTROL_CHARS,
+                    "Remove the invisible control characters (such as a tab or a line break): "
+                    "they cannot be typed the same way on every sign-in screen.",
+                    count=len(controls),
+                    codes=codes,
+                )
+            )
+
+        if cfg.require_classes:
+            present = character_classes(pw)
+            if len(present) < cfg.require_classes:
+                violations.append(
+                    _violation(
+                        CLASSES,
+                        f"Use at least {cfg.require_classes} of these 4 kinds of characters: "
+                        "lowercase letters, uppercase letters, digits, and symbols or spaces; "
+                        f"this password has {len(present)}.",
+                        required=cfg.require_classes,
+                        present=len(present),
+                        missing=[name for name in CLASS_NAMES if name not in present],
+                    )
+                )
+
+        names = personal_terms(user_terms) | self._org_terms
+        violations += self._banned(pw, names)
+
+        if current_password is not None and pw == normalize_password(current_password):
+            violations.append(
+                _violation(
+                    SAME_AS_CURRENT,
+                    "Choose a password that is different from your current one.",
+                )
+            )
+
+        user_inputs = [*user_terms, self.organization_name, *names]
+        meter = strength(pw, user_inputs)
+        if cfg.min_score and meter < cfg.min_score:
+            violations.append(
+                _violation(
+                    WEAK,
+                    f"This password is too easy to guess (strength {meter} of 4, at least "
+                    f"{cfg.min_score} needed). A few unrelated words make a strong passphrase.",
+                    score=meter,
+                    min=cfg.min_score,
+                )
+            )
+
+        return PasswordCheck(
+            ok=not violations,
+            violations=violations,
+            score=meter,
+            rules=self.rules(with_current=current_password is not None),
+        )
+
+    def _banned(self, pw: str, names: frozenset[str]) -> list[PasswordViolation]:
+        """The `banned` and `personal` rules: exact list entries, then Entra's fuzzy score."""
+        folded = fold(pw[:SCAN_LIMIT])
+        whole = fold(pw)
+        need = self.cfg.fuzzy_min_points
+        personal: list[TermMatch] = find_substrings(folded, names, "personal")
+        matches = [*self._common.find(folded), *self._custom.find(folded), *personal]
+        result = score(folded, matches)
+        weak = result.points < need
+        chosen = {m.source for m in result.matches}
+        out: list[PasswordViolation] = []
+
+        common, custom = whole in self._common.terms, whole in self._custom.terms
+        listed = "common" in chosen or "custom" in chosen
+        if common or custom or (weak and (listed or not personal)):
+            if common:
+                reason = "common"
+                message = "This is one of the most commonly used passwords: attackers try it first."
+            elif custom:
+                reason = "custom"
+                message = "Your organisation does not allow this word as a password."
+            elif listed:
+                reason = "similar"
+                message = (
+                    "It is built on commonly used passwords or words your organisation does not "
+                    "allow. Add more words or characters of your own."
+                )
+            else:
+                reason = "few_characters"
+                message = (
+                    "It uses too few different characters. "
+                    "Add more words or characters of your own."
+                )
+            out.append(
+                _violation(BANNED, message, reason=reason, points=result.points, min_points=need)
+            )
+
+        same = whole in names
+        if same or (weak and personal):
+            if same:
+                reason = "same"
+                message = "Do not use your name, user name or your organisation's name as password."
+            else:
+                reason = "contains"
+                message = (
+                    "It is built on your name or your organisation's name. "
+                    "Add more words or characters of your own."
+                )
+            out.append(
+                _violation(PERSONAL, message, reason=reason, points=result.points, min_points=need)
+            )
+        return out
