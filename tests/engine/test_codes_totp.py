@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import binascii
 import base64
+import binascii
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -115,7 +115,8 @@ def test_a_wrong_code_is_refused(engine: Engine) -> None:
         Step.NEW_PASSWORD
 
 
-@pytest.mark.parametrize("bad", ["1234567", "123456789", "abcdefgh", "１２３４５６７８", "", None, 5])
+@pytest.mark.parametrize(
+    "bad", ["1234567", "123456789", "abcdefgh", "１２３４５６７８", "", None, 5])
 def test_malformed_codes_are_input_errors_and_not_counted(engine: Engine, bad: object) -> None:
     state, challenge_id, _ = sent(engine)
     with pytest.raises(InvalidInput):

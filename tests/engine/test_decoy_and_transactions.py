@@ -159,3 +159,4 @@ def test_a_failure_between_the_writes_leaves_nothing_half_written(engine: Engine
     assert done.result == "reset"
     history, events, pw, status = counts(engine)
     assert history == before[0] + 1 and pw != before[2] and status == "done"
+    assert events > before[1]

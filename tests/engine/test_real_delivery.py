@@ -1,0 +1,96 @@
+"""A reset completed with the code from a real SMTP server's mailbox (aiosmtpd on loopback),
+and a dead server: the person sees the code was not sent, may pick another method, and the
+failure is audited."""
+
+from __future__ import annotations
+
+import email
+import re
+import socket
+from collections.abc import Iterator
+from email.message import Message as EmailMessage
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from kiosk.backend import DeliveryFailed, Step
+from kiosk.engine.engine import Engine
+from kiosk.engine.schema import audit_events
+
+from .conftest import TERMINAL, make_engine
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Mailbox, int]]:
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+def real_engine(tmp_path: Path, port: int) -> Engine:
+    return make_engine(tmp_path, delivery={
+        "kind": "real",
+        "smtp": {"host": "127.0.0.1", "port": port, "security": "none",
+                 "from_address": "kiosk@contoso.org", "timeout_seconds": 5},
+        "gateway": {"url": "http://127.0.0.1:9/", "secret": "s3cret", "timeout_seconds": 1},
+    })
+
+
+def body_text(message: EmailMessage) -> str:
+    for part in message.walk():
+        if part.get_content_type() == "text/plain":
+            return part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    raise AssertionError("no text part")
+
+
+def test_reset_with_the_code_from_the_mailbox(tmp_path: Path, smtp: tuple[Mailbox, int]) -> None:
+    box, port = smtp
+    engine = real_engine(tmp_path, port)
+    state = engine.start("reset", "alice", TERMINAL)
+    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    assert len(box.messages) == 1 and box.messages[0]["To"] == "alice@contoso.org"
+    found = re.search(r"\b(\d{4}) (\d{4})\b", body_text(box.messages[0]))
+    assert found
+    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,  # type: ignore[union-attr]
+                               found.group(1) + found.group(2))
+    state = engine.set_password(state.flow_id, TERMINAL, "Seven brass kiosk lanterns")
+    assert state.result == "reset"
+    # the reset notice went to her email too; it holds no code
+    notice = body_text(box.messages[-1])
+    assert len(box.messages) == 2 and not re.search(r"\d{4} \d{4}", notice)
+
+
+def test_a_dead_mail_server_fails_softly(tmp_path: Path) -> None:
+    engine = real_engine(tmp_path, free_port())  # nothing listens there
+    state = engine.start("reset", "alice", TERMINAL)
+    with pytest.raises(DeliveryFailed) as err:
+        engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    assert err.value.support_code == state.support_code
+    # the flow is intact: another method still works
+    again = engine.questions(state.flow_id, TERMINAL)
+    assert again.step == Step.ANSWER_QUESTIONS
+    with engine.db.connect() as conn:
+        details = conn.execute(select(audit_events.c.detail)).scalars().all()
+    assert any(d.startswith("code not sent") for d in details)
