@@ -98,6 +98,9 @@ group_members = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
     Column("member_group_id", Integer, ForeignKey("groups.id", ondelete="CASCADE"), nullable=True),
     UniqueConstraint("group_id", "user_id", "member_group_id", name="uq_group_member"),
+    # the nested-membership walk goes from a user up through parent groups
+    Index("ix_group_members_user", "user_id"),
+    Index("ix_group_members_member_group", "member_group_id"),
 )
 
 # registered methods: email / mobile / office hold `value`; authenticator holds the secret

@@ -1,0 +1,25 @@
+"""The README's opening commands are the ones CI runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def opening_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("```", 2)[1]  # the first fenced block
+    return [line for line in block.splitlines()[1:] if line and not line.startswith("#")]
+
+
+def test_readme_opens_with_the_demo_and_the_test_command() -> None:
+    demo, tests = opening_commands()[:2]
+    assert demo.endswith("kiosk demo")
+    assert "pytest" in tests
+
+
+def test_ci_runs_the_readmes_test_command_verbatim() -> None:
+    tests = opening_commands()[1]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert tests in ci
