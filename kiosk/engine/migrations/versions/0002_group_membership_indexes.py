@@ -7,7 +7,6 @@ Create Date: 2026-11-24 18:37:14.425228
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
 
 revision = "0002"
