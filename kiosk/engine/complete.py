@@ -62,14 +62,18 @@ class Completion(Verification):
             flow.gates_required = 1
             flow.attempted = True
             self.progress(conn, flow, Result.SUCCEEDED, "signed in", "password")
-            if flow.purpose == Purpose.CHANGE:
+            if flow.purpose == Purpose.CHANGE and not self.must_register(conn, user):
                 flow.step = Step.NEW_PASSWORD
-            else:
+            else:  # registration.require: missing methods are asked for right after sign-in
                 flow.step = Step.REGISTER
             save_flow(conn, flow)
             return self.state(conn, flow)
 
         return self.tx(work)
+
+    def must_register(self, conn: Connection, user: User) -> bool:
+        """Overridden by Registration: whether sign-in leads to registering first."""
+        return False
 
     # ------------------------------------------------------------ new password
     def check_password(self, flow_id: object, terminal: str, password: object) -> PasswordCheck:

@@ -16,6 +16,7 @@ from kiosk.backend import (
     InvalidInput,
     MethodKind,
     MethodOption,
+    Purpose,
     Question,
     QuestionAnswer,
     RegistrationStatus,
@@ -52,6 +53,17 @@ class Registration(Completion):
                                      channels=CHANNELS_OF[k]) for k in usable],
             available=available, missing=max(0, needed - len(usable)),
             questions_to_register=self.policy.questions.to_register, reconfirm_due=due)
+
+    def must_register(self, conn: Connection, user: User) -> bool:
+        """registration.require: an in-scope user who lacks methods (or whose reconfirmation
+        is due) registers right after signing in, before changing the password."""
+        if not self.policy.registration.require:
+            return False
+        groups = self.directory.group_names(conn, user.id)
+        if self.eligibility(Purpose.REGISTER, user, groups, registry.Registered(), "") is not None:
+            return False
+        status = self.status(conn, user)
+        return status.missing > 0 or status.reconfirm_due
 
     def state(self, conn: Connection, flow: Flow) -> FlowState:  # type: ignore[override]
         if flow.step == Step.REGISTER and flow.user_id is not None:
@@ -247,7 +259,11 @@ class Registration(Completion):
                          Result.SUCCEEDED if status.missing == 0 else Result.FAILED,
                          detail="registration reviewed" if status.missing == 0
                          else f"registration left incomplete ({status.missing} missing)")
-            self.finish(conn, flow, "registered", clear=False)
+            if flow.purpose == Purpose.CHANGE:  # registered on the way: now the new password
+                flow.step = Step.NEW_PASSWORD
+                save_flow(conn, flow)
+            else:
+                self.finish(conn, flow, "registered", clear=False)
             return self.state(conn, flow)
 
         return self.tx(work)

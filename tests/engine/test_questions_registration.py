@@ -166,3 +166,29 @@ def test_reconfirm_is_due_after_the_configured_days(tmp_path: Path, clock: Froze
     state = engine.sign_in(engine.start("register", "alice", TERMINAL).flow_id, TERMINAL,
                            "Alice-demo-pass-1")
     assert state.registration.reconfirm_due  # type: ignore[union-attr]
+
+
+def test_registration_required_interrupts_a_change_after_sign_in(engine: Engine) -> None:
+    state = engine.start("change", "erin", TERMINAL)
+    state = engine.sign_in(state.flow_id, TERMINAL, "Erin-demo-pass-1")
+    assert state.step == Step.REGISTER and state.registration.missing == 1  # type: ignore[union-attr]
+    state = engine.add_email(state.flow_id, TERMINAL, "erin@contoso.org")
+    state = engine.confirm_contact(state.flow_id, TERMINAL, state.challenge.id,  # type: ignore[union-attr]
+                                   last_code(engine, "erin@contoso.org"))
+    state = engine.finish_registration(state.flow_id, TERMINAL)
+    assert state.step == Step.NEW_PASSWORD
+    assert engine.set_password(state.flow_id, TERMINAL, "Orchard kiosk pebble song").result \
+        == "changed"
+
+
+def test_registered_users_change_straight_away(engine: Engine) -> None:
+    state = engine.sign_in(engine.start("change", "alice", TERMINAL).flow_id, TERMINAL,
+                           "Alice-demo-pass-1")
+    assert state.step == Step.NEW_PASSWORD
+
+
+def test_without_registration_required_a_change_goes_on(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path, registration={"require": False})
+    state = engine.sign_in(engine.start("change", "erin", TERMINAL).flow_id, TERMINAL,
+                           "Erin-demo-pass-1")
+    assert state.step == Step.NEW_PASSWORD

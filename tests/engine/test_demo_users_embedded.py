@@ -1,0 +1,91 @@
+"""Every demo user's main path through EmbeddedBackend (the async protocol the UI uses)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.backend import (
+    Channel,
+    MethodKind,
+    NotEligible,
+    NotRegistered,
+    Purpose,
+    QuestionAnswer,
+    Step,
+)
+from kiosk.embedded import EmbeddedBackend
+from kiosk.engine.demo import BOB_TOTP_SECRET, DEMO_USERS
+from kiosk.engine.engine import Engine
+from kiosk.engine.totp import code_at
+
+from .conftest import TERMINAL, last_code
+
+NEW = "Harbour kiosk lantern 2041"
+
+
+@pytest.fixture
+def backend(engine: Engine) -> EmbeddedBackend:
+    return EmbeddedBackend(engine, terminal=TERMINAL)
+
+
+def test_the_demo_has_exactly_the_six_users(engine: Engine) -> None:
+    names = [u.username for u in engine.directory.all_users(engine.db.connect())]
+    assert names == ["alice", "bob", "carol", "dave", "erin", "frank"]
+    assert [u.username for u in DEMO_USERS] == names
+
+
+async def code_gate(backend: EmbeddedBackend, engine: Engine, flow_id: str, kind: MethodKind,
+                    channel: Channel, recipient: str):  # type: ignore[no-untyped-def]
+    state = await backend.send_code(flow_id, kind, channel)
+    assert state.challenge is not None
+    return await backend.verify_code(flow_id, state.challenge.id, last_code(engine, recipient))
+
+
+async def test_alice(backend: EmbeddedBackend, engine: Engine) -> None:
+    state = await backend.start(Purpose.RESET, "alice")
+    state = await backend.questions(state.flow_id)
+    answers = {"pet": "rex", "city": "springfield", "nickname": "ally"}
+    state = await backend.answer(state.flow_id, [answers[q.id] for q in state.questions])
+    assert (await backend.set_password(state.flow_id, NEW)).result == "reset"
+
+
+async def test_bob(backend: EmbeddedBackend, engine: Engine) -> None:
+    state = await backend.start(Purpose.RESET, "bob")
+    state = await backend.verify_totp(state.flow_id, code_at(BOB_TOTP_SECRET, engine.clock.now()))
+    assert (await backend.set_password(state.flow_id, NEW)).result == "reset"
+
+
+async def test_carol(backend: EmbeddedBackend, engine: Engine) -> None:
+    state = await backend.start(Purpose.RESET, "carol")
+    state = await code_gate(backend, engine, state.flow_id, MethodKind.EMAIL, Channel.EMAIL,
+                            "carol@contoso.org")
+    state = await code_gate(backend, engine, state.flow_id, MethodKind.MOBILE, Channel.CALL,
+                            "+14255550143")
+    assert (await backend.set_password(state.flow_id, NEW)).result == "reset"
+
+
+async def test_dave(backend: EmbeddedBackend, engine: Engine) -> None:
+    state = await backend.start(Purpose.UNLOCK, "dave")
+    state = await code_gate(backend, engine, state.flow_id, MethodKind.EMAIL, Channel.EMAIL,
+                            "dave@contoso.org")
+    assert (await backend.unlock(state.flow_id)).result == "unlocked"
+
+
+async def test_erin(backend: EmbeddedBackend, engine: Engine) -> None:
+    with pytest.raises(NotRegistered):
+        await backend.start(Purpose.RESET, "erin")
+    state = await backend.start(Purpose.REGISTER, "erin")
+    state = await backend.sign_in(state.flow_id, "Erin-demo-pass-1")
+    pool = await backend.question_pool(state.flow_id)
+    state = await backend.set_questions(state.flow_id, [
+        QuestionAnswer(question_id=q.id, answer=a) for q, a in zip(pool, ("mittens", "oslo",
+                                                                          "bee"), strict=False)])
+    state = await backend.finish_registration(state.flow_id)
+    assert state.step == Step.DONE and state.result == "registered"
+    state = await backend.start(Purpose.RESET, "erin")
+    assert [m.kind for m in state.methods] == [MethodKind.QUESTIONS]
+
+
+async def test_frank(backend: EmbeddedBackend) -> None:
+    with pytest.raises(NotEligible):
+        await backend.start(Purpose.RESET, "frank")
