@@ -1,0 +1,90 @@
+"""The FastAPI application: `create_app(engine, admin_token=...)`.
+
+    /healthz          the process answers (no authentication)
+    /readyz           the database answers (no authentication)
+    /openapi.json     the OpenAPI document (committed as backend_stub/openapi.json)
+    /v1/...           the Backend protocol, one endpoint per call (terminal API key)
+    /v1/admin/...     users, audit export, report, terminals (admin token)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import text
+
+from backend_stub import admin, routes
+from backend_stub.auth import DEFAULT_MAX_BODY, Gatekeeper, Guard
+from backend_stub.models import Health
+from backend_stub.problems import HANDLERS, documented, error_response
+from kiosk.backend import ServiceUnavailable
+from kiosk.engine.engine import Engine
+from kiosk.engine.terminals import TerminalStore
+
+OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+API_VERSION = "1.0.0"
+
+DESCRIPTION = """\
+The HTTP API of Helpdesk Kiosk: the kiosk's Backend protocol over HTTP, served by the same
+engine as the embedded kiosk.
+
+* Each kiosk terminal authenticates with its own API key (`Authorization: Bearer hk_...`),
+  created with `kiosk admin terminals add NAME`; the key id is the terminal's identity in the
+  audit log and in throttling (`api:<key id>`).
+* Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`, the
+  flow's `support_code` and `params`.
+* No endpoint ever returns a one-time code, an answer, or a password hash.
+"""
+
+
+def create_app(engine: Engine | None, admin_token: str | None = None, *,
+               max_body: int = DEFAULT_MAX_BODY, terminals: TerminalStore | None = None
+               ) -> FastAPI:
+    """The API over `engine` (None only to render the OpenAPI document)."""
+    app = FastAPI(
+        title="Helpdesk Kiosk API", version=API_VERSION, description=DESCRIPTION,
+        docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+    )
+    app.state.engine = engine
+    if terminals is None and engine is not None:
+        terminals = TerminalStore(engine.db, engine.clock)
+    app.state.terminals = terminals
+    app.add_middleware(Guard, gatekeeper=Gatekeeper(terminals, admin_token or None, max_body))
+    app.include_router(routes.router)
+    app.include_router(admin.router)
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    def healthz() -> Health:
+        """The process is up."""
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Health, tags=["health"], responses=documented(503))
+    async def readyz() -> Any:
+        """The database answers."""
+        try:
+            await run_in_threadpool(_ping, app.state.engine)
+        except Exception:
+            return error_response(ServiceUnavailable("the database is not reachable",
+                                                     retry_after=5))
+        return Health(status="ready")
+
+    return app
+
+
+def _ping(engine: Engine) -> None:
+    with engine.db.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def openapi_document() -> dict[str, Any]:
+    """The document as served (it does not depend on the engine or the policy)."""
+    return create_app(None).openapi()
+
+
+def render_openapi() -> str:
+    return json.dumps(openapi_document(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
