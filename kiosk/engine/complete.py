@@ -115,8 +115,7 @@ class Completion(Verification):
                     violations=[v.model_dump() for v in check.violations], score=check.score))
             now = self.clock.now()
             # one transaction: the hash, its history entry, the unlock, the audit, the flow
-            self.directory.set_password(conn, user.id, self.hasher.hash(normalised), now,
-                                        keep_history=depth)
+            self.directory.store_password(conn, user, normalised, now, keep_history=depth)
             activity = ACTIVITY[flow.purpose]
             audit.record(conn, flow.audit, now, activity, Result.SUCCEEDED,
                          method="+".join(flow.gates_passed),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -32,6 +33,31 @@ class User:
     def name_terms(self) -> list[str]:
         """Names the password policy treats as banned terms."""
         return [t for t in (self.username, self.given_name, self.family_name) if t]
+
+
+class Directory(Protocol):
+    """Where users and passwords live. The built-in one keeps them in the kiosk's database; an
+    LDAP / AD directory looks them up there and keeps a shadow row per user in `users` (so
+    registered methods key on a stable local id)."""
+
+    def find(self, conn: Connection, username: str) -> User | None: ...
+
+    def get(self, conn: Connection, user_id: int) -> User: ...
+
+    def get_or_none(self, conn: Connection, user_id: int) -> User | None: ...
+
+    def group_names(self, conn: Connection, user_id: int) -> set[str]: ...
+
+    def verify_password(self, user: User | None, password: str) -> bool: ...
+
+    def history_hashes(self, conn: Connection, user_id: int, depth: int) -> list[str]: ...
+
+    def store_password(self, conn: Connection, user: User, password: str, now: datetime,
+                       keep_history: int) -> None:
+        """Set the (normalised) password and unlock, inside the caller's transaction; raise
+        PasswordRejected when the directory refuses it (its verdict is final)."""
+
+    def set_locked(self, conn: Connection, user_id: int, locked: bool) -> None: ...
 
 
 def _user(row: object) -> User:
@@ -95,8 +121,12 @@ class BuiltinDirectory:
             .limit(depth)
         ).scalars())
 
-    def set_password(self, conn: Connection, user_id: int, password_hash: str, now: datetime,
-                     keep_history: int) -> None:
+    def store_password(self, conn: Connection, user: User, password: str, now: datetime,
+                       keep_history: int) -> None:
+        self.set_password_hash(conn, user.id, self.hasher.hash(password), now, keep_history)
+
+    def set_password_hash(self, conn: Connection, user_id: int, password_hash: str,
+                          now: datetime, keep_history: int) -> None:
         """New hash, history entry, unlock: the caller's transaction holds them together."""
         conn.execute(update(users).where(users.c.id == user_id).values(
             password_hash=password_hash, password_changed_at=now, locked=False))

@@ -38,7 +38,7 @@ from kiosk.engine.db import create_db_engine, migrate, server_key
 from kiosk.engine.decoy import decoy_profile
 from kiosk.engine.delivery import build_delivery
 from kiosk.engine.delivery_base import Delivery, DeliveryError, Message
-from kiosk.engine.directory import BuiltinDirectory, User
+from kiosk.engine.directory import BuiltinDirectory, Directory, User
 from kiosk.engine.flow import (
     CHANNELS_OF,
     Flow,
@@ -92,6 +92,7 @@ class EngineCore:
         *,
         clock: Clock | None = None,
         delivery: Delivery | None = None,
+        directory: Directory | None = None,
         run_migrations: bool = True,
     ) -> None:
         self.policy = policy
@@ -101,7 +102,7 @@ class EngineCore:
         self.clock: Clock = clock or SystemClock()
         self.key = server_key(self.db)
         self.hasher = Hasher(policy.security)
-        self.directory = BuiltinDirectory(self.hasher)
+        self.directory: Directory = directory or BuiltinDirectory(self.hasher)
         self.throttle = Throttler(policy.throttle)
         self.outbox = OutboxDelivery(self.db, self.clock)
         self.delivery: Delivery = delivery or build_delivery(policy.delivery, self.outbox)
