@@ -78,18 +78,22 @@ class Completion(Verification):
     # ------------------------------------------------------------ new password
     def check_password(self, flow_id: object, terminal: str, password: object) -> PasswordCheck:
         """Every rule, fast enough for each keystroke (history is checked on submit)."""
-        secret = text_arg(password, "password", MAX_PASSWORD_INPUT, allow_empty=True)
-        with self.db.connect() as conn:
-            flow = self.flow(conn, flow_id, terminal, [])
+        secret = text_arg(password, "password", MAX_PASSWORD_INPUT, allow_empty=True,
+                          allow_control=True)
+
+        def work(conn: Connection, notices: list[Message]) -> User:
+            flow = self.flow(conn, flow_id, terminal, notices)
             flow.expect(Step.NEW_PASSWORD)
-            user = self.user_of(conn, flow)
-        return self.passwords.check(secret, user_terms=self.terms(user))
+            return self.user_of(conn, flow)
+
+        return self.passwords.check(secret, user_terms=self.terms(self.tx(work)))
 
     def terms(self, user: User) -> list[str]:
         return [*user.name_terms, *user.display_name.split()]
 
     def set_password(self, flow_id: object, terminal: str, password: object) -> FlowState:
-        secret = text_arg(password, "password", MAX_PASSWORD_INPUT, allow_empty=True)
+        secret = text_arg(password, "password", MAX_PASSWORD_INPUT, allow_empty=True,
+                          allow_control=True)
 
         def work(conn: Connection, notices: list[Message]) -> FlowState:
             flow = self.flow(conn, flow_id, terminal, notices)

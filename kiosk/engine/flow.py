@@ -123,7 +123,7 @@ def current_challenge(conn: Connection, flow: Flow) -> Challenge | None:
     return Challenge(
         id=row.id, method=MethodKind(row.method), channel=Channel(row.channel),
         masked=flow.data.get("challenge_masked", ""), expires_at=row.expires_at,
-        resend_at=flow.data["resend_at"] and datetime.fromisoformat(flow.data["resend_at"]),
+        resend_at=datetime.fromisoformat(flow.data.get("resend_at") or row.created_at.isoformat()),
         code_length=flow.data.get("code_length", 8))
 
 

@@ -92,8 +92,8 @@ class Registration(Completion):
 
     # ------------------------------------------------------------ read-only
     def question_pool(self, flow_id: object, terminal: str) -> list[Question]:
-        with self.db.connect() as conn:
-            self.registering(conn, flow_id, terminal, [], "questions")
+        self.tx(lambda conn, notices: self.registering(conn, flow_id, terminal, notices,
+                                                       "questions"))
         return [Question(id=qid, text=text) for qid, text in PREDEFINED.items()]
 
     # ------------------------------------------------------------ contacts

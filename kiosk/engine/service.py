@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, or_, select
 
 from kiosk.backend import (
     Blocked,
@@ -69,13 +69,15 @@ class CommitThenRaise(Exception):
         self.error = error
 
 
-def text_arg(value: object, name: str, max_len: int, *, allow_empty: bool = False) -> str:
-    """Refuse wrong types, huge strings and control characters before any work is done."""
+def text_arg(value: object, name: str, max_len: int, *, allow_empty: bool = False,
+             allow_control: bool = False) -> str:
+    """Refuse wrong types, huge strings and control characters before any work is done.
+    (A new password may hold them: the password policy reports that as one of its rules.)"""
     if not isinstance(value, str):
         raise InvalidInput(f"{name} must be text", field=name)
     if len(value) > max_len:
         raise InvalidInput(f"{name} is too long (at most {max_len} characters)", field=name)
-    if has_control_chars(value):
+    if not allow_control and has_control_chars(value):
         raise InvalidInput(f"{name} contains control characters", field=name)
     if not allow_empty and not value.strip():
         raise InvalidInput(f"{name} is empty", field=name)
@@ -236,7 +238,7 @@ class EngineCore:
     def _start(self, conn: Connection, notices: list[Message], purpose: Purpose, name: str,
                terminal: str):  # type: ignore[no-untyped-def]
         now = self.clock.now()
-        self.sweep(conn, notices, name)
+        self.sweep(conn, notices, name, terminal)
         user = self.directory.find(conn, name)
         # the same queries whether or not the name exists, so timing tells nothing
         groups = self.directory.group_names(conn, user.id if user else -1)
@@ -325,11 +327,15 @@ class EngineCore:
                                             block.until, flow.terminal))
 
     # ------------------------------------------------------------ end of a flow
-    def sweep(self, conn: Connection, notices: list[Message], username: str) -> None:
+    def sweep(self, conn: Connection, notices: list[Message], username: str,
+              terminal: str) -> None:
         """End this name's earlier open flows: superseded or expired ones are abandoned, and
         one that tried and failed to prove identity counts as a failed flow."""
+        # only this terminal's own earlier flows, or expired ones: someone typing alice's name
+        # at another kiosk must not cut short the reset she is doing right now
         rows = conn.execute(select(flows).where(
-            flows.c.username == username, flows.c.status == "open")).all()
+            flows.c.username == username, flows.c.status == "open",
+            or_(flows.c.terminal == terminal, flows.c.expires_at <= self.clock.now()))).all()
         for row in rows:
             self.end_unproven(conn, notices, flow_from_row(row), "abandoned", Result.ABANDONED)
 
@@ -337,6 +343,7 @@ class EngineCore:
                      result: Result) -> None:
         now = self.clock.now()
         flow.status = status
+        flow.data = {}  # drop drawn questions, a pending enrolment secret, ...
         save_flow(conn, flow, ended_at=now)
         activity = {Purpose.RESET: Activity.RESET, Purpose.UNLOCK: Activity.UNLOCK,
                     Purpose.CHANGE: Activity.CHANGE,

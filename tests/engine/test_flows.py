@@ -308,3 +308,27 @@ def test_a_cycle_of_nested_groups_ends(engine: Engine) -> None:
         alice = engine.directory.find(conn, "alice")
         assert alice is not None
         assert engine.directory.group_names(conn, alice.id) == {"staff", "sspr-users"}
+
+
+def test_the_live_check_on_an_expired_flow_says_expired(engine: Engine,
+                                                        clock: FrozenClock) -> None:
+    state = email_gate(engine, engine.start("reset", "alice", TERMINAL))
+    clock.advance(minutes=16)
+    with pytest.raises(FlowExpired):
+        engine.check_password(state.flow_id, TERMINAL, "anything at all")
+
+
+def test_control_characters_in_a_new_password_are_a_rule_not_a_crash(engine: Engine) -> None:
+    state = email_gate(engine, engine.start("reset", "alice", TERMINAL))
+    check = engine.check_password(state.flow_id, TERMINAL, "Harbour kiosk\tlantern 2041")
+    assert "control_chars" in {v.rule for v in check.violations}
+
+
+def test_someone_else_typing_her_name_does_not_cut_her_flow_short(engine: Engine) -> None:
+    hers = engine.start("reset", "alice", TERMINAL)
+    engine.start("reset", "alice", "console:elsewhere")
+    assert engine.questions(hers.flow_id, TERMINAL).step == Step.ANSWER_QUESTIONS
+    # a new start at her own terminal supersedes her earlier flow
+    engine.start("reset", "alice", TERMINAL)
+    with pytest.raises(FlowNotFound):
+        engine.questions(hers.flow_id, TERMINAL)
