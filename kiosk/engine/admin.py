@@ -25,7 +25,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from kiosk.backend import NotEligible, NotRegistered, Purpose
 from kiosk.engine import registry
-from kiosk.engine.directory import User
+from kiosk.engine.directory import BuiltinDirectory, User
 from kiosk.engine.engine import Engine
 from kiosk.engine.passwords import normalize_password
 from kiosk.engine.registry import Registered, StoredAnswer
@@ -396,9 +396,16 @@ class Admin:
                          for g in user.groups if g not in known_groups]
         return user, problems
 
+    def _builtin(self) -> BuiltinDirectory:
+        directory = self.engine.directory
+        if not isinstance(directory, BuiltinDirectory):
+            raise Invalid("users are added in the directory itself (LDAP / Active Directory), "
+                          "not with `kiosk admin`")
+        return directory
+
     def _insert(self, conn: Connection, user: NewUser, password_hash: str | None,
                 now: datetime) -> None:
-        directory = self.engine.directory
+        directory = self._builtin()
         uid = directory.add_user(conn, user.username, display_name=user.display_name,
                                  given_name=user.given_name, family_name=user.family_name,
                                  is_admin=user.is_admin, password_hash=password_hash, now=now)

@@ -1,0 +1,87 @@
+"""`kiosk admin demo reset` and the lazily mounted `kiosk admin terminals`."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import click
+import pytest
+
+from kiosk import admin_cli
+from kiosk.engine.demo import DEMO_USERS
+from tests.admin.conftest import Kiosk
+
+
+def test_demo_reset_builds_a_fresh_demo_database(kiosk: Kiosk) -> None:
+    directory = kiosk.tmp_path / "demo"
+    result = kiosk.ok("demo", "reset", "--directory", str(directory))
+    policy = directory / "kiosk.toml"
+    assert result.stdout.splitlines()[:2] == [f"demo database: {directory / 'demo.db'}",
+                                              f"policy file:   {policy}"]
+    assert kiosk.ok("policy", "check", str(policy)).stdout.startswith(f"{policy}: valid")
+
+    listed = kiosk.run("users", "list", "--format", "json", env={"KIOSK_POLICY": str(policy)})
+    assert listed.exit_code == 0, listed.output
+    people = {u["username"]: u for u in json.loads(listed.stdout)}
+    assert sorted(people) == sorted(u.username for u in DEMO_USERS)
+    assert people["frank"]["sspr"] == "not in scope" and people["erin"]["sspr"] == \
+        "not registered" and people["dave"]["locked"] is True
+
+    # a change, then a reset: the change is gone
+    changed = kiosk.run("users", "unlock", "dave", env={"KIOSK_POLICY": str(policy)})
+    assert changed.stdout == "unlocked dave\n"
+    kiosk.ok("demo", "reset", "--directory", str(directory))
+    again = kiosk.run("users", "show", "dave", "--format", "json",
+                      env={"KIOSK_POLICY": str(policy)})
+    assert json.loads(again.stdout)["locked"] is True
+
+
+def test_demo_reset_never_replaces_a_real_policy_file(kiosk: Kiosk) -> None:
+    real = kiosk.policy_file.read_text(encoding="utf-8")
+    result = kiosk.fails("demo", "reset", "--directory", str(kiosk.tmp_path))
+    assert result.stderr == (f"error: {kiosk.policy_file} exists and is not a demo policy: "
+                             "refusing to replace it (choose another --directory)\n")
+    assert kiosk.policy_file.read_text(encoding="utf-8") == real
+    assert not (kiosk.tmp_path / "demo.db").exists()
+    a_file = kiosk.tmp_path / "file"
+    a_file.write_text("x", encoding="utf-8")
+    kiosk.fails("demo", "reset", "--directory", str(a_file), code=2)  # click: not a directory
+
+
+def test_terminals_are_mounted_when_the_module_exists(
+        kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch) -> None:
+    @click.group("terminals", help="Terminal API keys (fake).")
+    def terminals() -> None:
+        pass
+
+    @terminals.command("list")
+    def list_() -> None:
+        click.echo("no terminals")
+
+    module = types.ModuleType("fake_terminals_cli")
+    module.terminals = terminals  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "fake_terminals_cli", module)
+    monkeypatch.setattr(admin_cli, "TERMINALS_MODULE", "fake_terminals_cli")
+    monkeypatch.setattr(admin_cli, "_module_exists", lambda name: name in sys.modules)
+    assert "terminals  Terminal API keys (fake)." in kiosk.ok("--help").stdout
+    assert kiosk.ok("terminals", "list").stdout == "no terminals\n"
+
+
+def test_terminals_are_skipped_when_the_module_is_missing(
+        kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(admin_cli, "TERMINALS_MODULE", "no_such_package.terminals_cli")
+    assert "terminals" not in kiosk.ok("--help").stdout
+    assert "No such command 'terminals'" in kiosk.fails("terminals", "list", code=2).stderr
+
+
+def test_a_broken_terminals_module_does_not_break_the_rest(
+        kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch) -> None:
+    (kiosk.tmp_path / "broken_terminals_cli.py").write_text(
+        "from kiosk.engine import no_such_thing\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(kiosk.tmp_path))
+    monkeypatch.setattr(admin_cli, "TERMINALS_MODULE", "broken_terminals_cli")
+    assert "report" in kiosk.ok("--help").stdout
+    result = kiosk.fails("terminals")
+    assert result.stderr.startswith("error: 'kiosk admin terminals' is unavailable: ImportError")
