@@ -15,12 +15,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
 
 from backend_stub import admin, routes
 from backend_stub.auth import DEFAULT_MAX_BODY, Gatekeeper, Guard
 from backend_stub.models import Health
-from backend_stub.problems import HANDLERS, documented, error_response
+from backend_stub.problems import HANDLERS, PROBLEM_JSON, documented, error_response
 from kiosk.backend import ServiceUnavailable
 from kiosk.engine.engine import Engine
 from kiosk.engine.terminals import TerminalStore
@@ -58,6 +59,8 @@ def create_app(engine: Engine | None, admin_token: str | None = None, *,
     app.include_router(routes.router)
     app.include_router(admin.router)
 
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:
         """The process is up."""
@@ -74,6 +77,23 @@ def create_app(engine: Engine | None, admin_token: str | None = None, *,
         return Health(status="ready")
 
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with every error response under application/problem+json only
+    (FastAPI files a response model under application/json)."""
+    if app.openapi_schema is None:
+        document = get_openapi(title=app.title, version=app.version,
+                               description=app.description, routes=app.routes)
+        for item in document.get("paths", {}).values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if status[:1] in "45" and PROBLEM_JSON in content:
+                        content[PROBLEM_JSON] = content.pop("application/json",
+                                                            content[PROBLEM_JSON])
+        app.openapi_schema = document
+    return app.openapi_schema
 
 
 def _ping(engine: Engine) -> None:

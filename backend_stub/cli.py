@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import secrets
+import socket
 import sys
 
 import click
@@ -92,15 +93,23 @@ def serve_api(host: str, port: int, policy_file: str | None, database_url: str |
     except Exception as exc:  # the database is unreachable, the URL is wrong, ...
         raise click.ClickException(f"cannot open the database: {exc}") from None
 
+    try:
+        sock = _listen(host, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    port = sock.getsockname()[1]  # the real one when --port 0
     scheme = "https" if tls_cert else "http"
-    click.echo(f"Helpdesk Kiosk API on {scheme}://{host}:{port}  "
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"Helpdesk Kiosk API on {scheme}://{shown}:{port}  "
                f"(database: {engine.db.dialect.name}{', demo mode' if demo else ''})", err=True)
     if demo:
         store = TerminalStore(engine.db, engine.clock)
+        # one key per demo instance (several may share a database): replace only our own
+        name = f"demo {socket.gethostname()}:{port or f'pid{os.getpid()}'}"[:100]
         for old in store.list(include_revoked=False):
-            if old.name == "demo":
+            if old.name == name:
                 store.revoke(old.id)
-        terminal, key = store.create("demo")
+        terminal, key = store.create(name)
         click.echo(f"demo terminal key ({terminal.identity}): {key}", err=True)
         if demo_key_file:
             write_secret_file(demo_key_file, key)
@@ -113,6 +122,23 @@ def serve_api(host: str, port: int, policy_file: str | None, database_url: str |
     sys.stderr.flush()
 
     app = create_app(engine, admin_token, max_body=max_body)
-    uvicorn.run(app, host=host, port=port, ssl_certfile=tls_cert, ssl_keyfile=tls_key,
-                log_level=log_level, server_header=False, proxy_headers=False,
-                timeout_graceful_shutdown=10)
+    config = uvicorn.Config(app, host=host, port=port, ssl_certfile=tls_cert,
+                            ssl_keyfile=tls_key, log_level=log_level, server_header=False,
+                            proxy_headers=False, timeout_graceful_shutdown=10)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind before uvicorn starts, so the banner shows the real port (also for --port 0)."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock

@@ -105,6 +105,9 @@ async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse
 
 async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    limit = getattr(exc, "limit", None)
+    if exc.status_code == 413 and isinstance(limit, int):  # auth.BodyTooLarge
+        return too_large(limit)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     detail = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
     return problem_response(problem_body(code, exc.status_code, detail),
