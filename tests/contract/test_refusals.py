@@ -177,7 +177,7 @@ async def test_invalid_input_never_echoes_a_secret(world: World) -> None:
         await b.answer(state.flow_id, [secret, secret, secret])
     assert "Sup3r-secret" not in str(refused.value) + repr(refused.value.params)
     with pytest.raises(InvalidInput) as refused:
-        await b.check_password(state.flow_id, "Sup3r-secret\x00password")
+        await b.check_password(state.flow_id, "Sup3r-secret" + "p" * 5000)
     assert "Sup3r-secret" not in str(refused.value) + repr(refused.value.params)
 
 
