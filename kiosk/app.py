@@ -1,0 +1,438 @@
+"""KioskApp: the Textual shell around an injected `Backend`.
+
+The app owns what outlives a screen: the backend, the branding, the current flow, the language,
+the theme, the idle timer and the lockdown. Screens live in kiosk/screens/ and only talk to the
+backend through `KioskApp.attempt`, which turns every error into something a person can read.
+
+Each visitor gets a fresh Textual *mode* ("visit-N") whose base screen is the welcome screen;
+starting over switches to a new mode and removes the old one, so every screen of the previous
+visitor, and every value typed into it, is dropped at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import secrets
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+from textual import events
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from kiosk.backend import Backend, Branding, FlowState, KioskError, Purpose, Step
+from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language
+from kiosk.styles.themes import THEMES, register_themes
+
+log = logging.getLogger("kiosk.ui")
+log.addHandler(logging.NullHandler())  # never to stderr: it would draw over the screen
+log.propagate = False
+
+T = TypeVar("T")
+
+STYLES = Path(__file__).with_name("styles")
+
+# errors after which the flow is over: a screen of their own, with the helpdesk and support code
+FLOW_ENDING = {
+    "blocked": "blocked",
+    "not_eligible": "not_eligible",
+    "not_registered": "not_registered",
+    "service_unavailable": "service_unavailable",
+    "flow_expired": "flow_expired",
+    "flow_not_found": "flow_expired",
+    "step_out_of_order": "error",
+}
+
+
+@dataclass(frozen=True)
+class OperatorExit:
+    """The operator's way out: a key, then a passphrase checked against an argon2 hash."""
+
+    key: str
+    passphrase_hash: str
+
+    def verify(self, passphrase: str) -> bool:
+        from argon2 import PasswordHasher
+        from argon2.exceptions import InvalidHashError, VerificationError
+
+        try:
+            return PasswordHasher().verify(self.passphrase_hash, passphrase)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class KioskApp(App[str | None], inherit_bindings=False):
+    """The kiosk. `backend` is the only way to the engine (embedded or remote)."""
+
+    TITLE = "Helpdesk Kiosk"
+    CSS_PATH: ClassVar = [STYLES / "kiosk.tcss", STYLES / "flows.tcss"]
+    ENABLE_COMMAND_PALETTE = False
+    ALLOW_SELECT = False  # no text selection anywhere: nothing on screen may be copied
+    # Harmless sinks for the keys that would quit, suspend, copy or open the palette. As priority
+    # bindings they are seen before any widget, so an Input never gets ctrl+c (copy) either.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c,ctrl+q,ctrl+z,ctrl+backslash,ctrl+p,super+c,super+x,ctrl+insert",
+                "noop", show=False, priority=True, system=True),
+    ]
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        idle_timeout: float = 90.0,
+        idle_warning: float = 15.0,
+        done_timeout: float = 20.0,
+        theme: str | None = None,
+        language: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        log_path: Path | str | None = None,
+        operator_exit: OperatorExit | None = None,
+        recovered_support_code: str | None = None,
+        tick: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        self.idle_timeout = idle_timeout
+        self.idle_warning = idle_warning
+        self.done_timeout = done_timeout
+        self.theme_override = theme
+        self.default_language = language or DEFAULT_LANGUAGE
+        self.clock: Callable[[], datetime] = clock or utcnow
+        self.operator_exit = operator_exit
+        self.recovered_support_code = recovered_support_code
+        self.tick_interval = tick if tick is not None else min(1.0, idle_warning / 4, 0.5)
+        self.branding: Branding = Branding(organization="", helpdesk="")
+        self.flow: FlowState | None = None
+        self.purpose: Purpose | None = None
+        self.username: str = ""
+        self.ready = False  # the first welcome screen is up (the startup benchmark waits on it)
+        self._visit = 0
+        self._last_input = time.monotonic()
+        self._dirty = False  # the current visitor touched something
+        self._busy = False
+        self._nav_lock = asyncio.Lock()
+        self._log_handler: logging.Handler | None = None
+        if log_path is not None:
+            self._log_handler = logging.FileHandler(log_path, encoding="utf-8")
+            self._log_handler.setFormatter(
+                logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+            )
+            log.addHandler(self._log_handler)
+            log.setLevel(logging.INFO)
+        if operator_exit is not None:
+            self._bindings.bind(operator_exit.key, "operator_exit", show=False, priority=True)
+        set_language(self.default_language)
+        register_themes(self)
+
+    # ------------------------------------------------------------------ start-up
+
+    async def on_mount(self) -> None:
+        self.theme = THEMES["default"]
+        self.set_interval(self.tick_interval, self._idle_tick)
+        await self.load_branding()
+
+    async def load_branding(self) -> None:
+        from kiosk.screens.outcome import ProblemScreen
+
+        try:
+            self.branding = await self.backend.branding()
+        except Exception as exc:  # no backend yet: say so and retry
+            if not isinstance(exc, KioskError):
+                self.log_exception(exc, "branding")
+            self.branding = Branding(organization="", helpdesk="")
+            await self.push_screen(ProblemScreen("service_unavailable", retry=True))
+            return
+        name = self.theme_override or self.branding.theme
+        self.theme = THEMES.get(name, THEMES["default"])
+        if self.default_language not in self.branding.languages:
+            self.default_language = self.branding.languages[0]
+        from kiosk.i18n import t
+
+        notice = t("problem.error.body") if self.recovered_support_code else ""
+        await self._new_visit(notice=notice)
+        self.recovered_support_code = None
+        self.ready = True
+
+    # ------------------------------------------------------------------ navigation
+    #
+    # Screens ask for navigation; the app carries it out on its own message loop. A screen's
+    # handler must never await its own removal (Textual would wait for the very handler that
+    # is waiting), so every method below that changes screens only *schedules* the change.
+
+    def navigate(self, work: Callable[[], Awaitable[Any]]) -> None:
+        async def run() -> None:
+            async with self._nav_lock:
+                await work()
+
+        self.call_later(run)
+
+    async def new_visit(self, *, keep_language: bool = False, notice: str = "",
+                        then: Screen | None = None) -> None:
+        """Start over: cancel any open flow and show a brand-new welcome screen (then `then`)."""
+        self.navigate(lambda: self._new_visit(keep_language=keep_language, notice=notice,
+                                              then=then))
+
+    async def _new_visit(self, *, keep_language: bool = False, notice: str = "",
+                         then: Screen | None = None) -> None:
+        from kiosk.screens.welcome import WelcomeScreen
+
+        flow, self.flow = self.flow, None
+        await self._cancel_quietly(flow)
+        self.purpose = None
+        self.username = ""
+        if not keep_language:
+            set_language(self.default_language)
+        old = self.current_mode
+        self._visit += 1
+        name = f"visit-{self._visit}"
+        self.add_mode(name, lambda: WelcomeScreen(notice=notice))
+        await self.switch_mode(name)
+        if old.startswith("visit-"):
+            await self.remove_mode(old)
+        self._dirty = keep_language
+        self._busy = False
+        self._last_input = time.monotonic()
+        if then is not None:
+            await self.push_screen(then)
+
+    async def _cancel_quietly(self, flow: FlowState | None) -> None:
+        if flow is not None and flow.step not in (Step.DONE, Step.CANCELLED):
+            # best effort: a flow that cannot be cancelled expires anyway
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.backend.cancel(flow.flow_id), timeout=5)
+
+    async def set_language(self, language: str) -> None:
+        if language in LANGUAGES and language in self.branding.languages:
+            set_language(language)
+            await self.new_visit(keep_language=True)
+
+    async def show(self, screen: Screen) -> None:
+        """Push `screen` (scheduled)."""
+        self.navigate(lambda: self.push_screen(screen))
+
+    async def go_back(self) -> None:
+        """Pop the top screen (scheduled)."""
+        async def pop() -> None:
+            if len(self.screen_stack) > 1:
+                await self.pop_screen()
+
+        self.navigate(pop)
+
+    # ------------------------------------------------------------------ the flow
+
+    async def start_flow(self, purpose: Purpose, username: str) -> None:
+        state = await self.attempt(self.backend.start(purpose, username))
+        if state is not None:
+            self.purpose = purpose
+            self.username = username
+            await self.advance(state)
+
+    async def advance(self, state: FlowState) -> None:
+        """Show the screen for the flow's new state (scheduled; see kiosk.screens.router,
+        the one place that maps step → screen)."""
+        self.flow = state
+        self.navigate(lambda: self._advance(state))
+
+    async def _advance(self, state: FlowState) -> None:
+        from kiosk.screens.router import place_for_state
+
+        if state.step == Step.CANCELLED:
+            await self._new_visit()
+            return
+        await place_for_state(self, state)
+
+    async def cancel_flow(self) -> None:
+        """Escape on the first screen of a flow: cancel it and go back to the username."""
+        from kiosk.screens.identify import IdentifyScreen
+
+        flow, self.flow = self.flow, None
+
+        async def work() -> None:
+            await self._cancel_quietly(flow)
+            await self.pop_to(IdentifyScreen)
+
+        self.navigate(work)
+
+    async def pop_to(self, screen_type: type[Screen]) -> Screen | None:
+        """Pop screens until one of `screen_type` is on top; start over if there is none.
+        Only for code already running on the app's loop (the router)."""
+        if not any(isinstance(s, screen_type) for s in self.screen_stack):
+            await self._new_visit()
+            return None
+        while not isinstance(self.screen, screen_type):
+            await self.pop_screen()
+        return self.screen
+
+    async def attempt(
+        self,
+        call: Awaitable[T],
+        *,
+        on_error: Callable[[KioskError], Awaitable[bool] | bool] | None = None,
+    ) -> T | None:
+        """Await a backend call; on an error show it the right way and return None.
+
+        Flow-ending errors (blocked, not eligible, ...) get their own screen; others are shown
+        on the current screen (translated by `error.code`), unless `on_error` handled them.
+        Anything unexpected is logged without secrets and the visitor starts over.
+        """
+        from kiosk.screens.base import KioskScreen
+
+        if self._busy:
+            if asyncio.iscoroutine(call):
+                call.close()
+            return None
+        self._busy = True
+        screen = self.screen
+        if isinstance(screen, KioskScreen):
+            screen.set_busy(True)
+        try:
+            return await call
+        except Exception as exc:  # every failure ends up in front of a person
+            error: BaseException = exc
+            if isinstance(exc, KioskError) and on_error is not None:
+                try:
+                    handled = on_error(exc)
+                    if inspect.isawaitable(handled):
+                        handled = await handled
+                    if handled:
+                        return None
+                except Exception as again:  # the handler's own call failed
+                    error = again
+            await self.show_failure(error)
+            return None
+        finally:
+            self._busy = False
+            if isinstance(screen, KioskScreen) and screen.is_attached:
+                screen.set_busy(False)
+
+    async def show_failure(self, error: BaseException) -> None:
+        """Flow-ending errors get their own screen; others are said on the current screen;
+        anything unexpected is logged without secrets and the visitor is sent to start over."""
+        from kiosk.screens.base import KioskScreen
+        from kiosk.screens.outcome import ProblemScreen
+
+        if isinstance(error, KioskError):
+            kind = FLOW_ENDING.get(error.code)
+            if kind is None:
+                if isinstance(self.screen, KioskScreen):
+                    self.screen.show_error(self.error_text(error))
+                return
+            code = error.support_code or (self.flow.support_code if self.flow else "")
+            self.flow = None
+            await self.show(ProblemScreen(kind, support_code=code, error=error))
+            return
+        code = self.flow.support_code if self.flow else ""
+        ref = self.log_exception(error, "backend call", support_code=code)
+        self.flow = None
+        await self.show(ProblemScreen("error", support_code=code or ref))
+
+    @staticmethod
+    def error_text(err: KioskError) -> str:
+        from kiosk.i18n import t, t_or
+
+        params = {k: v for k, v in err.params.items() if isinstance(v, str | int | float)}
+        return t_or(f"error.{err.code}", t("error.generic"), **params)
+
+    # ------------------------------------------------------------------ idle timeout
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown
+                      | events.MouseScrollUp | events.Paste):
+            self._last_input = time.monotonic()
+            self._dirty = True
+        await super().on_event(event)
+
+    @property
+    def idle_seconds(self) -> float:
+        return time.monotonic() - self._last_input
+
+    async def _idle_tick(self) -> None:
+        from kiosk.screens.dialogs import IdleWarning
+
+        if not self.ready or not self._dirty or self._exit_renderables or not self.screen_stack:
+            return
+        if isinstance(self.screen, IdleWarning):
+            return  # the warning counts itself down
+        if self.idle_seconds >= self.idle_timeout:
+            await self.push_screen(IdleWarning(self.idle_warning), self._idle_answer)
+
+    async def _idle_answer(self, still_here: bool | None) -> None:
+        if still_here:
+            self._last_input = time.monotonic()
+        else:
+            await self.new_visit()
+
+    # ------------------------------------------------------------------ lockdown
+
+    def action_noop(self) -> None:
+        """Where ctrl+c, ctrl+q, ctrl+z, ctrl+\\ and ctrl+p go: nowhere."""
+
+    async def action_quit(self) -> None:
+        """No quitting from the keyboard (only the configured operator exit)."""
+
+    def action_suspend_process(self) -> None:
+        """No suspending."""
+
+    def action_command_palette(self) -> None:
+        """No command palette."""
+
+    def action_help_quit(self) -> None:
+        """Not even a hint about quitting."""
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """Nothing leaves the kiosk through a clipboard."""
+
+    async def action_operator_exit(self) -> None:
+        from kiosk.screens.dialogs import OperatorExitDialog
+
+        if self.operator_exit is None or isinstance(self.screen, OperatorExitDialog):
+            return
+        await self.push_screen(OperatorExitDialog(self.operator_exit), self._operator_answer)
+
+    def _operator_answer(self, ok: bool | None) -> None:
+        if ok:
+            log.info("operator exit")
+            self.exit("operator")
+
+    # ------------------------------------------------------------------ crashes
+
+    def log_exception(self, exc: BaseException, where: str, support_code: str = "") -> str:
+        """Log an unexpected exception without secrets: its type and frames, never its message
+        (which may quote input) nor local variables. Returns a reference for the log."""
+        ref = support_code or f"ERR-{secrets.token_hex(3).upper()}"
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("unexpected %s in %s [ref %s]\n%s", type(exc).__qualname__, where, ref, frames)
+        return ref
+
+    def _handle_exception(self, error: Exception) -> None:
+        self.log_exception(error, "app")
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        # Textual would render a traceback *with local variables* (passwords!) after exit
+        self._close_messages_no_wait()
+
+    def panic(self, *renderables: Any) -> None:
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        self._exit_renderables.clear()
+
+    async def _on_exit_app(self) -> None:
+        if self._log_handler is not None:
+            log.removeHandler(self._log_handler)
+            self._log_handler.close()
+        await super()._on_exit_app()

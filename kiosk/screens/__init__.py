@@ -1,0 +1,1 @@
+"""The kiosk's screens, one module per screen or family; `router` maps flow steps to them."""

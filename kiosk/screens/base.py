@@ -1,0 +1,147 @@
+"""The base of every kiosk screen: frame, keys, error line, busy state.
+
+Keys on every screen: digits 1-9 press the numbered choice, Enter submits (the focused input or
+button), Escape goes back one step (what "back" means is the screen's `BACK`), F1 opens help.
+No screen inherits Textual's default bindings (ctrl+c copy and the like).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Static
+
+from kiosk.i18n import t
+from kiosk.widgets.choices import Choice
+from kiosk.widgets.chrome import KeyHints, KioskHeader
+from kiosk.widgets.outbox import OutboxPanel
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskApp
+
+Back = Literal["none", "pop", "cancel", "restart"]
+
+_NAV: list[BindingType] = [
+    Binding("tab,down", "app.focus_next", show=False),
+    Binding("shift+tab,up", "app.focus_previous", show=False),
+]
+_DIGITS: list[BindingType] = [
+    Binding(str(n), f"choose({n})", show=False) for n in range(1, 10)
+]
+
+
+class Body(VerticalScroll, inherit_bindings=False, can_focus=False):
+    """The scrolling middle of a screen; no keys of its own (up/down move the focus instead)."""
+
+
+class ErrorLine(Static):
+    """Where a screen says what went wrong (`⚠` so it reads without colour too)."""
+
+    def __init__(self) -> None:
+        super().__init__("", classes="error-line")
+        self.display = False
+
+    def say(self, text: str) -> None:
+        self.update(f"⚠ {escape(text)}" if text else "")
+        self.display = bool(text)
+
+
+class ScreenMixin:
+    """What kiosk screens and kiosk dialogs share."""
+
+    @property
+    def kiosk(self) -> KioskApp:
+        return self.app  # type: ignore[attr-defined,return-value]
+
+    def action_choose(self, number: int) -> None:
+        for choice in self.query(Choice):  # type: ignore[attr-defined]
+            if choice.number == number and not choice.disabled and choice.display:
+                choice.focus()
+                choice.press()
+                return
+
+
+class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *_NAV,
+        *_DIGITS,
+        Binding("escape", "back", show=False),
+        Binding("f1", "help", show=False),
+    ]
+
+    SHOW_OUTBOX: ClassVar[bool] = False
+    BACK: ClassVar[Back] = "pop"
+    HEADING: ClassVar[str] = ""  # catalogue key of the screen's heading
+
+    def heading(self) -> str:
+        return t(self.HEADING) if self.HEADING else ""
+
+    def hints(self) -> list[tuple[str, str]]:
+        hints = [("Enter", t("hint.continue"))]
+        if self.BACK in ("pop", "cancel"):
+            hints.append(("Esc", t("hint.back")))
+        elif self.BACK == "restart":
+            hints.append(("Esc", t("hint.start_over")))
+        hints.append(("F1", t("hint.help")))
+        return hints
+
+    def compose(self) -> ComposeResult:
+        branding = self.kiosk.branding
+        yield KioskHeader(branding.organization, branding.demo)
+        with Horizontal(id="frame"):
+            with Body(id="body"):
+                if heading := self.heading():
+                    yield Static(escape(heading), classes="heading")
+                yield from self.compose_body()
+                yield ErrorLine()
+            if branding.demo and self.SHOW_OUTBOX:
+                yield OutboxPanel()
+        yield KeyHints(self.hints(), id="hints")
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
+    def show_error(self, text: str) -> None:
+        lines = self.query(ErrorLine)
+        if lines:
+            lines.last().say(text)
+            if text:
+                self.query_one("#body", Body).scroll_end(animate=False)
+
+    def clear_error(self) -> None:
+        self.show_error("")
+
+    def set_busy(self, busy: bool) -> None:
+        for button in self.query(Button):
+            button.set_class(busy, "-busy")
+
+    async def action_back(self) -> None:
+        if self.BACK == "pop":
+            await self.kiosk.go_back()
+        elif self.BACK == "cancel":
+            await self.kiosk.cancel_flow()
+        elif self.BACK == "restart":
+            await self.kiosk.new_visit()
+
+    async def action_help(self) -> None:
+        from kiosk.screens.dialogs import HelpScreen
+
+        await self.kiosk.show(HelpScreen())
+
+
+class KioskModal(ScreenMixin, ModalScreen, inherit_bindings=False):
+    """A dialog over a screen; Escape closes it (with `None`)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *_NAV,
+        *_DIGITS,
+        Binding("escape", "close", show=False),
+    ]
+
+    def action_close(self) -> None:
+        self.dismiss(None)

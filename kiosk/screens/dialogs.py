@@ -1,0 +1,160 @@
+"""Dialogs over any screen: the idle warning, help (F1), and the operator exit."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.markup import escape
+from textual.widgets import Input, Static
+
+from kiosk.i18n import t
+from kiosk.screens.base import KioskModal
+from kiosk.widgets.countdown import format_seconds
+from kiosk.widgets.inputs import SecureInput
+
+if TYPE_CHECKING:
+    from kiosk.app import OperatorExit
+
+
+class IdleWarning(KioskModal):
+    """"Are you still there?" Any key or click keeps the visit; silence starts over."""
+
+    BINDINGS: ClassVar[list[BindingType]] = []
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.started = time.monotonic()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(escape(t("idle.title")), classes="heading")
+            yield Static("", id="idle-countdown", classes="lead")
+            yield Static(escape(t("idle.hint")), classes="hint")
+
+    def on_mount(self) -> None:
+        self.tick()
+        self.set_interval(min(1.0, max(0.05, self.seconds / 10)), self.tick)
+
+    @property
+    def remaining(self) -> float:
+        return self.seconds - (time.monotonic() - self.started)
+
+    def tick(self) -> None:
+        remaining = self.remaining
+        if remaining <= 0:
+            self.dismiss(False)
+            return
+        self.query_one("#idle-countdown", Static).update(
+            escape(t("idle.countdown", time=format_seconds(remaining))))
+
+    def on_key(self, event: events.Key) -> None:
+        event.stop()
+        event.prevent_default()
+        self.dismiss(True)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        event.stop()
+        self.dismiss(True)
+
+    def on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        self.dismiss(True)
+
+
+# the demo users of DESIGN.md ("Demo data"): trainers rely on exactly these
+DEMO_USERS: tuple[tuple[str, str, str], ...] = (
+    ("alice", "demo.alice", "pet rex · city springfield · nickname ally · Alice-demo-pass-1"),
+    ("bob", "demo.bob", "TOTP JBSWY3DPEHPK3PXP"),
+    ("carol", "demo.carol", "email + mobile codes"),
+    ("dave", "demo.dave", "email code"),
+    ("erin", "demo.erin", "Erin-demo-pass-1"),
+    ("frank", "demo.frank", ""),
+)
+BOB_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+
+
+class HelpScreen(KioskModal):
+    """F1: how the kiosk works; in training mode, the demo users and their secrets."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,enter", "close", show=False),
+        Binding("up", "scroll_up", show=False),
+        Binding("down", "scroll_down", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog help", id="help-body", can_focus=False):
+            yield Static(escape(t("help.title")), classes="heading")
+            yield Static(escape(t("help.keys")), classes="lead")
+            yield Static(escape(t("help.privacy")), classes="hint")
+            helpdesk = self.app.branding.helpdesk  # type: ignore[attr-defined]
+            if helpdesk:
+                yield Static(escape(t("problem.helpdesk", helpdesk=helpdesk)), classes="helpdesk")
+            if self.app.branding.demo:  # type: ignore[attr-defined]
+                yield Static(escape(t("help.demo_title")), classes="heading")
+                lines = []
+                for user, shows, secrets in DEMO_USERS:
+                    extra = f" — {secrets}" if secrets else ""
+                    lines.append(f"[b]{user:<6}[/b] {escape(t(shows))}{escape(extra)}")
+                yield Static("\n".join(lines), id="demo-users")
+                yield Static("", id="bob-totp", classes="hint")
+                yield Static(escape(t("help.demo_codes")), classes="hint")
+            yield Static(escape(t("dialog.escape_close")), classes="hint")
+
+    def on_mount(self) -> None:
+        if self.app.branding.demo:  # type: ignore[attr-defined]
+            self.show_totp()
+            self.set_interval(1.0, self.show_totp)
+
+    def show_totp(self) -> None:
+        try:
+            import pyotp
+        except ImportError:  # pragma: no cover - pyotp is a dependency
+            return
+        clock = self.app.clock  # type: ignore[attr-defined]
+        code = pyotp.TOTP(BOB_TOTP_SECRET).at(clock())
+        self.query_one("#bob-totp", Static).update(escape(t("help.bob_now", code=code)))
+
+    def action_scroll_up(self) -> None:
+        self.query_one("#help-body", VerticalScroll).scroll_up()
+
+    def action_scroll_down(self) -> None:
+        self.query_one("#help-body", VerticalScroll).scroll_down()
+
+
+class OperatorExitDialog(KioskModal):
+    """The configured operator key opens this; the right passphrase closes the kiosk."""
+
+    def __init__(self, operator: OperatorExit) -> None:
+        super().__init__()
+        self.operator = operator
+        self.tries = 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(escape(t("operator.title")), classes="heading")
+            yield Static(escape(t("operator.label")), classes="label")
+            yield SecureInput(id="passphrase", max_length=256)
+            yield Static("", id="operator-error", classes="error-line")
+            yield Static(escape(t("dialog.escape_back")), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#passphrase", SecureInput).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.operator.verify(event.value):
+            self.dismiss(True)
+            return
+        self.tries += 1
+        event.input.value = ""
+        if self.tries >= 3:
+            self.dismiss(False)
+            return
+        self.query_one("#operator-error", Static).update(f"⚠ {escape(t('operator.wrong'))}")

@@ -1,0 +1,57 @@
+"""Who are you? The username, then the backend decides what comes next."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.markup import escape
+from textual.widgets import Button, Input, Static
+
+from kiosk.backend import Purpose
+from kiosk.i18n import t
+from kiosk.screens.base import KioskScreen
+from kiosk.widgets.inputs import KioskInput
+
+
+class IdentifyScreen(KioskScreen):
+    """The anchor of a flow: Escape on a flow's first screen cancels it and comes back here."""
+
+    BACK = "pop"
+
+    def __init__(self, purpose: Purpose, username: str = "") -> None:
+        super().__init__()
+        self.purpose = purpose
+        self.username = username
+
+    def heading(self) -> str:
+        return t(f"purpose.{self.purpose.value}")
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(escape(t("identify.lead")), classes="lead")
+        yield Static(escape(t("identify.label")), classes="label")
+        yield KioskInput(value=self.username, id="username", max_length=256,
+                         placeholder=t("identify.placeholder"))
+        yield Static(escape(t("identify.hint")), classes="hint")
+        yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#username", KioskInput).focus()
+
+    def on_screen_resume(self) -> None:
+        self.clear_error()
+        self.query_one("#username", KioskInput).focus()
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        await self.submit()
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        await self.submit()
+
+    async def submit(self) -> None:
+        username = self.query_one("#username", KioskInput).value.strip()
+        if not username:
+            self.show_error(t("identify.empty"))
+            return
+        self.clear_error()
+        await self.kiosk.start_flow(self.purpose, username)

@@ -1,0 +1,100 @@
+"""The one place that maps a flow step to a screen, and decides how it joins the stack.
+
+The engine decides the order of steps; the UI only shows the step it is told. The stack is
+arranged so Escape means "back one step":
+
+    Welcome → Identify → flow screen (choose method / sign in / new password / ...)
+                                   └→ verification screen (code, questions, authenticator)
+
+A verification screen sits on top of the method choice, so Escape returns to it to pick
+another method. Every other step replaces what is above the Identify screen; Escape there
+cancels the flow (back to the username). Registration keeps its overview underneath the
+add-contact, questions and authenticator screens.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kiosk.backend import FlowState, Step
+from kiosk.screens.identify import IdentifyScreen
+from kiosk.screens.outcome import DoneScreen, UnlockScreen
+from kiosk.screens.password import NewPasswordScreen, SignInScreen
+from kiosk.screens.register import AddContactScreen, RegistrationScreen
+from kiosk.screens.verify import (
+    ChooseMethodScreen,
+    EnterCodeScreen,
+    FlowScreen,
+    QuestionsScreen,
+    TotpScreen,
+)
+
+if TYPE_CHECKING:
+    from kiosk.app import KioskApp
+
+SCREENS: dict[Step, type[FlowScreen]] = {
+    Step.SIGN_IN: SignInScreen,
+    Step.CHOOSE_METHOD: ChooseMethodScreen,
+    Step.VERIFY_CODE: EnterCodeScreen,
+    Step.ANSWER_QUESTIONS: QuestionsScreen,
+    Step.VERIFY_TOTP: TotpScreen,
+    Step.NEW_PASSWORD: NewPasswordScreen,
+    Step.UNLOCK: UnlockScreen,
+    Step.REGISTER: RegistrationScreen,
+    Step.DONE: DoneScreen,
+}
+
+VERIFY = (Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP)
+
+
+async def place_for_state(app: KioskApp, state: FlowState) -> None:
+    top = app.screen
+    step = state.step
+
+    # the same step again (a new question set, a resent code): redraw in place
+    if isinstance(top, FlowScreen) and type(top) is SCREENS.get(step) and step != Step.REGISTER:
+        await top.update_state(state)
+        return
+
+    if step in VERIFY:
+        if not isinstance(top, ChooseMethodScreen):
+            await _replace_above_anchor(app, ChooseMethodScreen(state))
+        await app.push_screen(SCREENS[step](state))
+        return
+
+    if step == Step.REGISTER:
+        # a contact was added: confirm it with the code that was just sent
+        if state.challenge is not None and isinstance(top, AddContactScreen):
+            await app.push_screen(EnterCodeScreen(state, confirm=True, resend=top.resend))
+            return
+        if isinstance(top, EnterCodeScreen) and top.confirm and state.challenge is not None:
+            await top.update_state(state)
+            return
+        if any(isinstance(s, RegistrationScreen) for s in app.screen_stack):
+            hub = await app.pop_to(RegistrationScreen)
+            if isinstance(hub, RegistrationScreen):
+                await hub.update_state(state)
+            return
+
+    if step == Step.CHOOSE_METHOD and any(
+        isinstance(s, ChooseMethodScreen) for s in app.screen_stack
+    ):
+        # a gate was passed and another is needed: back to the choice, redrawn
+        chooser = await app.pop_to(ChooseMethodScreen)
+        if isinstance(chooser, ChooseMethodScreen):
+            await chooser.update_state(state)
+        return
+
+    screen_type = SCREENS.get(step)
+    if screen_type is None:
+        await app.new_visit()
+        return
+    await _replace_above_anchor(app, screen_type(state))
+
+
+async def _replace_above_anchor(app: KioskApp, screen: FlowScreen) -> None:
+    """Drop every flow screen above the Identify screen, then show `screen`."""
+    if any(isinstance(s, IdentifyScreen) for s in app.screen_stack):
+        while not isinstance(app.screen, IdentifyScreen):
+            await app.pop_screen()
+    await app.push_screen(screen)

@@ -1,0 +1,403 @@
+"""Proving who you are: choose a method, enter a code, answer questions, authenticator code."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.markup import escape
+from textual.widgets import Button, Input, Static
+
+from kiosk.backend import Channel, FlowState, KioskError, MethodKind, MethodOption, Step
+from kiosk.i18n import t
+from kiosk.screens.base import KioskModal, KioskScreen
+from kiosk.widgets.choices import Choice
+from kiosk.widgets.countdown import Countdown
+from kiosk.widgets.inputs import CodeInput, SecureInput
+
+TOTP_DIGITS = 6
+
+
+def method_label(option: MethodOption) -> str:
+    return t(f"method.{option.kind.value}", masked=option.masked)
+
+
+class FlowScreen(KioskScreen):
+    """A screen showing one state of the flow; `update_state` redraws it for a newer one."""
+
+    STEP: ClassVar[Step | None] = None
+
+    def __init__(self, state: FlowState) -> None:
+        super().__init__()
+        self.state = state
+
+    def heading(self) -> str:
+        heading = t(f"purpose.{self.state.purpose.value}")
+        if self.state.gates_required > 1 and self.state.step in (
+            Step.CHOOSE_METHOD, Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP
+        ):
+            step = min(self.state.gates_passed + 1, self.state.gates_required)
+            heading += " · " + t("verify.check_n_of_m", n=step, m=self.state.gates_required)
+        return heading
+
+    async def update_state(self, state: FlowState) -> None:
+        self.state = state
+        await self.recompose()
+
+
+# ---------------------------------------------------------------------------- choose method
+
+
+class ChooseMethodScreen(FlowScreen):
+    STEP = Step.CHOOSE_METHOD
+    BACK = "cancel"
+    SHOW_OUTBOX = True
+
+    def hints(self) -> list[tuple[str, str]]:
+        return [("1-9", t("hint.choose")), ("Esc", t("hint.cancel")), ("F1", t("hint.help"))]
+
+    def compose_body(self) -> ComposeResult:
+        state = self.state
+        if state.gates_passed and state.gates_required > 1:
+            yield Static(escape(t("verify.second_gate")), classes="lead")
+        elif state.gates_required > 1:
+            yield Static(escape(t("verify.two_gates")), classes="lead")
+        yield Static(escape(t("verify.choose")), classes="lead")
+        number = 0
+        for option in state.methods:
+            if option.passed:
+                continue
+            number += 1
+            yield Choice(number, method_label(option), value=option.kind.value,
+                         id=f"method-{option.kind.value}")
+        for option in state.methods:
+            if option.passed:
+                yield Static(f"✓ {escape(method_label(option))} · {escape(t('verify.passed'))}",
+                             classes="passed")
+        if number == 0:
+            yield Static(escape(t("verify.no_methods")), classes="lead")
+
+    def on_mount(self) -> None:
+        choices = self.query(Choice)
+        if choices:
+            choices.first().focus()
+
+    def option(self, kind: str) -> MethodOption:
+        return next(o for o in self.state.methods if o.kind.value == kind)
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        kind = MethodKind(getattr(event.button, "value", ""))
+        option = self.option(kind.value)
+        self.clear_error()
+        flow_id = self.state.flow_id
+        backend = self.kiosk.backend
+        if kind == MethodKind.QUESTIONS:
+            state = await self.kiosk.attempt(backend.questions(flow_id))
+        elif kind == MethodKind.AUTHENTICATOR:
+            await self.kiosk.show(TotpScreen(self.state))
+            return
+        else:
+            channels = option.channels or [Channel.CALL]
+            if len(channels) > 1:
+                self.kiosk.push_screen(ChannelDialog(option), self._channel_chosen)
+                return
+            state = await self.kiosk.attempt(backend.send_code(flow_id, kind, channels[0]))
+        if state is not None:
+            await self.kiosk.advance(state)
+
+    async def _channel_chosen(self, choice: tuple[MethodKind, Channel] | None) -> None:
+        if choice is None:
+            return
+        kind, channel = choice
+        state = await self.kiosk.attempt(
+            self.kiosk.backend.send_code(self.state.flow_id, kind, channel))
+        if state is not None:
+            await self.kiosk.advance(state)
+
+
+class ChannelDialog(KioskModal):
+    """A phone can get a text or a call: which one?"""
+
+    def __init__(self, option: MethodOption) -> None:
+        super().__init__()
+        self.option = option
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(escape(t("channel.question", masked=self.option.masked)),
+                         classes="heading")
+            for number, channel in enumerate(self.option.channels, start=1):
+                yield Choice(number, t(f"channel.{channel.value}"), value=channel.value,
+                             id=f"channel-{channel.value}")
+            yield Static(escape(t("dialog.escape_back")), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query(Choice).first().focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss((self.option.kind, Channel(getattr(event.button, "value", "text"))))
+
+
+# ---------------------------------------------------------------------------- enter a code
+
+
+class EnterCodeScreen(FlowScreen):
+    """Enter the code that was sent; resend after the cooldown; the expiry counts down.
+
+    Serves both verification (`verify_code`) and confirming a new contact at registration
+    (`confirm_contact`, with `resend` repeating the add call).
+    """
+
+    STEP = Step.VERIFY_CODE
+    BACK = "pop"
+    SHOW_OUTBOX = True
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f5", "resend", show=False)]
+
+    def __init__(
+        self,
+        state: FlowState,
+        *,
+        confirm: bool = False,
+        resend: Callable[[], Awaitable[FlowState]] | None = None,
+        notice: str = "",
+    ) -> None:
+        super().__init__(state)
+        self.confirm = confirm
+        self.resend_call = resend
+        self.notice = notice
+
+    def heading(self) -> str:
+        if self.confirm:
+            return t("register.confirm_heading")
+        return super().heading()
+
+    def hints(self) -> list[tuple[str, str]]:
+        return [("Enter", t("hint.continue")), ("F5", t("hint.resend")),
+                ("Esc", t("hint.other_method") if not self.confirm else t("hint.back")),
+                ("F1", t("hint.help"))]
+
+    def compose_body(self) -> ComposeResult:
+        challenge = self.state.challenge
+        assert challenge is not None
+        clock = self.kiosk.clock
+        yield Static(escape(t(f"code.sent.{challenge.channel.value}", masked=challenge.masked)),
+                     classes="lead")
+        yield Static(escape(t("code.label", n=challenge.code_length)), classes="label")
+        yield CodeInput(challenge.code_length, id="code")
+        yield Countdown(challenge.expires_at, clock,
+                        lambda time: t("code.expires_in", time=time),
+                        done_text=lambda: t("code.expired"), id="expiry", classes="hint")
+        yield Countdown(challenge.resend_at, clock,
+                        lambda time: t("code.resend_in", time=time),
+                        done_text=lambda: t("code.resend_now"), id="resend-countdown",
+                        classes="hint")
+        with Horizontal(classes="buttons"):
+            yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
+            yield Button(t("button.resend"), id="resend", compact=True)
+        if self.notice:
+            yield Static(escape(self.notice), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#code", CodeInput).focus()
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        await self.submit()
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "resend":
+            await self.action_resend()
+        else:
+            await self.submit()
+
+    async def submit(self) -> None:
+        entry = self.query_one("#code", CodeInput)
+        challenge = self.state.challenge
+        assert challenge is not None
+        if not entry.complete:
+            self.show_error(t("code.incomplete", n=challenge.code_length))
+            return
+        self.clear_error()
+        backend = self.kiosk.backend
+        code = entry.code
+        if self.confirm:
+            call = backend.confirm_contact(self.state.flow_id, challenge.id, code)
+        else:
+            call = backend.verify_code(self.state.flow_id, challenge.id, code)
+        state = await self.kiosk.attempt(call, on_error=self._on_error)
+        if state is not None:
+            await self.kiosk.advance(state)
+
+    async def _on_error(self, err: KioskError) -> bool:
+        if err.code in ("wrong_code", "code_expired"):
+            self.query_one("#code", CodeInput).value = ""
+        if err.code == "code_expired":
+            reason = err.params.get("reason", "expired")
+            self.show_error(t(f"error.code_expired.{reason}") if reason in (
+                "expired", "used", "superseded") else t("error.code_expired"))
+            return True
+        if err.code == "delivery_failed":
+            # the flow went back to choosing a method: say so there
+            kiosk, text = self.kiosk, self.kiosk.error_text(err)
+
+            async def back_and_say() -> None:
+                await kiosk.pop_screen()
+                if isinstance(kiosk.screen, KioskScreen):
+                    kiosk.screen.show_error(text)
+
+            kiosk.navigate(back_and_say)
+            return True
+        return False
+
+    async def action_resend(self) -> None:
+        challenge = self.state.challenge
+        assert challenge is not None
+        if self.resend_call is not None:
+            call = self.resend_call()
+        else:
+            call = self.kiosk.backend.send_code(self.state.flow_id, challenge.method,
+                                                challenge.channel)
+        state = await self.kiosk.attempt(call, on_error=self._on_error)
+        if state is not None:
+            self.notice = t("code.new_sent")
+            await self.kiosk.advance(state)
+
+
+# ---------------------------------------------------------------------------- questions
+
+
+class QuestionsScreen(FlowScreen):
+    """All drawn questions on one screen, answers masked (F2 shows them)."""
+
+    STEP = Step.ANSWER_QUESTIONS
+    BACK = "pop"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
+
+    def __init__(self, state: FlowState, notice: str = "") -> None:
+        super().__init__(state)
+        self.notice = notice
+        self.showing = False
+
+    def hints(self) -> list[tuple[str, str]]:
+        return [("Enter", t("hint.continue")), ("F2", t("hint.show")),
+                ("Esc", t("hint.other_method")), ("F1", t("hint.help"))]
+
+    def compose_body(self) -> ComposeResult:
+        if self.notice:
+            yield Static(f"⚠ {escape(self.notice)}", classes="notice")
+        yield Static(escape(t("questions.lead")), classes="lead")
+        for index, question in enumerate(self.state.questions, start=1):
+            text = question.text if question.custom else t(f"question.{question.id}")
+            yield Static(f"{index}. {escape(text)}", classes="label")
+            yield SecureInput(id=f"answer-{index}", max_length=200)
+        with Horizontal(classes="buttons"):
+            yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
+            yield Button(t("button.show"), id="show", compact=True)
+
+    def on_mount(self) -> None:
+        inputs = self.query(SecureInput)
+        if inputs:
+            inputs.first().focus()
+
+    def action_toggle_show(self) -> None:
+        self.showing = not self.showing
+        for field in self.query(SecureInput):
+            field.reveal(self.showing)
+        self.query_one("#show", Button).label = t("button.hide" if self.showing else "button.show")
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        inputs = list(self.query(SecureInput))
+        index = inputs.index(event.input) if event.input in inputs else -1
+        empty = next((i for i in inputs if not i.value.strip()), None)
+        if empty is not None and index < len(inputs) - 1:
+            self.focus_next()
+            return
+        await self.submit()
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "show":
+            self.action_toggle_show()
+        else:
+            await self.submit()
+
+    async def submit(self) -> None:
+        inputs = list(self.query(SecureInput))
+        answers = [field.value for field in inputs]
+        if any(not a.strip() for a in answers):
+            self.show_error(t("questions.empty"))
+            return
+        self.clear_error()
+        state = await self.kiosk.attempt(
+            self.kiosk.backend.answer(self.state.flow_id, answers), on_error=self._on_error)
+        if state is not None:
+            await self.kiosk.advance(state)
+
+    async def _on_error(self, err: KioskError) -> bool:
+        if err.code != "wrong_answers":
+            return False
+        # a new set was drawn: fetch it and redraw (every answer field is rebuilt empty)
+        state = await self.kiosk.backend.questions(self.state.flow_id)
+        self.notice = t("error.wrong_answers")
+        await self.update_state(state)
+        return True
+
+
+# ---------------------------------------------------------------------------- authenticator
+
+
+class TotpScreen(FlowScreen):
+    STEP = Step.VERIFY_TOTP
+    BACK = "pop"
+
+    def hints(self) -> list[tuple[str, str]]:
+        back = ("Esc", t("hint.other_method"))
+        return [("Enter", t("hint.continue")), back, ("F1", t("hint.help"))]
+
+    def heading(self) -> str:
+        return super().heading()
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(escape(t("totp.lead", org=self.kiosk.branding.organization)),
+                     classes="lead")
+        yield Static(escape(t("code.label", n=TOTP_DIGITS)), classes="label")
+        yield CodeInput(TOTP_DIGITS, id="code")
+        yield Static(escape(t("totp.hint")), classes="hint")
+        yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#code", CodeInput).focus()
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        await self.submit()
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        await self.submit()
+
+    async def submit(self) -> None:
+        entry = self.query_one("#code", CodeInput)
+        if not entry.complete:
+            self.show_error(t("code.incomplete", n=TOTP_DIGITS))
+            return
+        self.clear_error()
+        state = await self.kiosk.attempt(
+            self.kiosk.backend.verify_totp(self.state.flow_id, entry.code),
+            on_error=self._on_error)
+        if state is not None:
+            await self.kiosk.advance(state)
+
+    def _on_error(self, err: KioskError) -> bool:
+        if err.code == "wrong_code":
+            self.query_one("#code", CodeInput).value = ""
+            self.show_error(t("error.wrong_totp"))
+            return True
+        return False

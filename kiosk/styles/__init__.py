@@ -1,0 +1,1 @@
+"""Stylesheets (.tcss) and themes of the kiosk."""

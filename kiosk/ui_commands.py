@@ -1,0 +1,152 @@
+"""`kiosk demo` and `kiosk run`: build a backend, then run KioskApp (restarting it in --kiosk
+mode). This is the only UI module that imports the engine, and only to construct the backend."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from kiosk.backend import Backend
+
+THEMES = ("default", "high-contrast", "ansi")
+LANGS = ("en", "de")
+log = logging.getLogger("kiosk.ui")
+
+
+def _default_log_path() -> Path:
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    path = state / "helpdesk-kiosk" / "kiosk.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _lock_terminal_signals() -> None:
+    """Textual switches off ISIG (ctrl+c, ctrl+z, ctrl+\\ arrive as keys) unless this is set."""
+    os.environ.pop("TEXTUAL_ALLOW_SIGNALS", None)
+
+
+def run_kiosk(
+    make_backend: Callable[[], Backend],
+    *,
+    log_path: Path,
+    kiosk_mode: bool,
+    theme: str | None = None,
+    language: str | None = None,
+    operator_exit=None,  # type: ignore[no-untyped-def]
+    idle_timeout: float = 90.0,
+) -> int:
+    """Run the app; in kiosk mode start it again whenever it exits for any reason other than
+    the operator's exit. A crash never shows a traceback (KioskApp logs it without secrets)."""
+    from kiosk.app import KioskApp
+
+    _lock_terminal_signals()
+    recovered: str | None = None
+    crashes: list[float] = []
+    while True:
+        backend = make_backend()
+        app = KioskApp(backend, theme=theme, language=language, log_path=log_path,
+                       operator_exit=operator_exit, recovered_support_code=recovered,
+                       idle_timeout=idle_timeout)
+        try:
+            result = app.run()
+        except Exception as exc:  # the driver itself failed: log and maybe retry
+            app.log_exception(exc, "run")
+            result = None
+        if result == "operator" or not kiosk_mode:
+            if app.return_code:
+                click.echo(f"The kiosk stopped after an error; details are in {log_path}.",
+                           err=True)
+            return app.return_code or 0
+        now = time.monotonic()
+        crashes = [t for t in crashes if now - t < 60] + [now]
+        recovered = "restart" if app.return_code else None
+        if len(crashes) > 5:
+            time.sleep(5)  # a crash loop: do not spin the CPU, keep trying
+
+
+def _theme_option(f):  # type: ignore[no-untyped-def]
+    return click.option("--theme", type=click.Choice(THEMES), default=None,
+                        help="Override the theme of the policy file.")(f)
+
+
+def _language_option(f):  # type: ignore[no-untyped-def]
+    return click.option("--language", type=click.Choice(LANGS), default=None,
+                        help="The language each visitor starts in.")(f)
+
+
+@click.command(help="Open the kiosk on a throwaway demo database (nothing real is touched).")
+@click.option("--kiosk", "kiosk_mode", is_flag=True, help="Restart whenever the app exits.")
+@_theme_option
+@_language_option
+def demo(kiosk_mode: bool, theme: str | None, language: str | None) -> None:
+    from kiosk.embedded import EmbeddedBackend
+    from kiosk.engine.demo import build_demo_engine
+
+    with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as tmp:
+        directory = Path(tmp)
+        engine = build_demo_engine(directory)
+
+        def make_backend() -> Backend:
+            return EmbeddedBackend(engine, terminal="console:demo")
+
+        code = run_kiosk(make_backend, log_path=directory / "kiosk.log", kiosk_mode=kiosk_mode,
+                         theme=theme, language=language)
+        engine.db.dispose()
+    sys.exit(code)
+
+
+@click.command(help="Run the kiosk on the database of the policy file.")
+@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="The policy file (TOML); the defaults without one.")
+@click.option("--kiosk", "kiosk_mode", is_flag=True,
+              help="Locked-down terminal: restart whenever the app exits or crashes.")
+@click.option("--terminal", default=None,
+              help="This terminal's name in the audit log (default: the host name); "
+                   "ssh:<address> is kept as it is.")
+@click.option("--log", "log_file", type=click.Path(dir_okay=False), default=None,
+              help="Where errors are logged (never with secrets).")
+@click.option("--operator-key", default=None,
+              help="Key that opens the operator exit, e.g. ctrl+f12 (needs "
+                   "KIOSK_OPERATOR_HASH, an argon2 hash of the passphrase).")
+@_theme_option
+@_language_option
+def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_file: str | None,
+        operator_key: str | None, theme: str | None, language: str | None) -> None:
+    from kiosk.app import OperatorExit
+    from kiosk.embedded import EmbeddedBackend
+    from kiosk.engine.config import PolicyError, load_policy
+    from kiosk.engine.engine import Engine
+
+    try:
+        policy = load_policy(policy_file)
+    except PolicyError as exc:
+        raise click.ClickException("\n".join(exc.problems)) from None
+    name = (terminal if terminal and terminal.startswith("ssh:")  # kiosk serve-ssh
+            else f"console:{terminal or socket.gethostname()}")
+    engine = Engine(policy)
+    operator = None
+    section = getattr(policy, "kiosk", None)  # a future [kiosk] section of the policy file
+    key = operator_key or getattr(section, "operator_exit_key", None)
+    hashed = os.environ.get("KIOSK_OPERATOR_HASH") or getattr(
+        section, "operator_passphrase_hash", None)
+    if key and hashed:
+        operator = OperatorExit(key=key, passphrase_hash=hashed)
+    elif key:
+        raise click.ClickException("--operator-key needs KIOSK_OPERATOR_HASH (an argon2 hash)")
+
+    def make_backend() -> Backend:
+        return EmbeddedBackend(engine, terminal=name)
+
+    code = run_kiosk(make_backend, log_path=Path(log_file) if log_file else _default_log_path(),
+                     kiosk_mode=kiosk_mode, theme=theme, language=language,
+                     operator_exit=operator)
+    engine.db.dispose()
+    sys.exit(code)
