@@ -248,11 +248,16 @@ def audit_export_csv(engine: EngineDep, since: Since = None, until: Until = None
     for event in events:
         row = event.model_dump()
         row["at"] = event.at.isoformat()
-        # a leading = + - @ would be a formula in a spreadsheet: neutralise
-        writer.writerow({k: f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v
-                         for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
+
+
+def _cell(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula (= + - @ tab CR first) is quoted."""
+    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
 
 
 # ---------------------------------------------------------------- report

@@ -66,11 +66,24 @@ def test_audit_export_and_report(admin: TestClient, client: TestClient, engine: 
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert len(rows) == len(admin.get("/v1/admin/audit").json())
     assert rows[-1]["terminal"] == f"api:{key_id}"
+    assert rows[0]["method"] == "" and rows[0]["detail"] == "identified for reset"
 
     report = admin.get("/v1/admin/report", params={"days": 1}).json()
     assert report["resets_succeeded"] == 1 and report["flows_started"] == 1
     assert report["by_terminal"][0]["terminal"] == f"api:{key_id}"
     assert admin.get("/v1/admin/report", params={"days": 0}).status_code == 422
+
+
+def test_csv_cells_that_look_like_formulas_are_quoted(admin: TestClient, engine: Engine) -> None:
+    from kiosk.engine import audit
+    from kiosk.engine.audit import Activity, AuditContext, Result
+
+    with engine.db.begin() as conn:
+        audit.record(conn, AuditContext("c" * 36, "ABCD-EFGH", "=cmd|' /C calc'!A0", "@bob"),
+                     engine.clock.now(), Activity.PROGRESS, Result.FAILED, detail="-2+3")
+    row = list(csv.DictReader(io.StringIO(admin.get("/v1/admin/audit.csv").text)))[-1]
+    assert (row["terminal"], row["username"], row["detail"]) == (
+        "'=cmd|' /C calc'!A0", "'@bob", "'-2+3")
 
 
 def test_terminals_listing(admin: TestClient, terminal_key: str) -> None:
