@@ -167,6 +167,62 @@ class Delivery(_Section):
     gateway: Gateway = Gateway()
 
 
+class DirectorySettings(_Section):
+    kind: Literal["builtin", "ldap"] = "builtin"  # "ldap": users live in [ldap]
+
+
+class LdapAttributes(_Section):
+    """Which directory attribute holds what (empty = the flavour's default)."""
+
+    display_name: str = Field("", max_length=64)  # displayName, then cn
+    given_name: str = Field("givenName", max_length=64)
+    family_name: str = Field("sn", max_length=64)
+    email: str = Field("mail", max_length=64)
+    mobile: str = Field("mobile", max_length=64)
+    office: str = Field("telephoneNumber", max_length=64)
+
+
+class Ldap(_Section):
+    flavour: Literal["openldap", "ad"] = "openldap"
+    urls: list[str] = Field(default_factory=list, max_length=10)  # tried in order (failover)
+    starttls: bool = False  # ldaps:// URLs use TLS from the start
+    ca_file: str = ""  # PEM bundle to trust instead of the system CAs
+    bind_dn: str = ""
+    bind_password: str = ""
+    bind_password_file: str = ""  # read at start, instead of bind_password
+    user_base: str = ""
+    user_filter: str = ""  # ANDed with the name; "" = the flavour's default
+    username_attribute: Literal["uid", "sAMAccountName", "userPrincipalName"] = "uid"
+    group_base: str = ""  # "" = user_base
+    group_filter: str = ""  # "" = the flavour's default
+    group_member_attribute: str = Field("member", min_length=1, max_length=64)
+    group_name_attribute: str = Field("cn", min_length=1, max_length=64)
+    nested_depth: int = Field(8, ge=1, le=32)
+    admin_group: str = ""  # members (nested too) are kiosk administrators
+    attributes: LdapAttributes = LdapAttributes()
+    use_directory_contacts: bool = True  # mail / mobile / telephoneNumber as registered methods
+    phone_region: str = Field("", max_length=2)  # region of numbers written without +
+    clear_failures: bool = False  # OpenLDAP: unlock also clears pwdFailureTime (needs manage)
+    clear_must_change: bool = True  # OpenLDAP: drop pwdReset after a self-service reset
+    ad_enforce_history: bool = True  # AD: the policy hints control, so history applies
+    connect_timeout_seconds: float = Field(5, gt=0, le=60)
+    timeout_seconds: float = Field(10, gt=0, le=120)
+    retry_down_after_seconds: int = Field(30, ge=0, le=3600)
+    pool_size: int = Field(4, ge=1, le=64)
+    cache_seconds: float = Field(5, ge=0, le=300)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        for url in self.urls:
+            if not url.startswith(("ldap://", "ldaps://")):
+                raise ValueError(f"ldap.urls: {url!r} must start with ldap:// or ldaps://")
+        if self.flavour == "ad" and not self.starttls and any(
+                u.startswith("ldap://") for u in self.urls):
+            raise ValueError("ldap.starttls: Active Directory sets passwords over TLS only; "
+                             "use ldaps:// URLs or starttls = true")
+        return self
+
+
 class Policy(_Section):
     organization: Organization = Organization()
     sspr: Sspr = Sspr()
@@ -182,7 +238,17 @@ class Policy(_Section):
     database: Database = Database()
     security: Security = Security()
     delivery: Delivery = Delivery()
+    directory: DirectorySettings = DirectorySettings()
+    ldap: Ldap = Ldap()
     demo: bool = False
+
+    @model_validator(mode="after")
+    def _ldap_complete(self) -> Self:
+        if self.directory.kind == "ldap":
+            missing = [k for k in ("urls", "user_base") if not getattr(self.ldap, k)]
+            if missing:
+                raise ValueError(f"ldap.{missing[0]}: needed when directory.kind = 'ldap'")
+        return self
 
 
 class PolicyError(ValueError):

@@ -70,6 +70,9 @@ users = Table(
     Column("password_changed_at", UtcDateTime(), nullable=True),
     Column("registered_at", UtcDateTime(), nullable=True),  # last (re)confirmation
     Column("totp_last_step", BigInteger, nullable=False, default=0),
+    # an LDAP / AD user's stable id (entryUUID / objectGUID); NULL for built-in users
+    Column("external_id", String(64), nullable=True),
+    Index("ix_users_external_id", "external_id", unique=True),
 )
 
 password_history = Table(

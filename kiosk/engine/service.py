@@ -104,6 +104,9 @@ class EngineCore:
         self.clock: Clock = clock or SystemClock()
         self.key = server_key(self.db)
         self.hasher = Hasher(policy.security)
+        if directory is None and policy.directory.kind == "ldap":
+            from kiosk.engine.ldap_directory import LdapDirectory  # ldap3 only when configured
+            directory = LdapDirectory(policy.ldap, clock=self.clock)
         self.directory: Directory = directory or BuiltinDirectory(self.hasher)
         self.throttle = Throttler(policy.throttle)
         self.outbox = OutboxDelivery(self.db, self.clock)

@@ -1,0 +1,314 @@
+"""An LDAP directory (OpenLDAP with ppolicy, or Active Directory) behind the Directory seam.
+
+Users, groups, lock state and passwords live in the directory. The kiosk keeps a shadow row per
+directory user in `users`, keyed by the entry's stable id (entryUUID / objectGUID) in
+`external_id`, so methods registered in the kiosk (questions, authenticator) survive a rename.
+Each lookup refreshes the shadow row; with `ldap.use_directory_contacts` the entry's mail /
+mobile / telephoneNumber become the user's email / mobile / office methods.
+
+Writes go to the directory first; the shadow row changes only after the directory said yes, in
+the engine's transaction, so a refusal or an outage leaves the kiosk's database untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ldap3 import BASE, MODIFY_REPLACE, SYNC, Connection, Server
+from ldap3.utils.conv import escape_filter_chars
+from sqlalchemy import Connection as DbConnection
+from sqlalchemy import insert, or_, select, update
+
+from kiosk.backend import NotAvailable, NotEligible, PasswordRejected, ServiceUnavailable
+from kiosk.engine import registry
+from kiosk.engine.clock import Clock
+from kiosk.engine.config import Ldap
+from kiosk.engine.directory import User
+from kiosk.engine.ldap_codec import (
+    AD_POLICY_HINTS,
+    PPOLICY_ERRORS,
+    PPOLICY_REQUEST,
+    ad_password,
+    ad_refusal,
+    generalized_time,
+    id_filter,
+    ppolicy_error,
+)
+from kiosk.engine.ldap_conn import SERVER_TROUBLE_CODES
+from kiosk.engine.ldap_read import DirectoryReader, Snapshot, first_value
+from kiosk.engine.schema import methods, users
+from kiosk.engine.text import normalize_username
+
+log = logging.getLogger("kiosk.ldap")
+
+NOT_ACCEPTED = "the directory did not accept the change; please contact the helpdesk"
+
+
+@dataclass(frozen=True)
+class LdapUser(User):
+    dn: str = ""
+    external_id: str = ""
+
+
+class LdapDirectory(DirectoryReader):
+    """The Directory protocol over LDAP: lookups refresh shadow rows; writes go to the
+    directory first."""
+
+    def __init__(self, config: Ldap, *, clock: Clock | None = None,
+                 servers: list[Server] | None = None, strategy: str = SYNC) -> None:
+        super().__init__(config, clock=clock, servers=servers, strategy=strategy)
+        self._cache: dict[str, Snapshot] = {}  # external id -> last snapshot
+        self._lock = threading.Lock()
+
+    def _fresh(self, external_id: str) -> Snapshot | None:
+        if self.cfg.cache_seconds <= 0:
+            return None
+        with self._lock:
+            snap = self._cache.get(external_id)
+        if snap and time.monotonic() - snap.taken < self.cfg.cache_seconds:
+            return snap
+        return None
+
+    def _remember(self, snap: Snapshot) -> None:
+        with self._lock:
+            self._cache[snap.external_id] = snap
+
+    def forget(self, external_id: str) -> None:
+        with self._lock:
+            self._cache.pop(external_id, None)
+
+    # ------------------------------------------------------------ shadow rows
+    def _is_admin(self, snap: Snapshot) -> bool:
+        wanted = self.cfg.admin_group.casefold()
+        return bool(wanted) and any(g.casefold() == wanted for g in snap.groups)
+
+    def _shadow(self, conn: DbConnection, snap: Snapshot) -> LdapUser:
+        """Bring the user's shadow row up to date with the directory (insert it the first
+        time); a different row holding the same name (a user renamed or removed since, or a
+        built-in user) steps aside, keeping its own methods."""
+        values = dict(username=snap.username, display_name=snap.display_name,
+                      given_name=snap.given_name, family_name=snap.family_name,
+                      enabled=snap.enabled, locked=snap.locked, is_admin=self._is_admin(snap))
+        row = conn.execute(select(users).where(users.c.external_id == snap.external_id)).first()
+        if row is None or row.username != snap.username:
+            for (other,) in conn.execute(select(users.c.id).where(
+                    users.c.username == snap.username,
+                    or_(users.c.external_id.is_(None),
+                        users.c.external_id != snap.external_id))).all():
+                conn.execute(update(users).where(users.c.id == other).values(
+                    username=f"~stale-{other}"))
+        if row is None:
+            user_id = int(conn.execute(insert(users).values(
+                external_id=snap.external_id, totp_last_step=0, **values)
+            ).inserted_primary_key[0])
+            registered_at = None
+        else:
+            user_id, registered_at = row.id, row.registered_at
+            if any(getattr(row, k) != v for k, v in values.items()):
+                conn.execute(update(users).where(users.c.id == user_id).values(**values))
+        if self.cfg.use_directory_contacts and snap.contacts:
+            have = dict(conn.execute(select(methods.c.kind, methods.c.value).where(
+                methods.c.user_id == user_id, methods.c.kind.in_(list(snap.contacts)))).all())
+            for kind, value in snap.contacts.items():
+                if have.get(kind) != value:
+                    registry.set_method(conn, user_id, kind, value, self.clock.now())
+        return LdapUser(user_id, snap.username, snap.display_name, snap.given_name,
+                        snap.family_name, snap.enabled, snap.locked, values["is_admin"], None,
+                        registered_at, dn=snap.dn, external_id=snap.external_id)
+
+    @staticmethod
+    def _from_row(row: Any, dn: str = "") -> LdapUser:
+        return LdapUser(row.id, row.username, row.display_name, row.given_name,
+                        row.family_name, row.enabled, row.locked, row.is_admin, None,
+                        row.registered_at, dn=dn, external_id=row.external_id or "")
+
+    # ------------------------------------------------------------ Directory protocol: lookups
+    def find(self, conn: DbConnection, username: str) -> User | None:
+        name = normalize_username(username)
+
+        def read(c: Connection) -> Snapshot | None:
+            entry = self._user_entry(c, self._name_assertion(name)) if name else None
+            if entry is None:
+                # as much directory work as a real user's first group level costs
+                self._search(c, self.group_base, f"(&{self.group_filter}"
+                             f"({self.cfg.group_member_attribute}="
+                             f"{escape_filter_chars(self._decoy_dn())}))",
+                             [self.cfg.group_name_attribute])
+                return None
+            return self._snapshot(c, entry)
+
+        snap = self.pool.run(read)
+        if snap is None:
+            conn.execute(select(users.c.id).where(users.c.external_id == "-"))
+            return None
+        self._remember(snap)
+        return self._shadow(conn, snap)
+
+    def get(self, conn: DbConnection, user_id: int) -> User:
+        user = self.get_or_none(conn, user_id)
+        if user is None:
+            raise LookupError(f"no user with id {user_id}")
+        return user
+
+    def get_or_none(self, conn: DbConnection, user_id: int) -> User | None:
+        return self._lookup(conn, user_id)[0]
+
+    def _lookup(self, conn: DbConnection,
+                user_id: int) -> tuple[LdapUser | None, Snapshot | None]:
+        """The user (refreshed from the directory unless a fresh snapshot is at hand)."""
+        row = conn.execute(select(users).where(users.c.id == user_id)).first()
+        if row is None or not row.external_id:
+            return None, None
+        snap = self._fresh(row.external_id)
+        if snap is not None:
+            return self._from_row(row, snap.dn), snap
+
+        def read(c: Connection) -> Snapshot | None:
+            entry = self._user_entry(c, id_filter(self.id_attr, row.external_id))
+            return self._snapshot(c, entry) if entry is not None else None
+
+        snap = self.pool.run(read)
+        if snap is None:  # gone from the directory (or out of the user filter's scope)
+            if row.enabled:
+                conn.execute(update(users).where(users.c.id == row.id).values(enabled=False))
+            return LdapUser(row.id, row.username, row.display_name, row.given_name,
+                            row.family_name, False, row.locked, row.is_admin, None,
+                            row.registered_at, external_id=row.external_id), None
+        self._remember(snap)
+        return self._shadow(conn, snap), snap
+
+    def group_names(self, conn: DbConnection, user_id: int) -> set[str]:
+        _, snap = self._lookup(conn, user_id) if user_id >= 0 else (None, None)
+        return set(snap.groups) if snap is not None else set()
+
+    # ------------------------------------------------------------ passwords
+    def verify_password(self, user: User | None, password: str) -> bool:
+        """A bind as the user; an unknown or disabled user binds as a DN that does not exist,
+        so both cost one bind."""
+        if not password:  # an empty simple bind is an anonymous bind: never a proof
+            return False
+        real = isinstance(user, LdapUser) and bool(user.dn) and user.enabled
+        dn = user.dn if real else self._decoy_dn()  # type: ignore[union-attr]
+        return self.pool.check_bind(dn, password) and real
+
+    def history_hashes(self, conn: DbConnection, user_id: int, depth: int) -> list[str]:
+        return []  # the directory keeps the history and enforces it at writeback
+
+    def _current(self, c: Connection, external_id: str) -> dict[str, Any]:
+        entry = self._user_entry(c, id_filter(self.id_attr, external_id))
+        if entry is None:
+            raise NotEligible("this account is no longer in the directory", reason="gone")
+        return entry
+
+    def _row_external_id(self, conn: DbConnection, user_id: int) -> str:
+        external_id = conn.execute(
+            select(users.c.external_id).where(users.c.id == user_id)).scalar()
+        if not external_id:
+            raise NotEligible("this account is not a directory account", reason="not_directory")
+        return str(external_id)
+
+    def store_password(self, conn: DbConnection, user: User, password: str, now: datetime,
+                       keep_history: int) -> None:
+        """Write the password back (which also unlocks); the shadow row follows only when the
+        directory accepted it."""
+        external_id = self._row_external_id(conn, user.id)
+        write = self._write_ad if self.ad else self._write_openldap
+        still_locked = self.pool.run(lambda c: self._current(c, external_id),
+                                     lambda c, entry: write(c, entry, password))
+        self.forget(external_id)
+        conn.execute(update(users).where(users.c.id == user.id).values(
+            locked=still_locked, password_changed_at=now))
+
+    def _write_openldap(self, c: Connection, entry: dict[str, Any], password: str) -> bool:
+        dn = entry["dn"]
+        # RFC 3062 password modify, with the ppolicy control: history and quality apply
+        if not c.extend.standard.modify_password(dn, None, password,
+                                                 controls=[PPOLICY_REQUEST]):
+            raise self._refused(c.result)
+        # ppolicy (2.5) clears the lockout on a reset; finish whatever remains
+        after = self._search(c, dn, "(objectClass=*)", ["pwdAccountLockedTime", "pwdReset"],
+                             scope=BASE)
+        changes: dict[str, Any] = {}
+        if after and first_value(after[0], "pwdAccountLockedTime") is not None:
+            changes["pwdAccountLockedTime"] = [(MODIFY_REPLACE, [])]
+        if self.cfg.clear_must_change and after and first_value(after[0], "pwdReset") is not None:
+            changes["pwdReset"] = [(MODIFY_REPLACE, [])]
+        if changes and not c.modify(dn, changes):
+            log.error("password of %s set, but %s not cleared: %s", dn, ", ".join(changes),
+                      c.result.get("description"))
+            return "pwdAccountLockedTime" in changes
+        return False
+
+    def _write_ad(self, c: Connection, entry: dict[str, Any], password: str) -> bool:
+        changes: dict[str, Any] = {"unicodePwd": [(MODIFY_REPLACE, [ad_password(password)])]}
+        if self._lock_state(entry)[1]:
+            changes["lockoutTime"] = [(MODIFY_REPLACE, ["0"])]  # one operation: both or none
+        controls = [AD_POLICY_HINTS] if self.cfg.ad_enforce_history else None
+        if not c.modify(entry["dn"], changes, controls=controls):
+            raise self._refused(c.result)
+        return False
+
+    def _refused(self, result: dict[str, Any] | None) -> Exception:
+        """The error to show for a write the directory refused."""
+        result = result or {}
+        code, message = result.get("result"), result.get("message") or ""
+        reason: str | None = None
+        text = ""
+        if self.ad:
+            found = ad_refusal(message)
+            if found:
+                reason = found[0]
+                text = "the directory's password policy refuses it (length, complexity, " \
+                       "history or minimum age)"
+        elif code == 19:
+            error = ppolicy_error(result)
+            reason, text = PPOLICY_ERRORS.get(error, ("constraintViolation", message)) \
+                if error is not None else ("constraintViolation",
+                                           message or "the directory refuses it")
+        if reason is None:
+            log.error("the directory refused a write: %s %s", result.get("description"), message)
+            if code in SERVER_TROUBLE_CODES:
+                return ServiceUnavailable("directory unavailable")
+            return ServiceUnavailable(NOT_ACCEPTED)
+        return PasswordRejected(
+            "the directory does not accept the new password",
+            violations=[{"rule": "directory", "message": text,
+                         "params": {"reason": reason, "directory_message": message}}])
+
+    # ------------------------------------------------------------ lock / unlock
+    def set_locked(self, conn: DbConnection, user_id: int, locked: bool) -> None:
+        external_id = self._row_external_id(conn, user_id)
+        if self.ad and locked:
+            raise NotAvailable("Active Directory locks accounts itself; it cannot be asked to")
+
+        def write(c: Connection, entry: dict[str, Any]) -> None:
+            controls = None
+            if self.ad:
+                changes: dict[str, Any] = {"lockoutTime": [(MODIFY_REPLACE, ["0"])]}
+            elif locked:
+                changes = {"pwdAccountLockedTime": [
+                    (MODIFY_REPLACE, [generalized_time(self.clock.now())])]}
+            else:
+                changes = {"pwdAccountLockedTime": [(MODIFY_REPLACE, [])]}
+                if self.cfg.clear_failures:  # NO-USER-MODIFICATION: needs the Relax control
+                    changes["pwdFailureTime"] = [(MODIFY_REPLACE, [])]
+                    controls = [("1.3.6.1.4.1.4203.666.5.12", True, None)]
+            if not c.modify(entry["dn"], changes, controls=controls):
+                raise self._refused(c.result)
+
+        self.pool.run(lambda c: self._current(c, external_id), write)
+        self.forget(external_id)
+        conn.execute(update(users).where(users.c.id == user_id).values(locked=locked))
+
+    # ------------------------------------------------------------ for the benchmark and tests
+    def stats(self) -> tuple[int, float]:
+        """(LDAP round trips, seconds spent in them) since the start."""
+        return self.pool.calls, self.pool.seconds
+
+    def close(self) -> None:
+        self.pool.close()
