@@ -118,8 +118,13 @@ def demo(kiosk_mode: bool, theme: str | None, language: str | None) -> None:
                    "KIOSK_OPERATOR_HASH, an argon2 hash of the passphrase).")
 @_theme_option
 @_language_option
+@click.option("--remote", default=None, metavar="URL",
+              help="Use the kiosk API at URL instead of the policy's database.")
+@click.option("--api-key-file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="This terminal's API key (with --remote).")
 def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_file: str | None,
-        operator_key: str | None, theme: str | None, language: str | None) -> None:
+        operator_key: str | None, theme: str | None, language: str | None,
+        remote: str | None = None, api_key_file: str | None = None) -> None:
     from kiosk.app import OperatorExit
     from kiosk.embedded import EmbeddedBackend
     from kiosk.engine.config import PolicyError, load_policy
@@ -131,7 +136,16 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
         raise click.ClickException("\n".join(exc.problems)) from None
     name = (terminal if terminal and terminal.startswith("ssh:")  # kiosk serve-ssh
             else f"console:{terminal or socket.gethostname()}")
-    engine = Engine(policy)
+    if remote:  # the API names the terminal by its key: api:<key id>
+        from kiosk.remote import open_remote_backend, read_api_key
+
+        if not api_key_file:
+            raise click.UsageError("--remote needs --api-key-file")
+        try:
+            read_api_key(api_key_file)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    engine = None if remote else Engine(policy)
     operator = None
     section = getattr(policy, "kiosk", None)  # a future [kiosk] section of the policy file
     key = operator_key or getattr(section, "operator_exit_key", None)
@@ -143,10 +157,13 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
         raise click.ClickException("--operator-key needs KIOSK_OPERATOR_HASH (an argon2 hash)")
 
     def make_backend() -> Backend:
+        if engine is None:
+            return open_remote_backend(remote or "", api_key_file or "")
         return EmbeddedBackend(engine, terminal=name)
 
     code = run_kiosk(make_backend, log_path=Path(log_file) if log_file else _default_log_path(),
                      kiosk_mode=kiosk_mode, theme=theme, language=language,
                      operator_exit=operator)
-    engine.db.dispose()
+    if engine is not None:
+        engine.db.dispose()
     sys.exit(code)
