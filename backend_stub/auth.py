@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,8 +22,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend_stub.problems import too_large, unauthorized
+from backend_stub.problems import error_response, too_large, unauthorized
+from kiosk.backend import ServiceUnavailable
 from kiosk.engine.terminals import TerminalStore
+
+log = logging.getLogger("backend_stub")
 
 API_PREFIX = "/v1/"
 ADMIN_PREFIX = "/v1/admin/"
@@ -105,7 +109,14 @@ class Guard:
                     return
                 state["admin"] = True
             else:
-                identity = await self.gate.terminal(token)
+                try:
+                    identity = await self.gate.terminal(token)
+                except Exception:  # the key store (the database) does not answer
+                    log.warning("terminal key check failed: database unavailable")
+                    await error_response(ServiceUnavailable(
+                        "the service is unavailable; try again shortly", retry_after=5))(
+                        scope, receive, marked_send)
+                    return
                 if identity is None:
                     await unauthorized()(scope, receive, marked_send)
                     return

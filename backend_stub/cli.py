@@ -124,7 +124,10 @@ def serve_api(host: str, port: int, policy_file: str | None, database_url: str |
     app = create_app(engine, admin_token, max_body=max_body)
     config = uvicorn.Config(app, host=host, port=port, ssl_certfile=tls_cert,
                             ssl_keyfile=tls_key, log_level=log_level, server_header=False,
-                            proxy_headers=False, timeout_graceful_shutdown=10)
+                            proxy_headers=False, timeout_graceful_shutdown=10,
+                            # longer than the kiosks keep idle connections (kiosk.remote): the
+                            # client closes first, so it never sends on a closing connection
+                            timeout_keep_alive=75)
     uvicorn.Server(config).run(sockets=[sock])
 
 

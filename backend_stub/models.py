@@ -1,20 +1,26 @@
 """Request bodies of the API. Responses reuse kiosk.backend's types unchanged.
 
-Limits match the engine's own input checks, so the API refuses exactly what the embedded
-engine refuses (both as `invalid_input`).
+The engine checks every value itself (lengths, control characters, enum values) and names the
+field in its `invalid_input` error. The API leaves those checks to it, so a value the embedded
+engine refuses is refused by the API with the very same error: here only the JSON shape is
+checked (which fields, and that they are strings / lists). Enumerations are still published in
+the OpenAPI document. The request body limit bounds everything.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kiosk.backend import Channel, MethodKind, Purpose
 
-MAX_USERNAME = 256
-MAX_PASSWORD = 4096  # kiosk.engine.complete.MAX_PASSWORD_INPUT
-MAX_CODE = 64
-MAX_ANSWER = 200
-MAX_ANSWERS = 10
+
+def _one_of(enum: type[StrEnum], description: str = "", example: str = "") -> Any:
+    """A string the engine validates, documented as one of the enumeration's values."""
+    return Field(description=description or None, examples=[example] if example else None,
+                 json_schema_extra={"enum": [m.value for m in enum]})
 
 
 class _Body(BaseModel):
@@ -22,47 +28,50 @@ class _Body(BaseModel):
 
 
 class StartBody(_Body):
-    purpose: Purpose
-    username: str = Field(max_length=MAX_USERNAME, examples=["alice"])
+    purpose: str = _one_of(Purpose, example="reset")
+    username: str = Field(description="at most 256 characters", examples=["alice"])
 
 
 class SendCodeBody(_Body):
-    method: MethodKind = Field(examples=["email"])
-    channel: Channel = Field(examples=["email"])
+    method: str = _one_of(MethodKind, "email, mobile or office", "email")
+    channel: str = _one_of(Channel, "email for email; text or call for mobile; call for office",
+                           "email")
 
 
 class CodeBody(_Body):
-    code: str = Field(max_length=MAX_CODE, description="digits; spaces and dashes are ignored",
+    code: str = Field(description="the digits; spaces and dashes are ignored",
                       examples=["1234 5678"])
 
 
 class AnswersBody(_Body):
-    answers: list[str] = Field(max_length=MAX_ANSWERS,
-                               description="one answer per drawn question, in their order")
+    answers: list[str] = Field(description="one answer per drawn question, in their order "
+                                           "(each at most 200 characters)")
 
 
 class PasswordBody(_Body):
-    password: str = Field(max_length=MAX_PASSWORD)
+    password: str = Field(description="any Unicode, at most 4096 characters accepted")
 
 
 class EmailBody(_Body):
-    address: str = Field(max_length=254, examples=["alice@example.org"])
+    address: str = Field(description="at most 254 characters", examples=["alice@example.org"])
 
 
 class PhoneBody(_Body):
-    kind: MethodKind = Field(description="mobile or office", examples=["mobile"])
-    number: str = Field(max_length=40, examples=["+1 425 555 0142"])
-    channel: Channel = Field(examples=["text"])
+    kind: str = _one_of(MethodKind, "mobile or office", "mobile")
+    number: str = Field(description="with the country code", examples=["+1 425 555 0142"])
+    channel: str = _one_of(Channel, "text or call (office: call)", "text")
 
 
 class QuestionEntry(_Body):
-    question_id: str | None = Field(None, max_length=40, examples=["pet"])
-    custom_text: str | None = Field(None, max_length=400)
-    answer: str = Field(max_length=MAX_ANSWER)
+    question_id: str | None = Field(None, description="a predefined question's id",
+                                    examples=["pet"])
+    custom_text: str | None = Field(None, description="or the person's own question "
+                                                      "(3-200 characters)")
+    answer: str = Field(description="3-40 characters after normalisation")
 
 
 class QuestionsBody(_Body):
-    entries: list[QuestionEntry] = Field(max_length=MAX_ANSWERS)
+    entries: list[QuestionEntry]
 
 
 class Health(BaseModel):

@@ -11,12 +11,13 @@ the API, and time is a FrozenClock the server shares.
 
 from __future__ import annotations
 
+import functools
 import re
 import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,12 @@ def make_engine(folder: Path, clock: FrozenClock, **overrides: Any) -> Engine:
 
 
 class LoopbackServer:
-    """uvicorn on 127.0.0.1 in a thread; the app it serves is swapped per test."""
+    """uvicorn on 127.0.0.1 in a thread. It serves several apps side by side: `mount(app)`
+    gives the base URL under which that app answers (`/w<n>/...` → the n-th app)."""
 
     def __init__(self) -> None:
-        self.app: Any = None
+        self.apps: dict[str, Any] = {}
+        self.app: Any = None  # served at the root, when set
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -58,7 +61,20 @@ class LoopbackServer:
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
                                        name="contract-uvicorn", daemon=True)
 
+    def mount(self, app: Any) -> str:
+        prefix = f"/w{len(self.apps)}"
+        self.apps[prefix] = app
+        return self.url + prefix
+
     async def _dispatch(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            prefix = "/" + path.split("/", 2)[1] if path.count("/") >= 2 else ""
+            if prefix in self.apps:
+                rest = path[len(prefix):]
+                scope = {**scope, "path": rest, "raw_path": rest.encode()}
+                await self.apps[prefix](scope, receive, send)
+                return
         await self.app(scope, receive, send)
 
     def start(self) -> None:
@@ -94,7 +110,6 @@ class World:
     terminal: str
     # another terminal's backend over the same engine (a flow belongs to its terminal)
     other_terminal: Callable[[], Awaitable[Backend]]
-    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def outbox_count(self) -> int:
         return len(self.engine.outbox_messages(200))
@@ -112,23 +127,26 @@ class World:
 WorldFactory = Callable[..., Awaitable[World]]
 
 
-@pytest.fixture(params=["embedded", "remote"])
-async def make_world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
-        WorldFactory]:
-    """Build a World of this test's kind; keyword arguments override the demo policy."""
-    kind: str = request.param
-    closers: list[Callable[[], Awaitable[None]]] = []
-    count = 0
-    server: LoopbackServer | None = (request.getfixturevalue("loopback_server")
-                                     if kind == "remote" else None)
+class WorldBuilder:
+    """Builds Worlds of either kind over fresh demo engines; closes them all at the end."""
 
-    async def factory(**overrides: Any) -> World:
-        nonlocal count
-        count += 1
+    def __init__(self, folder: Path, server: LoopbackServer | None) -> None:
+        self.folder = folder
+        self.server = server
+        self.closers: list[Callable[[], Awaitable[None]]] = []
+        self.count = 0
+
+    async def build(self, kind: str, **overrides: Any) -> World:
+        self.count += 1
         clock = FrozenClock()
-        folder = tmp_path / f"world{count}"
+        folder = self.folder / f"world{self.count}"
         folder.mkdir()
         engine = make_engine(folder, clock, **overrides)
+
+        async def dispose() -> None:
+            engine.db.dispose()
+
+        self.closers.insert(0, dispose)
         if kind == "embedded":
             async def other_embedded() -> Backend:
                 return EmbeddedBackend(engine, "console:other")
@@ -136,32 +154,47 @@ async def make_world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
             backend: Backend = EmbeddedBackend(engine, "console:contract")
             world = World(kind, backend, engine, clock, "console:contract", other_embedded)
         else:
-            assert server is not None
-            server.app = create_app(engine, ADMIN_TOKEN)
+            assert self.server is not None, "a remote world needs the loopback server"
+            url = self.server.mount(create_app(engine, ADMIN_TOKEN))
             store = TerminalStore(engine.db, clock)
             terminal, key = store.create("contract")
 
             async def other_remote() -> Backend:
-                _, other_key = store.create(f"other-{len(closers)}")
-                other = RemoteBackend(server.url, other_key, timeout=30)
-                closers.append(other.close)
+                _, other_key = store.create(f"other-{len(self.closers)}")
+                other = RemoteBackend(url, other_key, timeout=30)
+                self.closers.append(other.close)
                 return other
 
-            backend = RemoteBackend(server.url, key, timeout=30)
+            backend = RemoteBackend(url, key, timeout=30)
             world = World(kind, backend, engine, clock, terminal.identity, other_remote)
-        closers.append(backend.close)
-
-        async def dispose() -> None:
-            engine.db.dispose()
-
-        closers.insert(0, dispose)
+        self.closers.append(backend.close)
         return world
 
-    yield factory
-    for close in reversed(closers):
-        await close()
+    async def close(self) -> None:
+        for close in reversed(self.closers):
+            await close()
+
+
+@pytest.fixture(params=["embedded", "remote"])
+async def make_world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[
+        WorldFactory]:
+    """Build a World of this test's kind; keyword arguments override the demo policy."""
+    kind: str = request.param
+    server = request.getfixturevalue("loopback_server") if kind == "remote" else None
+    builder = WorldBuilder(tmp_path, server)
+    yield functools.partial(builder.build, kind)
+    await builder.close()
 
 
 @pytest.fixture
 async def world(make_world: WorldFactory) -> World:
     return await make_world()
+
+
+@pytest.fixture
+async def both_worlds(tmp_path: Path, loopback_server: LoopbackServer) -> AsyncIterator[
+        tuple[World, World]]:
+    """An embedded and a remote World side by side, for comparing transcripts."""
+    builder = WorldBuilder(tmp_path, loopback_server)
+    yield await builder.build("embedded"), await builder.build("remote")
+    await builder.close()
