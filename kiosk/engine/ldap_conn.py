@@ -30,7 +30,7 @@ from ldap3.core.exceptions import (
 )
 
 from kiosk.backend import ServiceUnavailable
-from kiosk.engine.config import Ldap
+from kiosk.engine.config import Ldap, PolicyError
 
 log = logging.getLogger("kiosk.ldap")
 T = TypeVar("T")
@@ -52,7 +52,11 @@ NET_ERRORS: tuple[type[BaseException], ...] = (
 
 def read_bind_password(cfg: Ldap) -> str:
     if cfg.bind_password_file:
-        return Path(cfg.bind_password_file).read_text(encoding="utf-8").strip()
+        try:
+            return Path(cfg.bind_password_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise PolicyError([f"ldap.bind_password_file: cannot read {cfg.bind_password_file}"
+                               f" ({exc.strerror})"]) from None
     return cfg.bind_password
 
 
@@ -77,8 +81,8 @@ class LdapPool:
         self._idle: list[Connection] = []
         self._down_since: dict[int, float] = {}  # server index -> when it last failed
         self._lock = threading.Lock()
-        # time spent talking to the directory (the benchmark reads these)
-        self.calls = 0
+        # LDAP operations sent and the time spent in directory calls (the benchmark reads them)
+        self.operations = 0
         self.seconds = 0.0
 
     # ------------------------------------------------------------ servers
@@ -123,6 +127,7 @@ class LdapPool:
                 if self.cfg.starttls and not server.ssl and self.strategy == SYNC \
                         and not conn.start_tls():
                     raise LDAPStartTLSError(f"StartTLS refused: {conn.result}")
+                self.count_operation()
                 bound = conn.bind()
                 if not bound and conn.result and conn.result.get("result") in \
                         SERVER_TROUBLE_CODES:
@@ -172,8 +177,11 @@ class LdapPool:
     def _count(self, started: float) -> None:
         elapsed = time.perf_counter() - started
         with self._lock:
-            self.calls += 1
             self.seconds += elapsed
+
+    def count_operation(self) -> None:
+        with self._lock:
+            self.operations += 1
 
     def run(self, read: Callable[[Connection], S],
             write: Callable[[Connection, S], T] | None = None) -> Any:

@@ -8,6 +8,31 @@ mobile / telephoneNumber become the user's email / mobile / office methods.
 
 Writes go to the directory first; the shadow row changes only after the directory said yes, in
 the engine's transaction, so a refusal or an outage leaves the kiosk's database untouched.
+OpenLDAP: RFC 3062 password modify with the ppolicy request control (its history and quality
+rules apply; its errors become `directory` rule violations), which also clears the lockout;
+unlock deletes pwdAccountLockedTime. AD: `unicodePwd` replaced with the quoted UTF-16LE value,
+with lockoutTime = 0 in the same modify when locked, and the policy hints control so history
+applies. Every value from a user is escaped in filters and DNs.
+
+    [directory]
+    kind = "ldap"
+    [ldap]
+    flavour = "openldap"                  # or "ad"
+    urls = ["ldaps://ldap1.example.org", "ldaps://ldap2.example.org"]   # failover, in order
+    ca_file = "/etc/kiosk/ldap-ca.pem"    # starttls = true for ldap:// URLs
+    bind_dn = "cn=kiosk,ou=services,dc=example,dc=org"
+    bind_password_file = "/etc/kiosk/ldap.secret"
+    user_base = "ou=people,dc=example,dc=org"
+    username_attribute = "uid"            # sAMAccountName / userPrincipalName for AD
+    group_base = "ou=groups,dc=example,dc=org"
+    admin_group = "kiosk-admins"          # nested membership counts, as for sspr.groups
+    use_directory_contacts = true         # mail / mobile / telephoneNumber as methods
+    [ldap.attributes]
+    mobile = "mobile"
+
+The service account needs: read on users and groups, `write` on userPassword (OpenLDAP) or
+"Reset password" + write lockoutTime (AD), write on pwdAccountLockedTime and pwdReset, and
+`manage` on pwdFailureTime only with `clear_failures = true`.
 """
 
 from __future__ import annotations
@@ -20,7 +45,6 @@ from datetime import datetime
 from typing import Any
 
 from ldap3 import BASE, MODIFY_REPLACE, SYNC, Connection, Server
-from ldap3.utils.conv import escape_filter_chars
 from sqlalchemy import Connection as DbConnection
 from sqlalchemy import insert, or_, select, update
 
@@ -39,7 +63,7 @@ from kiosk.engine.ldap_codec import (
     id_filter,
     ppolicy_error,
 )
-from kiosk.engine.ldap_conn import SERVER_TROUBLE_CODES
+from kiosk.engine.ldap_conn import NET_ERRORS, SERVER_TROUBLE_CODES
 from kiosk.engine.ldap_read import DirectoryReader, Snapshot, first_value
 from kiosk.engine.schema import methods, users
 from kiosk.engine.text import normalize_username
@@ -134,17 +158,14 @@ class LdapDirectory(DirectoryReader):
         def read(c: Connection) -> Snapshot | None:
             entry = self._user_entry(c, self._name_assertion(name)) if name else None
             if entry is None:
-                # as much directory work as a real user's first group level costs
-                self._search(c, self.group_base, f"(&{self.group_filter}"
-                             f"({self.cfg.group_member_attribute}="
-                             f"{escape_filter_chars(self._decoy_dn())}))",
-                             [self.cfg.group_name_attribute])
+                self.decoy_work(c)
                 return None
             return self._snapshot(c, entry)
 
         snap = self.pool.run(read)
-        if snap is None:
-            conn.execute(select(users.c.id).where(users.c.external_id == "-"))
+        if snap is None:  # the statements a known user's shadow refresh costs
+            conn.execute(select(users).where(users.c.external_id == "-"))
+            conn.execute(select(methods.c.kind, methods.c.value).where(methods.c.user_id == -1))
             return None
         self._remember(snap)
         return self._shadow(conn, snap)
@@ -227,10 +248,20 @@ class LdapDirectory(DirectoryReader):
     def _write_openldap(self, c: Connection, entry: dict[str, Any], password: str) -> bool:
         dn = entry["dn"]
         # RFC 3062 password modify, with the ppolicy control: history and quality apply
+        self.pool.count_operation()
         if not c.extend.standard.modify_password(dn, None, password,
                                                  controls=[PPOLICY_REQUEST]):
             raise self._refused(c.result)
-        # ppolicy (2.5) clears the lockout on a reset; finish whatever remains
+        # the password is set: from here on a failure is logged, never reported as a refusal
+        try:
+            return self._finish_openldap_reset(c, dn)
+        except (*NET_ERRORS, ServiceUnavailable) as exc:
+            log.error("password of %s set, but the lock state was not checked: %s", dn, exc)
+            return False  # ppolicy clears the lockout itself on a reset
+
+    def _finish_openldap_reset(self, c: Connection, dn: str) -> bool:
+        """ppolicy (2.5) clears the lockout on a reset; clear whatever remains. Returns whether
+        the account is still locked."""
         after = self._search(c, dn, "(objectClass=*)", ["pwdAccountLockedTime", "pwdReset"],
                              scope=BASE)
         changes: dict[str, Any] = {}
@@ -238,7 +269,7 @@ class LdapDirectory(DirectoryReader):
             changes["pwdAccountLockedTime"] = [(MODIFY_REPLACE, [])]
         if self.cfg.clear_must_change and after and first_value(after[0], "pwdReset") is not None:
             changes["pwdReset"] = [(MODIFY_REPLACE, [])]
-        if changes and not c.modify(dn, changes):
+        if changes and not self._modify(c, dn, changes):
             log.error("password of %s set, but %s not cleared: %s", dn, ", ".join(changes),
                       c.result.get("description"))
             return "pwdAccountLockedTime" in changes
@@ -249,17 +280,25 @@ class LdapDirectory(DirectoryReader):
         if self._lock_state(entry)[1]:
             changes["lockoutTime"] = [(MODIFY_REPLACE, ["0"])]  # one operation: both or none
         controls = [AD_POLICY_HINTS] if self.cfg.ad_enforce_history else None
-        if not c.modify(entry["dn"], changes, controls=controls):
+        if not self._modify(c, entry["dn"], changes, controls):
             raise self._refused(c.result)
         return False
 
-    def _refused(self, result: dict[str, Any] | None) -> Exception:
-        """The error to show for a write the directory refused."""
+    def _modify(self, c: Connection, dn: str, changes: dict[str, Any],
+                controls: Any = None) -> bool:
+        self.pool.count_operation()
+        return bool(c.modify(dn, changes, controls=controls))
+
+    def _refused(self, result: dict[str, Any] | None, *, password: bool = True) -> Exception:
+        """The error to show for a write the directory refused: a rule violation when it
+        refused the password for its policy, else ServiceUnavailable."""
         result = result or {}
         code, message = result.get("result"), result.get("message") or ""
         reason: str | None = None
         text = ""
-        if self.ad:
+        if not password:
+            pass
+        elif self.ad:
             found = ad_refusal(message)
             if found:
                 reason = found[0]
@@ -298,8 +337,8 @@ class LdapDirectory(DirectoryReader):
                 if self.cfg.clear_failures:  # NO-USER-MODIFICATION: needs the Relax control
                     changes["pwdFailureTime"] = [(MODIFY_REPLACE, [])]
                     controls = [("1.3.6.1.4.1.4203.666.5.12", True, None)]
-            if not c.modify(entry["dn"], changes, controls=controls):
-                raise self._refused(c.result)
+            if not self._modify(c, entry["dn"], changes, controls):
+                raise self._refused(c.result, password=False)
 
         self.pool.run(lambda c: self._current(c, external_id), write)
         self.forget(external_id)
@@ -307,8 +346,8 @@ class LdapDirectory(DirectoryReader):
 
     # ------------------------------------------------------------ for the benchmark and tests
     def stats(self) -> tuple[int, float]:
-        """(LDAP round trips, seconds spent in them) since the start."""
-        return self.pool.calls, self.pool.seconds
+        """(LDAP operations sent, seconds spent in directory calls) since the start."""
+        return self.pool.operations, self.pool.seconds
 
     def close(self) -> None:
         self.pool.close()

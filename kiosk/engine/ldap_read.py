@@ -77,6 +77,7 @@ class DirectoryReader:
             "(objectClass=group)" if self.ad
             else "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"))
         self.group_base = config.group_base or config.user_base
+        self.walk_searches = 1
         a = config.attributes
         self.display_attrs = [a.display_name] if a.display_name else ["displayName", "cn"]
         self.contact_attrs = {"email": a.email, "mobile": a.mobile, "office": a.office}
@@ -93,6 +94,7 @@ class DirectoryReader:
     # ------------------------------------------------------------ directory reads
     def _search(self, conn: Connection, base: str, flt: str, attributes: list[str], *,
                 scope: str = SUBTREE, size_limit: int = 0) -> list[dict[str, Any]]:
+        self.pool.count_operation()
         conn.search(base, flt, search_scope=scope, attributes=attributes,
                     size_limit=size_limit, time_limit=int(self.cfg.timeout_seconds) or 1)
         code = (conn.result or {}).get("result", 0)
@@ -167,12 +169,14 @@ class DirectoryReader:
             return frozenset(n for n in names if n)
         seen = {dn.lower()}
         frontier = [dn]
+        searches = 0
         for _level in range(self.cfg.nested_depth):
             parents: list[str] = []
             for start in range(0, len(frontier), GROUP_CHUNK):
                 ors = "".join(f"({member}={escape_filter_chars(d)})"
                               for d in frontier[start:start + GROUP_CHUNK])
                 flt = f"(&{self.group_filter}(|{ors}))"
+                searches += 1
                 for entry in self._search(conn, self.group_base, flt, [name_attr]):
                     if entry["dn"].lower() in seen:
                         continue  # a cycle, or reached twice
@@ -182,7 +186,16 @@ class DirectoryReader:
             if not parents:
                 break
             frontier = parents
+        self.walk_searches = searches  # an unknown name costs as many (see decoy_work)
         return frozenset(n for n in names if n)
+
+    def decoy_work(self, conn: Connection) -> None:
+        """For a name that matches nobody: as many group searches as the last real user's
+        walk took, so a lookup's timing does not tell whether the name exists."""
+        flt = f"(&{self.group_filter}({self.cfg.group_member_attribute}=" \
+              f"{escape_filter_chars(self._decoy_dn())}))"
+        for _ in range(max(1, self.walk_searches)):
+            self._search(conn, self.group_base, flt, [self.cfg.group_name_attribute])
 
     def _snapshot(self, conn: Connection, entry: dict[str, Any]) -> Snapshot | None:
         external_id = self._external_id(entry)

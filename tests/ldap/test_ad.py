@@ -274,6 +274,12 @@ def test_ad_unlock_and_disabled_accounts(ad: AdWorld) -> None:
     (target, changes, _), = ad.sent("modify")
     assert target == dn and changes == {"lockoutTime": [(MODIFY_REPLACE, ["0"])]}
     assert ad.server.dit[dn]["lockoutTime"] == [b"0"]
+    # a refused unlock is the helpdesk's problem, not a password rule
+    ad.refusals.append({"result": 50, "description": "insufficientAccessRights",
+                        "message": "00002098: SecErr: DSID-03150F94, problem 4003"})
+    with pytest.raises(ServiceUnavailable) as refused, engine.db.begin() as conn:
+        engine.directory.set_locked(conn, user.id, False)
+    assert "helpdesk" in refused.value.message
 
 
 def test_ad_group_filter_escapes_the_member_dn(ad: AdWorld) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from kiosk.engine.ldap_codec import (
     id_filter,
     ppolicy_error,
 )
+from kiosk.engine.ldap_conn import read_bind_password
 
 
 def result_with(value: bytes | None) -> dict[str, object]:
@@ -85,3 +87,14 @@ def test_ldap_settings_are_validated() -> None:
                                 "attributes": {"mobile": "mobileTelephoneNumber"}}})
     assert ok.ldap.attributes.mobile == "mobileTelephoneNumber"
     assert parse_policy({}).directory.kind == "builtin"
+
+
+def test_bind_password_file(tmp_path: Path) -> None:
+    secret = tmp_path / "bind.secret"
+    secret.write_text("s3cret\n")
+    cfg = parse_policy({"ldap": {"bind_password_file": str(secret)}}).ldap
+    assert read_bind_password(cfg) == "s3cret"
+    missing = parse_policy({"ldap": {"bind_password_file": str(tmp_path / "nope")}}).ldap
+    with pytest.raises(PolicyError) as bad:
+        read_bind_password(missing)
+    assert bad.value.problems[0].startswith("ldap.bind_password_file: cannot read")

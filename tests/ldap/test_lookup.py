@@ -192,3 +192,23 @@ def test_verify_password_binds_as_the_user(make_engine: EngineMaker,
     assert not d.verify_password(user, "")  # an empty bind would be anonymous
     assert not d.verify_password(None, START_PASSWORD)
     assert isinstance(d, LdapDirectory) and d.stats()[0] > 0
+
+
+def test_the_snapshot_cache_saves_lookups_and_our_writes_refresh_it(
+        make_engine: EngineMaker, make_user: UserMaker) -> None:
+    uid = make_user("cached")
+    engine = make_engine(ldap={"cache_seconds": 60})
+    d = engine.directory
+    assert isinstance(d, LdapDirectory)
+    with engine.db.begin() as conn:
+        user = d.find(conn, uid)
+        assert user is not None
+        ops = d.stats()[0]
+        for _ in range(3):
+            assert d.get(conn, user.id).dn == user.dn
+        assert d.group_names(conn, user.id) == {"engineering", "staff", "sspr-users"}
+        assert d.stats()[0] == ops  # all from the snapshot
+        d.set_locked(conn, user.id, True)
+        assert d.get(conn, user.id).locked  # the write dropped the snapshot
+        d.set_locked(conn, user.id, False)
+        assert not d.get(conn, user.id).locked

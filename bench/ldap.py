@@ -1,0 +1,159 @@
+"""LDAP benchmark: full resets with password writeback against a local slapd (ppolicy on).
+
+Each flow: start → email code → verify → new password (RFC 3062 password modify with the
+ppolicy control, then the lock check). Prints the wall time per flow, the share of it spent in
+the directory (timed around every LDAP call) and the LDAP operations sent, for the snapshot
+cache off and on, side by side in one run; and identify() for a real vs an unknown name (the
+decoy should cost about the same).
+
+    python bench/ldap.py [--users 50] [--flows 50]
+
+Needs slapd (apt-get install slapd ldap-utils); starts its own on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from ldap3 import MODIFY_ADD, Connection
+
+from kiosk.engine.config import parse_policy
+from kiosk.engine.engine import Engine
+from kiosk.engine.ldap_directory import LdapDirectory
+
+_spec = importlib.util.spec_from_file_location(
+    "kiosk_bench_slapd", Path(__file__).resolve().parents[1] / "scripts" / "slapd.py")
+assert _spec and _spec.loader
+slapd = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(slapd)
+
+TERMINAL = "console:bench"
+CODE = re.compile(r"\b(\d{4}) (\d{4})\b")
+START = "Meadow copper violin 5531"
+
+
+def load_users(server: Any, count: int) -> list[str]:
+    admin = Connection(server.url, slapd.ROOT_DN, slapd.ROOT_PW, auto_bind=True)
+    for name, member in [("engineering", f"cn=nobody,{slapd.SUFFIX}"),
+                         ("staff", f"cn=engineering,{slapd.GROUPS}"),
+                         ("sspr-users", f"cn=staff,{slapd.GROUPS}")]:
+        admin.add(f"cn={name},{slapd.GROUPS}", ["groupOfNames"], {"member": [member]})
+    names = [f"bench{i:04d}" for i in range(count)]
+    for uid in names:
+        dn = f"uid={uid},{slapd.PEOPLE}"
+        admin.add(dn, ["inetOrgPerson"], {
+            "cn": f"Bench {uid}", "sn": "Bench", "givenName": uid, "mail": f"{uid}@example.org",
+            "mobile": "+1 425 555 0142", "userPassword": START})
+        admin.modify(f"cn=engineering,{slapd.GROUPS}", {"member": [(MODIFY_ADD, [dn])]})
+    admin.unbind()
+    return names
+
+
+def make_engine(server: Any, workdir: Path, cache_seconds: float) -> Engine:
+    policy = parse_policy({
+        "database": {"url": f"sqlite:///{workdir / f'bench-{cache_seconds}.db'}"},
+        "demo": True, "directory": {"kind": "ldap"},
+        "sspr": {"enabled": "selected", "groups": ["sspr-users"]},
+        "throttle": {"terminal_sends": 1000, "terminal_failed_flows": 1000,
+                     "terminal_verify_failures": 1000},
+        "ldap": {"urls": [server.url], "bind_dn": slapd.SERVICE_DN,
+                 "bind_password": slapd.SERVICE_PW, "user_base": slapd.PEOPLE,
+                 "group_base": slapd.GROUPS, "cache_seconds": cache_seconds}})
+    return Engine(policy)
+
+
+def code_for(engine: Engine, address: str) -> str:
+    for message in engine.outbox_messages(20):
+        if message.recipient == address:
+            found = CODE.search(message.body)
+            if found:
+                return found.group(1) + found.group(2)
+    raise RuntimeError("no code")
+
+
+def reset(engine: Engine, uid: str, password: str) -> None:
+    state = engine.start("reset", uid, TERMINAL)
+    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    assert state.challenge is not None
+    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,
+                               code_for(engine, f"{uid}@example.org"))
+    state = engine.set_password(state.flow_id, TERMINAL, password)
+    assert state.step.value == "done", state
+
+
+def run(engine: Engine, names: list[str], flows: int, round_no: int) -> dict[str, float]:
+    directory = engine.directory
+    assert isinstance(directory, LdapDirectory)
+    walls: list[float] = []
+    ldap_shares: list[float] = []
+    ops: list[int] = []
+    for i in range(flows):
+        uid = names[i % len(names)]
+        calls0, spent0 = directory.stats()
+        started = time.perf_counter()
+        reset(engine, uid, f"Orbit lantern {round_no}-{i} kiosk")
+        wall = time.perf_counter() - started
+        calls1, spent1 = directory.stats()
+        walls.append(wall)
+        ldap_shares.append((spent1 - spent0) / wall)
+        ops.append(calls1 - calls0)
+    return {"p50_ms": statistics.median(walls) * 1000,
+            "p95_ms": sorted(walls)[int(len(walls) * 0.95) - 1] * 1000,
+            "ldap_share": statistics.mean(ldap_shares),
+            "ldap_ms": statistics.mean(s * w for s, w in zip(ldap_shares, walls,
+                                                                strict=True)) * 1000,
+            "ops": statistics.mean(ops)}
+
+
+def identify_times(engine: Engine, names: list[str], count: int) -> tuple[float, float]:
+    real, unknown = [], []
+    for i in range(count):
+        for name, into in ((names[i % len(names)], real), (f"nobody{i:05d}", unknown)):
+            started = time.perf_counter()
+            state = engine.start("reset", name, TERMINAL)
+            into.append(time.perf_counter() - started)
+            engine.cancel(state.flow_id, TERMINAL)
+    return statistics.median(real) * 1000, statistics.median(unknown) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--flows", type=int, default=50)
+    args = parser.parse_args()
+    if not slapd.available():
+        print("slapd is not installed (apt-get install slapd ldap-utils)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp, slapd.Slapd(Path(tmp) / "slapd", tls=False) \
+            as server:
+        names = load_users(server, args.users)
+        print(f"slapd {server.url}: {args.users} users, {args.flows} resets per configuration")
+        print(f"{'snapshot cache':<16}{'flow p50':>10}{'flow p95':>10}{'in LDAP':>10}"
+              f"{'LDAP ms':>9}{'LDAP ops':>10}")
+        results = {}
+        for round_no, cache in enumerate((0.0, 5.0)):
+            engine = make_engine(server, Path(tmp), cache)
+            reset(engine, names[0], f"Warm up the pool {round_no} now")  # connections, imports
+            r = results[cache] = run(engine, names, args.flows, round_no)
+            label = "off" if cache == 0 else f"{cache:g} s"
+            print(f"{label:<16}{r['p50_ms']:>8.1f}ms{r['p95_ms']:>8.1f}ms"
+                  f"{r['ldap_share']:>9.0%} {r['ldap_ms']:>8.1f}{r['ops']:>10.1f}")
+        engine = make_engine(server, Path(tmp), 5.0)
+        real, unknown = identify_times(engine, names, min(args.flows, 100))
+        print(f"identify p50: real user {real:.2f} ms, unknown (decoy) {unknown:.2f} ms, "
+              f"ratio {real / unknown:.2f}")
+        print(f"flow time, cache on vs off: "
+              f"{results[5.0]['p50_ms'] / results[0.0]['p50_ms']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
