@@ -254,6 +254,7 @@ def serve_ssh(host: str, port: int, host_key_path: str | None, policy_file: str 
             tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kiosk-ssh-demo-")))
             click.echo("Building the shared demo database ...")
             policy_file = str(build_shared_demo(tmp))
+            click.echo(f"Demo database (shared by every session): {tmp / 'demo.db'}")
             app_log = app_log or str(tmp / "kiosk.log")
         if app_log is None:
             state_dir().mkdir(parents=True, exist_ok=True, mode=0o700)

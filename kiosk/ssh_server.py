@@ -164,6 +164,10 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min"
 
 
+def _prohibited(reason: str) -> asyncssh.ChannelOpenError:
+    return asyncssh.ChannelOpenError(asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED, reason)
+
+
 # ---------------------------------------------------------------------- the server
 class KioskSSHService:
     """Owns the listener, the limits and every live connection."""
@@ -321,8 +325,7 @@ class KioskConnection(asyncssh.SSHServer):
         return False
 
     def kbdint_auth_supported(self) -> bool:
-        # "user" mode: other names get a prompt that can never succeed (as OpenSSH would)
-        return True
+        return self.config.auth == "passphrase"
 
     def get_kbdint_challenge(self, username: str, lang: str,
                              submethods: str) -> tuple[str, str, str, list[tuple[str, bool]]]:
@@ -361,7 +364,7 @@ class KioskConnection(asyncssh.SSHServer):
                              orig_port: int) -> bool:
         log.warning("%s refused port forwarding to %s:%s [%s]", self.terminal,
                     _printable(dest_host, 64), dest_port, self.id)
-        return False
+        raise _prohibited("port forwarding is disabled")
 
     def server_requested(self, listen_host: str, listen_port: int) -> bool:
         log.warning("%s refused remote forwarding from %s:%s [%s]", self.terminal,
@@ -370,17 +373,17 @@ class KioskConnection(asyncssh.SSHServer):
 
     def unix_connection_requested(self, dest_path: str) -> bool:
         log.warning("%s refused Unix socket forwarding [%s]", self.terminal, self.id)
-        return False
+        raise _prohibited("forwarding is disabled")
 
     def unix_server_requested(self, listen_path: str) -> bool:
         log.warning("%s refused Unix socket forwarding [%s]", self.terminal, self.id)
         return False
 
     def tun_requested(self, unit: int | None) -> bool:
-        return False
+        raise _prohibited("tunnels are disabled")
 
     def tap_requested(self, unit: int | None) -> bool:
-        return False
+        raise _prohibited("tunnels are disabled")
 
     # ------------------------------------------------------------ timers
     def touch(self) -> None:

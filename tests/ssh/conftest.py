@@ -1,0 +1,302 @@
+"""`kiosk serve-ssh` driven with the real OpenSSH client inside tmux.
+
+Each server is a `kiosk serve-ssh` subprocess on 127.0.0.1 with a free port (--port 0, read
+back from its output) and a host key in a temporary directory. Clients are `ssh` processes in
+tmux sessions on a private tmux socket, read with capture-pane. Without `ssh` or `tmux` the
+tests skip, except in CI (CI=true), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+HOST = "127.0.0.1"
+SSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "ConnectTimeout=10"]
+
+
+def _require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{tool} is not installed: scripts/services.sh installs it in CI")
+        pytest.skip(f"{tool} is not installed")
+    return path
+
+
+@pytest.fixture(scope="session")
+def ssh_bin() -> str:
+    return _require("ssh")
+
+
+@pytest.fixture(scope="session")
+def tmux_bin() -> str:
+    return _require("tmux")
+
+
+# ---------------------------------------------------------------------- the server
+@dataclass
+class Server:
+    proc: subprocess.Popen[str]
+    port: int
+    workdir: Path
+    out: list[str] = field(default_factory=list)
+    demo_db: Path | None = None
+    fingerprint: str = ""
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "server.err"
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_log(self, pattern: str, timeout: float = 10.0) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            match = re.search(pattern, self.log())
+            if match:
+                return match
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{pattern!r} not in the server log:\n{self.log()}")
+            time.sleep(0.1)
+
+    def ssh(self, *options: str, command: str | None = None, user: str = "reset",
+            timeout: float = 20, stdin: str | None = "") -> subprocess.CompletedProcess[str]:
+        """One non-interactive `ssh` run (for the refusals)."""
+        cmd = ["ssh", "-p", str(self.port), *SSH_OPTS, *options, f"{user}@{HOST}"]
+        if command is not None:
+            cmd.append(command)
+        return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout)
+
+    def child_pids(self) -> list[int]:
+        """The kiosk processes of this server's sessions."""
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)],
+                             capture_output=True, text=True).stdout
+        return [int(p) for p in out.split()]
+
+    def query(self, sql: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
+        assert self.demo_db is not None
+        with sqlite3.connect(self.demo_db) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def start_server(workdir: Path, *args: str, env: dict[str, str] | None = None,
+                 timeout: float = 60) -> Server:
+    workdir.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "kiosk.cli", "serve-ssh", "--host", HOST, "--port", "0",
+           "--host-key", str(workdir / "host_key"), *args]
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_STATE_HOME": str(workdir / "state"),
+                **(env or {})}
+    err = open(workdir / "server.err", "w", encoding="utf-8")  # noqa: SIM115 - kept by the process
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=full_env,
+                            cwd=workdir)
+    err.close()
+    server = Server(proc=proc, port=0, workdir=workdir)
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError("serve-ssh stopped:\n" + "".join(server.out) + server.log())
+        server.out.append(line)
+        if m := re.search(r"port (\d+)$", line.strip()):
+            server.port = int(m.group(1))
+        if m := re.search(r"Demo database .*: (.+)$", line.strip()):
+            server.demo_db = Path(m.group(1))
+        if m := re.search(r"(SHA256:\S+)", line):
+            server.fingerprint = m.group(1)
+        if line.startswith("Ready"):
+            return server
+    proc.kill()
+    raise AssertionError("serve-ssh did not get ready:\n" + "".join(server.out))
+
+
+@pytest.fixture
+def make_server(tmp_path_factory: pytest.TempPathFactory, ssh_bin: str,
+                tmux_bin: str) -> Iterator[Callable[..., Server]]:
+    servers: list[Server] = []
+
+    def make(*args: str, **kw: object) -> Server:
+        server = start_server(tmp_path_factory.mktemp("ssh-server"), *args, **kw)  # type: ignore[arg-type]
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory, ssh_bin: str,
+                tmux_bin: str) -> Iterator[Server]:
+    """One demo server per module, with limits far away."""
+    server = start_server(tmp_path_factory.mktemp("ssh-demo"), "--demo", "--max-sessions", "50",
+                          "--rate-limit", "0")
+    yield server
+    server.stop()
+
+
+# ---------------------------------------------------------------------- tmux clients
+class Tmux:
+    """A private tmux server (its own socket) holding the ssh clients."""
+
+    def __init__(self, binary: str, workdir: Path) -> None:
+        self.binary = binary
+        self.socket = f"kiosk-ssh-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.conf = workdir / "tmux.conf"
+        self.conf.write_text("set -g status off\nset -g remain-on-exit on\n", encoding="utf-8")
+
+    def run(self, *args: str, check: bool = True) -> str:
+        result = subprocess.run([self.binary, "-L", self.socket, "-f", str(self.conf), *args],
+                                capture_output=True, text=True, timeout=10)
+        if check and result.returncode != 0:
+            raise AssertionError(f"tmux {' '.join(args)}: {result.stderr}")
+        return result.stdout
+
+    def kill_server(self) -> None:
+        self.run("kill-server", check=False)
+
+
+class Client:
+    """One `ssh` in a tmux window."""
+
+    def __init__(self, tmux: Tmux, name: str) -> None:
+        self.tmux, self.name = tmux, name
+
+    def screen(self) -> str:
+        return self.tmux.run("capture-pane", "-p", "-t", self.name)
+
+    def lines(self) -> list[str]:
+        return self.screen().splitlines()
+
+    def wait_for(self, text: str | Callable[[str], bool], timeout: float = 20.0) -> str:
+        check = (lambda s: text in s) if isinstance(text, str) else text
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if check(screen):
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited {timeout} s for {text!r}; the screen:\n{screen}")
+            time.sleep(0.15)
+
+    def send(self, *keys: str) -> None:
+        self.tmux.run("send-keys", "-t", self.name, *keys)
+
+    def type(self, text: str) -> None:
+        self.tmux.run("send-keys", "-t", self.name, "-l", text)
+
+    def resize(self, cols: int, rows: int) -> None:
+        self.tmux.run("resize-window", "-t", self.name, "-x", str(cols), "-y", str(rows))
+
+    def size(self) -> tuple[int, int]:
+        out = self.tmux.run("display", "-p", "-t", self.name, "#{window_width} #{window_height}")
+        cols, rows = out.split()
+        return int(cols), int(rows)
+
+    def exited(self) -> bool:
+        return "[ssh exited" in self.screen()
+
+    def kill(self) -> None:
+        self.tmux.run("kill-session", "-t", self.name, check=False)
+
+
+@pytest.fixture
+def tmux(tmux_bin: str, tmp_path: Path) -> Iterator[Tmux]:
+    mux = Tmux(tmux_bin, tmp_path)
+    yield mux
+    mux.kill_server()
+
+
+@pytest.fixture
+def connect(tmux: Tmux) -> Callable[..., Client]:
+    counter = iter(range(1000))
+
+    def open_client(server: Server, *, user: str = "reset", cols: int = 100, rows: int = 30,
+                    extra: tuple[str, ...] = (), term: str = "xterm-256color") -> Client:
+        name = f"c{next(counter)}"
+        ssh = " ".join(["ssh", "-p", str(server.port), *SSH_OPTS, *extra, f"{user}@{HOST}"])
+        # the window stays after ssh exits, so its last words can be read
+        shell_cmd = f"TERM={term} {ssh}; echo \"[ssh exited $?]\"; sleep 600"
+        tmux.run("new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows),
+                 "sh", "-c", shell_cmd)
+        return Client(tmux, name)
+
+    return open_client
+
+
+WELCOME = "I forgot my password"
+ORG = "Contoso (training)"
+
+
+# ---------------------------------------------------------------------- deploy/ helpers
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+KIOSK_BIN = str(Path(sys.executable).with_name("kiosk"))
+
+
+def session_script(workdir: Path, **settings: str) -> Path:
+    """deploy/bin/helpdesk-kiosk-session, reading its settings from a file in `workdir`."""
+    conf = workdir / "session.conf"
+    conf.write_text("".join(f"{k}={v}\n" for k, v in settings.items()), encoding="utf-8")
+    text = (DEPLOY / "bin" / "helpdesk-kiosk-session").read_text(encoding="utf-8")
+    assert text.count("CONF=/etc/helpdesk-kiosk/session.conf\n") == 1
+    script = workdir / "helpdesk-kiosk-session"
+    script.write_text(text.replace("CONF=/etc/helpdesk-kiosk/session.conf\n", f"CONF={conf}\n"),
+                      encoding="utf-8")
+    script.chmod(0o755)
+    return script
+
+
+def shared_demo(workdir: Path) -> tuple[Path, Path]:
+    """A demo database and the policy file that opens it: (policy, database)."""
+    from kiosk.ssh import build_shared_demo
+
+    policy = build_shared_demo(workdir)
+    return policy, workdir / "demo.db"
+
+
+def audit_terminals(db: Path, username: str) -> set[str]:
+    with sqlite3.connect(db) as conn:
+        return {t for (t,) in conn.execute(
+            "SELECT DISTINCT terminal FROM audit_events WHERE username = ?", (username,))}
+
+
+def pids_with(text: str) -> list[int]:
+    """Processes whose command line contains `text`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if text in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def cmdline(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")

@@ -1,0 +1,197 @@
+"""deploy/openssh/helpdesk-kiosk.conf with the machine's own OpenSSH server: a real sshd on a
+loopback port, the example's Match block applied to the user running the tests (root: sshd
+needs it), the real ssh client. Without sshd or root the test skips, except in CI (CI=true)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.ssh.conftest import (
+    DEPLOY,
+    HOST,
+    KIOSK_BIN,
+    SSH_OPTS,
+    WELCOME,
+    Client,
+    Tmux,
+    audit_terminals,
+    cmdline,
+    pids_with,
+    session_script,
+    shared_demo,
+)
+
+SNIPPET = DEPLOY / "openssh" / "helpdesk-kiosk.conf"
+
+
+def _sshd() -> str:
+    path = shutil.which("sshd") or ("/usr/sbin/sshd" if os.path.exists("/usr/sbin/sshd") else None)
+    problem = None
+    if path is None:
+        problem = "sshd is not installed (Debian: openssh-server)"
+    elif os.geteuid() != 0:
+        problem = "sshd must run as root to switch to the kiosk user"
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    assert path is not None
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Sshd:
+    port: int
+    key: Path
+    db: Path
+    script: Path
+    log: Path
+
+    def ssh(self, *options: str, command: str | None = None) -> subprocess.CompletedProcess[str]:
+        cmd = ["ssh", "-p", str(self.port), "-i", str(self.key), *SSH_OPTS, *options,
+               f"root@{HOST}"]
+        if command:
+            cmd.append(command)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=20,
+                              stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def sshd(tmp_path: Path, ssh_bin: str) -> Iterator[Sshd]:
+    binary = _sshd()
+    user = "root"
+    policy, db = shared_demo(tmp_path / "demo")
+    script = session_script(tmp_path, KIOSK_BIN=KIOSK_BIN, KIOSK_POLICY=str(policy),
+                            KIOSK_LOG=str(tmp_path / "kiosk.log"), KIOSK_SSH_MAX_SECONDS="600")
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    (tmp_path / "authorized_keys").write_text(key.with_suffix(".pub").read_text())
+    host_key = tmp_path / "host_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(host_key)],
+                   check=True)
+    # the example, with only its three site-specific names changed
+    text = SNIPPET.read_text(encoding="utf-8")
+    for old, new in (("Match User reset", f"Match User {user}"),
+                     ("/usr/local/sbin/helpdesk-kiosk-session", str(script)),
+                     ("/etc/helpdesk-kiosk/authorized_keys", str(tmp_path / "authorized_keys"))):
+        assert old in text
+        text = text.replace(old, new)
+    snippet = tmp_path / "helpdesk-kiosk.conf"
+    snippet.write_text(text, encoding="utf-8")
+    port = _free_port()
+    config = tmp_path / "sshd_config"
+    config.write_text("\n".join([
+        f"Port {port}", f"ListenAddress {HOST}", f"HostKey {host_key}", "PidFile none",
+        "UsePAM no", "StrictModes no",  # the test's files live under /tmp
+        "PermitRootLogin prohibit-password", "Subsystem sftp internal-sftp",
+        "LogLevel VERBOSE", f"Include {snippet}", ""]), encoding="utf-8")
+    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)  # privilege separation directory
+    check = subprocess.run([binary, "-t", "-f", str(config)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    effective = subprocess.run([binary, "-T", "-f", str(config), "-C",
+                                f"user={user},host=localhost,addr={HOST}"],
+                               capture_output=True, text=True).stdout
+    for line in (f"forcecommand {script}", "disableforwarding yes", "allowtcpforwarding no",
+                 "allowagentforwarding no", "x11forwarding no", "maxsessions 1",
+                 "permittunnel no", "authenticationmethods publickey"):
+        assert line in effective, line
+    log = tmp_path / "sshd.log"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([binary, "-D", "-e", "-f", str(config)], stderr=err)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection((HOST, port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+        yield Sshd(port=port, key=key, db=db, script=script, log=log)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_forcecommand_lands_in_the_kiosk(sshd: Sshd, tmux: Tmux) -> None:
+    ssh = " ".join(["ssh", "-p", str(sshd.port), "-i", str(sshd.key), *SSH_OPTS,
+                    f"root@{HOST}", "'echo PWNED; id'"])
+    # even with a command, a terminal (-t) gets the kiosk and nothing else
+    tmux.run("new-session", "-d", "-s", "o", "-x", "100", "-y", "30", "sh", "-c",
+             f"TERM=xterm-256color {ssh.replace('ssh ', 'ssh -t ', 1)}; echo '[ssh exited]'; "
+             "sleep 600")
+    client = Client(tmux, "o")
+    screen = client.wait_for(WELCOME)
+    assert "PWNED" not in screen and "uid=" not in screen
+    found = {p: cmdline(p) for p in pids_with(f"--terminal ssh:{HOST}")}
+    (pid,) = [p for p, argv in found.items() if "python" in Path(argv[0]).name]
+    assert "--kiosk" not in found[pid]  # one visitor per connection: it ends with it
+    # KIOSK_SSH_MAX_SECONDS: the session's length is limited by timeout(1)
+    assert any(argv[:4] == ["timeout", "--foreground", "--signal=HUP", "--kill-after=5"]
+               for argv in found.values()), found
+    client.send("1")
+    client.wait_for("User name")
+    client.type("alice")
+    client.send("Enter")
+    client.wait_for("Email a code to")
+    assert audit_terminals(sshd.db, "alice") == {f"ssh:{HOST}"}
+    client.kill()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{pid}").exists() or "State:\tZ" in Path(
+        f"/proc/{pid}/status").read_text()
+
+
+def test_commands_sftp_and_forwarding_are_refused(sshd: Sshd) -> None:
+    result = sshd.ssh(command="id")  # no terminal: the session script refuses
+    assert result.returncode == 1
+    assert "needs an interactive terminal" in result.stderr
+    assert "uid=" not in result.stdout
+    sftp = subprocess.run(["sftp", "-P", str(sshd.port), "-i", str(sshd.key), *SSH_OPTS,
+                           f"root@{HOST}"], input="ls /\n", capture_output=True, text=True,
+                          timeout=20)
+    assert sftp.returncode != 0
+    assert "bin" not in sftp.stdout
+    remote = sshd.ssh("-o", "ExitOnForwardFailure=yes", "-N", "-R", f"{_free_port()}:{HOST}:22")
+    assert remote.returncode == 255
+    assert "remote port forwarding failed" in remote.stderr
+    local = _free_port()
+    proc = subprocess.Popen(["ssh", "-p", str(sshd.port), "-i", str(sshd.key), *SSH_OPTS, "-N",
+                             "-L", f"{local}:{HOST}:{sshd.port}", f"root@{HOST}"],
+                            stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                sock = socket.create_connection((HOST, local), timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        with sock:
+            sock.settimeout(5)
+            try:
+                data = sock.recv(100)
+            except OSError:
+                data = b""
+        assert not data.startswith(b"SSH-")
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "administratively prohibited" in err

@@ -1,0 +1,150 @@
+"""A visitor over SSH: welcome screen, alice's reset, resizing, isolation between sessions."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+from tests.ssh.conftest import HOST, ORG, WELCOME, Client, Server
+
+NEW_PASSWORD = "Violet-Harbor-Lantern-93"
+
+
+def _header_right_edge(screen: str) -> int:
+    """The column where the header's "TRAINING MODE" ends (the header spans the width)."""
+    first = screen.splitlines()[0]
+    assert "TRAINING MODE" in first, screen
+    return first.index("TRAINING MODE") + len("TRAINING MODE")
+
+
+def _latest_code(server: Server, recipient: str) -> str:
+    rows = server.query("SELECT body FROM outbox WHERE recipient = ? ORDER BY id DESC LIMIT 1",
+                        recipient)
+    assert rows, "no message in the demo outbox"
+    match = re.search(r"\b(\d{4}) ?(\d{4})\b", rows[0][0])
+    assert match, rows[0][0]
+    return match.group(1) + match.group(2)
+
+
+def test_welcome_screen_with_the_clients_terminal(demo_server: Server, connect) -> None:
+    client: Client = connect(demo_server, cols=100, rows=30)
+    screen = client.wait_for(WELCOME)
+    assert ORG in screen
+    assert "1  I forgot my password" in screen
+    # the kiosk drew for the client's window: the header ends at its right edge
+    assert _header_right_edge(screen) == 100 - 1
+    log = demo_server.wait_log(r"ssh:127\.0\.0\.1 session started: pid (\d+), "
+                               r"'xterm-256color' 100x30")
+    pid = int(log.group(1))
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    assert b"TERM=xterm-256color" in environ
+    assert not any(e.startswith(b"KIOSK_SSH_PASSPHRASE") for e in environ)
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    assert cmdline[cmdline.index(b"--terminal") + 1] == b"ssh:127.0.0.1"
+
+
+def test_alice_resets_her_password_over_ssh(demo_server: Server, connect) -> None:
+    client: Client = connect(demo_server)
+    client.wait_for(WELCOME)
+    client.send("1")
+    client.wait_for("User name")
+    client.type("alice")
+    client.send("Enter")
+    client.wait_for("Email a code to")
+    client.send("1")  # the email method
+    client.wait_for("Enter the 8-digit code")
+    code = _latest_code(demo_server, "alice@contoso.org")
+    # the trainer's view: the code is in the outbox panel of this very screen
+    client.wait_for(f"code {code[:4]} {code[4:]}")
+    client.type(code)
+    client.send("Enter")
+    client.wait_for("Choose a new password")
+    client.type(NEW_PASSWORD)
+    client.wait_for("•" * len(NEW_PASSWORD) + " ")
+    client.send("Enter")  # to the second field
+    time.sleep(0.5)
+    client.type(NEW_PASSWORD)
+    client.wait_for("✓ Both entries are the same")
+    client.send("Enter")
+    client.wait_for("Your password has been changed.")
+    rows = demo_server.query(
+        "SELECT terminal, result FROM audit_events WHERE username = 'alice' AND activity = 'reset'")
+    assert ("ssh:127.0.0.1", "succeeded") in rows
+    terminals = {t for (t,) in demo_server.query("SELECT DISTINCT terminal FROM audit_events")}
+    assert terminals == {f"ssh:{HOST}"}
+
+
+def test_the_layout_follows_the_window(demo_server: Server, connect) -> None:
+    client: Client = connect(demo_server, cols=100, rows=30)
+    client.wait_for(WELCOME)
+    client.resize(130, 40)
+    client.wait_for(lambda s: "TRAINING MODE" in s and _header_right_edge(s) == 129)
+    assert len(client.lines()) <= 40
+    client.resize(80, 24)
+    screen = client.wait_for(lambda s: "TRAINING MODE" in s and _header_right_edge(s) == 79)
+    assert WELCOME in screen  # still usable at the smallest supported size
+    demo_server.wait_log(r"session started")
+
+
+def test_sessions_are_separate_processes_with_their_own_state(demo_server: Server,
+                                                              connect) -> None:
+    before = set(demo_server.child_pids())
+    first: Client = connect(demo_server)
+    second: Client = connect(demo_server)
+    first.wait_for(WELCOME)
+    second.wait_for(WELCOME)
+    first.send("1")
+    first.wait_for("User name")
+    first.type("alice")
+    first.send("Enter")
+    first.wait_for("Email a code to")
+    # the other visitor is still on the welcome screen, untouched
+    time.sleep(0.5)
+    screen = second.screen()
+    assert WELCOME in screen and "Email a code to" not in screen
+    pids = set(demo_server.child_pids()) - before
+    assert len(pids) == 2
+    # one kiosk dies: only its own visitor is cut off
+    victim = max(pids)
+    os.kill(victim, 9)
+    deadline = time.monotonic() + 10
+    gone: list[Client] = []
+    while not gone and time.monotonic() < deadline:
+        time.sleep(0.2)
+        gone = [c for c in (first, second) if c.exited()]
+    time.sleep(0.5)
+    assert [c for c in (first, second) if c.exited()] == gone and len(gone) == 1
+    survivor = second if gone[0] is first else first
+    assert os.path.exists(f"/proc/{min(pids)}")
+    survivor.resize(90, 30)  # and it still answers
+    survivor.wait_for(lambda s: "TRAINING MODE" in s and _header_right_edge(s) == 89)
+
+
+def test_the_kiosk_ends_with_the_connection(demo_server: Server, connect) -> None:
+    before = set(demo_server.child_pids())
+    client: Client = connect(demo_server)
+    client.wait_for(WELCOME)
+    pids = set(demo_server.child_pids()) - before
+    assert len(pids) == 1
+    pid = pids.pop()
+    client.kill()  # the ssh client goes away
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    status = Path(f"/proc/{pid}/status").read_text() if os.path.exists(f"/proc/{pid}") else ""
+    assert not status or "State:\tZ" in status, status
+    demo_server.wait_log(r"ssh:127\.0\.0\.1 disconnected after \d+ s: (client closed|connection "
+                         r"lost)")
+
+
+def test_the_connection_ends_with_the_kiosk(demo_server: Server, connect) -> None:
+    before = set(demo_server.child_pids())
+    client: Client = connect(demo_server)
+    client.wait_for(WELCOME)
+    (pid,) = set(demo_server.child_pids()) - before
+    os.kill(pid, 15)
+    screen = client.wait_for("[ssh exited")
+    assert "Connection to 127.0.0.1 closed." in screen
+    assert "Traceback" not in screen
