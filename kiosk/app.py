@@ -234,10 +234,10 @@ class KioskApp(App[str | None], inherit_bindings=False):
     # ------------------------------------------------------------------ the flow
 
     async def start_flow(self, purpose: Purpose, username: str) -> None:
+        self.purpose = purpose
+        self.username = username  # also for "not registered: set it up now"
         state = await self.attempt(self.backend.start(purpose, username))
         if state is not None:
-            self.purpose = purpose
-            self.username = username
             await self.advance(state)
 
     async def advance(self, state: FlowState) -> None:

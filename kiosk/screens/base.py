@@ -106,6 +106,16 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
     def compose_body(self) -> ComposeResult:
         yield from ()
 
+    def focus_first(self) -> None:
+        """Focus the first field, else the first choice, else the first button."""
+        from textual.widgets import Input
+
+        for kind in (Input, Choice, Button):
+            found = [w for w in self.query(kind) if w.focusable]
+            if found:
+                found[0].focus()
+                return
+
     def show_error(self, text: str) -> None:
         lines = self.query(ErrorLine)
         if lines:

@@ -46,6 +46,7 @@ class FlowScreen(KioskScreen):
     async def update_state(self, state: FlowState) -> None:
         self.state = state
         await self.recompose()
+        self.focus_first()
 
 
 # ---------------------------------------------------------------------------- choose method

@@ -1,0 +1,575 @@
+"""Every path of every demo user, driven through the real EmbeddedBackend with Pilot."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.backend import Purpose
+from kiosk.engine.clock import FrozenClock
+from kiosk.engine.engine import Engine
+from kiosk.engine.totp import code_at
+from kiosk.screens.identify import IdentifyScreen
+from kiosk.screens.outcome import DoneScreen, ProblemScreen, UnlockScreen
+from kiosk.screens.password import NewPasswordScreen, SignInScreen
+from kiosk.screens.register import (
+    AddContactScreen,
+    AuthenticatorScreen,
+    RegistrationScreen,
+    SetQuestionsScreen,
+)
+from kiosk.screens.verify import (
+    ChannelDialog,
+    ChooseMethodScreen,
+    EnterCodeScreen,
+    QuestionsScreen,
+    TotpScreen,
+)
+from kiosk.screens.welcome import WelcomeScreen
+from kiosk.widgets.inputs import CodeInput, SecureInput
+
+from .conftest import (
+    ANSWERS,
+    BOB_TOTP_SECRET,
+    NEW_PASSWORD,
+    SIZE,
+    Kiosk,
+    MakeApp,
+    last_code,
+    wrong,
+)
+
+ACTION = {Purpose.RESET: "1", Purpose.UNLOCK: "2", Purpose.REGISTER: "3", Purpose.CHANGE: "4"}
+
+
+async def identify(k: Kiosk, purpose: Purpose, username: str) -> None:
+    await k.at(WelcomeScreen)
+    await k.press(ACTION[purpose])
+    await k.at(IdentifyScreen)
+    await k.type(username)
+    await k.enter()
+
+
+async def enter_code(k: Kiosk, code: str) -> None:
+    await k.at(EnterCodeScreen)
+    await k.type(code)
+    await k.enter()
+
+
+async def new_password(k: Kiosk, password: str = NEW_PASSWORD) -> None:
+    await k.at(NewPasswordScreen)
+    await k.paste(password)
+    await k.enter()  # moves to the second field
+    await k.paste(password)
+    screen = k.app.screen
+    assert isinstance(screen, NewPasswordScreen)
+    await k.until(lambda: screen.valid, "the password to be valid")
+    await k.enter()
+
+
+def password_is(engine: Engine, username: str, password: str) -> bool:
+    with engine.db.connect() as conn:
+        user = engine.directory.find(conn, username)
+    return engine.directory.verify_password(user, password)
+
+
+# ---------------------------------------------------------------- alice: ordinary user
+
+
+async def test_alice_reset_by_email(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "alice")
+        await k.at(ChooseMethodScreen)
+        assert "a•••@c•••.org" in k.text and "+1 •• •• ••42" in k.text
+        await k.press("1")
+        await k.at(EnterCodeScreen)
+        assert "We emailed a code to a•••@c•••.org." in k.text
+        code = last_code(engine, "alice@contoso.org")
+        # the demo outbox panel shows the code that was "sent"
+        await k.sees(f"{code[:4]} {code[4:]}")
+        await enter_code(k, code)
+        await new_password(k)
+        await k.at(DoneScreen)
+        await k.sees("Your password has been changed.")
+    assert password_is(engine, "alice", NEW_PASSWORD)
+
+
+async def test_alice_reset_by_text_and_by_call(
+    make_app: MakeApp, engine: Engine, clock: FrozenClock
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "alice")
+        await k.at(ChooseMethodScreen)
+        await k.press("2")  # mobile: text or call?
+        await k.at(ChannelDialog)
+        await k.press("1")  # text
+        await k.at(EnterCodeScreen)
+        assert "text message" in k.text
+        await k.press("escape")  # another method: the phone call
+        await k.at(ChooseMethodScreen)
+        await k.press("2")
+        await k.at(ChannelDialog)
+        await k.press("2")  # within the resend cooldown of the same phone: refused
+        await k.sees("Please wait a moment")
+        clock.advance(seconds=61)
+        await k.press("2")
+        await k.at(ChannelDialog)
+        await k.press("2")  # call
+        await k.at(EnterCodeScreen)
+        assert "We are calling +1 •• •• ••42" in k.text
+        await enter_code(k, last_code(engine, "+14255550142"))
+        await k.at(NewPasswordScreen)
+
+
+async def test_alice_questions_wrong_answers_draw_a_new_set(
+    make_app: MakeApp, engine: Engine
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "alice")
+        await k.at(ChooseMethodScreen)
+        await k.press("3")
+        screen = await k.at(QuestionsScreen)
+        first_fields = list(screen.query(SecureInput))
+        assert len(first_fields) == 3
+        for _ in first_fields:
+            await k.type("wrong answer")
+            await k.enter()
+        await k.sees("At least one answer was not right")
+        screen = app.screen
+        assert isinstance(screen, QuestionsScreen)
+        # every field was rebuilt empty; nothing typed before survives
+        assert all(f.value == "" for f in screen.query(SecureInput))
+        assert all(not f.is_attached for f in first_fields)
+        for question in screen.state.questions:
+            await k.type(ANSWERS[question.id])
+            await k.enter()
+        await k.at(NewPasswordScreen)
+
+
+async def test_alice_wrong_code_then_right(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "alice")
+        await k.at(ChooseMethodScreen)
+        await k.press("1")
+        code = last_code(engine)
+        await enter_code(k, wrong(code))
+        await k.sees("That code is not right")
+        assert isinstance(app.screen, EnterCodeScreen)
+        assert app.screen.query_one(CodeInput).value == ""
+        await k.press("1", "2", "3")
+        await k.enter()
+        await k.sees("Please enter all 8 digits.")
+        await k.press("backspace", "backspace", "backspace")
+        await enter_code(k, code)
+        await k.at(NewPasswordScreen)
+
+
+async def test_alice_expired_code_and_resend(
+    make_app: MakeApp, engine: Engine, clock: FrozenClock
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "alice")
+        await k.at(ChooseMethodScreen)
+        await k.press("1")
+        await k.at(EnterCodeScreen)
+        assert "The code is valid for 10:00 more." in k.text
+        assert "You can ask for a new code in 1:00." in k.text
+        await k.press("f5")  # too soon
+        await k.sees("Please wait a moment")
+        old = last_code(engine)
+        clock.advance(minutes=11)
+        await k.sees("The code has expired. Press F5 for a new one.")
+        await enter_code(k, old)
+        await k.sees("This code has expired.")
+        await k.press("f5")
+        await k.sees("A new code is on its way.")
+        new = last_code(engine)
+        await enter_code(k, new)
+        await k.at(NewPasswordScreen)
+
+
+async def test_alice_throttled_after_five_wrong_codes(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "alice")
+        await k.at(ChooseMethodScreen)
+        await k.press("1")
+        code = last_code(engine)
+        for attempt in range(5):
+            await enter_code(k, f"{(int(code) + attempt + 1) % 10**8:08d}")
+            await k.until(lambda: not app._busy)
+        screen = await k.at(ProblemScreen)
+        assert screen.kind == "blocked"
+        await k.sees("Self-service is blocked for now")
+        await k.sees("IT helpdesk, room 1.12")
+        assert screen.support_code and f"Support code: {screen.support_code}" in k.text
+        await k.enter()
+        await k.at(WelcomeScreen)
+        # still blocked for a new attempt
+        await identify(k, Purpose.RESET, "alice")
+        screen = await k.at(ProblemScreen)
+        assert screen.kind == "blocked"
+
+
+async def test_alice_change_password(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.CHANGE, "alice")
+        await k.at(SignInScreen)
+        await k.type("not-her-password")
+        await k.enter()
+        await k.sees("That password is not right.")
+        await k.type("Alice-demo-pass-1")
+        await k.enter()
+        await new_password(k)
+        await k.at(DoneScreen)
+        await k.sees("Sign in with your new password from now on")
+    assert password_is(engine, "alice", NEW_PASSWORD)
+
+
+async def test_new_password_checklist_and_mismatch(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.CHANGE, "alice")
+        await k.at(SignInScreen)
+        await k.type("Alice-demo-pass-1")
+        await k.enter()
+        screen = await k.at(NewPasswordScreen)
+        assert "· At least 12 characters" in k.text
+        await k.type("password")
+        await k.sees("✗ At least 12 characters")
+        await k.sees("✗ Not a commonly used or forbidden password")
+        await k.press(*"1234")  # "password1234": long enough, still banned
+        await k.sees("✓ At least 12 characters")
+        assert "✗ Not a commonly used" in k.text
+        assert screen.query_one("#submit").disabled
+        await k.press("enter", *"password1234", "enter")
+        await k.sees("does not meet every rule yet")
+        # a good password, typed differently the second time
+        for field in screen.query(SecureInput):
+            field.value = ""
+        await k.focus("#pw1")
+        await k.paste(NEW_PASSWORD)
+        await k.enter()
+        await k.paste(NEW_PASSWORD + "x")
+        await k.enter()
+        await k.sees("The two passwords are not the same.")
+        assert "✗ Both entries are the same" in k.text, k.text
+        # F2 shows what was typed, F2 hides it again
+        await k.press("f2")
+        await k.sees(NEW_PASSWORD + "x")
+        await k.press("f2")
+        assert NEW_PASSWORD not in k.text
+
+
+async def test_history_rule_on_submit(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.CHANGE, "alice")
+        await k.at(SignInScreen)
+        await k.type("Alice-demo-pass-1")
+        await k.enter()
+        await new_password(k)
+        await k.at(DoneScreen)
+        await k.enter()
+        await identify(k, Purpose.CHANGE, "alice")
+        await k.at(SignInScreen)
+        await k.paste(NEW_PASSWORD)
+        await k.enter()
+        await new_password(k)  # the same again: passes the live check, refused on submit
+        await k.sees("That password cannot be used")
+        await k.sees("✗ Not one of your last 5 passwords")
+        assert isinstance(app.screen, NewPasswordScreen)
+
+
+# ---------------------------------------------------------------- bob: authenticator app
+
+
+async def test_bob_must_use_the_authenticator(
+    make_app: MakeApp, engine: Engine, clock: FrozenClock
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "bob")
+        await k.at(ChooseMethodScreen)
+        assert "authenticator app" in k.text
+        assert "Email a code" not in k.text  # required authenticator: email alone cannot do
+        await k.press("1")
+        await k.at(TotpScreen)
+        await k.type(wrong(code_at(BOB_TOTP_SECRET, clock.now())))
+        await k.enter()
+        await k.sees("That code is not right. Enter the code the app shows now.")
+        await k.type(code_at(BOB_TOTP_SECRET, clock.now()))
+        await k.enter()
+        await new_password(k)
+        await k.at(DoneScreen)
+    assert password_is(engine, "bob", NEW_PASSWORD)
+
+
+# ---------------------------------------------------------------- carol: administrator
+
+
+async def test_carol_needs_two_methods(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "carol")
+        await k.at(ChooseMethodScreen)
+        await k.sees("check 1 of 2")
+        await k.sees("Your account needs two checks")
+        assert "security questions" not in k.text  # never for administrators
+        await k.press("1")
+        await enter_code(k, last_code(engine, "carol@contoso.org"))
+        await k.sees("check 2 of 2")
+        await k.sees("First check passed")
+        screen = await k.at(ChooseMethodScreen)
+        assert screen.state.gates_passed == 1
+        await k.press("1")  # the mobile is now the only choice
+        await k.at(ChannelDialog)
+        await k.press("1")
+        await enter_code(k, last_code(engine, "+14255550143"))
+        await new_password(k)
+        await k.at(DoneScreen)
+    assert password_is(engine, "carol", NEW_PASSWORD)
+
+
+# ---------------------------------------------------------------- dave: locked account
+
+
+async def test_dave_unlocks(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.UNLOCK, "dave")
+        await k.at(ChooseMethodScreen)
+        await k.press("1")
+        await enter_code(k, last_code(engine, "dave@contoso.org"))
+        await k.at(UnlockScreen)
+        await k.sees("Unlock the account dave now?")
+        await k.press("1")
+        await k.at(DoneScreen)
+        await k.sees("Your account is unlocked.")
+    with engine.db.connect() as conn:
+        assert not engine.directory.find(conn, "dave").locked
+
+
+async def test_dave_cannot_change_while_locked(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.CHANGE, "dave")
+        await k.at(SignInScreen)
+        await k.type("Dave-demo-pass-1")
+        await k.enter()
+        screen = await k.at(ProblemScreen)
+        assert screen.kind == "not_eligible"
+        await k.sees("This account is locked. Unlock it first")
+
+
+# ---------------------------------------------------------------- erin: nothing registered
+
+
+async def test_erin_is_sent_to_register_and_registers(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "erin")
+        screen = await k.at(ProblemScreen)
+        assert screen.kind == "not_registered"
+        await k.sees("No security info registered")
+        await k.press("1")  # set it up now
+        screen = await k.at(IdentifyScreen)
+        assert screen.purpose == Purpose.REGISTER
+        assert screen.query_one("#username").value == "erin"
+        await k.enter()
+        await k.at(SignInScreen)
+        await k.type("Erin-demo-pass-1")
+        await k.enter()
+        await k.at(RegistrationScreen)
+        await k.sees("Nothing is registered yet.")
+        await k.sees("Add 1 more method(s)")
+        # an email address, confirmed by a code
+        await k.press("1")
+        await k.at(AddContactScreen)
+        await k.type("not-an-address")
+        await k.enter()
+        await k.sees("That is not a valid email address.")
+        app.screen.query_one("#contact").value = ""
+        await k.type("erin.private@example.org")
+        await k.enter()
+        screen = await k.at(EnterCodeScreen)
+        assert screen.confirm
+        await k.sees("Confirm the new contact")
+        await enter_code(k, wrong(last_code(engine, "erin.private@example.org")))
+        await k.sees("That code is not right")
+        await enter_code(k, last_code(engine, "erin.private@example.org"))
+        await k.at(RegistrationScreen)
+        await k.sees("✓ Email  e•••@e•••.org")
+        assert "more method" not in k.text
+        # security questions
+        await k.press("4")
+        screen = await k.at(SetQuestionsScreen)
+        await k.press("enter")  # Enter on a question opens its list
+        await k.sees("What was your first job?")
+        await k.press("escape")  # closes the list, stays on the screen
+        assert isinstance(app.screen, SetQuestionsScreen)
+        await k.focus("#submit")
+        await k.enter()  # save with nothing chosen
+        await k.sees("Choose question 1.")
+        for index, (qid, answer) in enumerate(
+            [("pet", "whiskers"), ("school", "lincoln high"), ("car", "beetle")], start=1
+        ):
+            screen.query_one(f"#question-{index}").value = qid
+            screen.query_one(f"#answer-{index}", SecureInput).value = answer
+        await k.press("f2")
+        await k.sees("lincoln high")
+        await k.press("f2")
+        await k.focus("#answer-3")
+        await k.enter()
+        await k.at(RegistrationScreen)
+        await k.sees("✓ Security questions")
+        # finish
+        await k.press("6")
+        await k.at(DoneScreen)
+        await k.sees("Your security info is saved.")
+    # and now she can reset with what she registered
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "erin")
+        await k.at(ChooseMethodScreen)
+        await k.sees("e•••@e•••.org")
+
+
+async def test_erin_wrong_password_at_sign_in(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.REGISTER, "erin")
+        await k.at(SignInScreen)
+        await k.type("guess")
+        await k.enter()
+        await k.sees("That password is not right.")
+        assert app.screen.query_one(SecureInput).value == ""
+
+
+async def test_authenticator_enrolment_text_fallback_and_qr(
+    make_app: MakeApp, clock: FrozenClock
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.REGISTER, "alice")
+        await k.at(SignInScreen)
+        await k.type("Alice-demo-pass-1")
+        await k.enter()
+        await k.at(RegistrationScreen)
+        await k.press("5")
+        screen = await k.at(AuthenticatorScreen)
+        secret = screen.enrollment.secret
+        assert not screen.query("QRView")  # 80x24 is too small: the key as text
+        await k.sees("type in this key")
+        await k.sees(secret[:4] + " " + secret[4:8])
+        await pilot.resize_terminal(120, 40)
+        await k.until(lambda: bool(app.screen.query("QRView")), "the QR code")
+        await k.sees("Scan the QR code")
+        await k.type(code_at(secret, clock.now()))
+        await k.enter()
+        await k.at(RegistrationScreen)
+        await k.sees("✓ Authenticator app")
+
+
+# ---------------------------------------------------------------- frank: not eligible
+
+
+async def test_frank_is_not_eligible(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "frank")
+        screen = await k.at(ProblemScreen)
+        assert screen.kind == "not_eligible"
+        await k.sees("Self-service is not available")
+        await k.sees("Helpdesk: IT helpdesk, room 1.12")
+        assert "Support code:" in k.text
+
+
+# ---------------------------------------------------------------- others
+
+
+async def test_unknown_user_gets_a_plausible_decoy(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "zelda")
+        await k.at(ChooseMethodScreen)
+        assert "•••" in k.text or "security questions" in k.text
+
+
+async def test_flow_expired(make_app: MakeApp, clock: FrozenClock) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "alice")
+        await k.at(ChooseMethodScreen)
+        clock.advance(minutes=16)
+        await k.press("1")
+        screen = await k.at(ProblemScreen)
+        assert screen.kind == "flow_expired"
+        await k.sees("Time is up")
+
+
+async def test_escape_goes_back_one_step(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "alice")
+        chooser = await k.at(ChooseMethodScreen)
+        flow_id = chooser.state.flow_id
+        await k.press("1")
+        await k.at(EnterCodeScreen)
+        await k.press("escape")  # back to choosing a method; the flow goes on
+        await k.at(ChooseMethodScreen)
+        assert app.flow is not None and app.flow.flow_id == flow_id
+        await k.press("escape")  # back to the user name: the flow is cancelled
+        screen = await k.at(IdentifyScreen)
+        assert app.flow is None
+        assert screen.query_one("#username").value == "alice"
+        await k.press("escape")
+        await k.at(WelcomeScreen)
+    with pytest.raises(Exception, match="ended"):
+        await engine_call(engine, flow_id)
+
+
+async def engine_call(engine: Engine, flow_id: str) -> None:
+    from .conftest import TERMINAL
+
+    engine.send_code(flow_id, TERMINAL, "email", "email")
+
+
+async def test_demo_help_lists_the_demo_users(make_app: MakeApp, clock: FrozenClock) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await k.at(WelcomeScreen)
+        await k.press("f1")
+        await k.sees("Demo users")
+        for name in ("alice", "bob", "carol", "dave", "erin", "frank"):
+            assert name in k.text
+        await k.sees(f"bob's authenticator code now: {code_at(BOB_TOTP_SECRET, clock.now())}")
+        await k.press("escape")
+        await k.at(WelcomeScreen)
