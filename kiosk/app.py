@@ -16,7 +16,6 @@ import contextlib
 import inspect
 import logging
 import secrets
-import time
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -118,9 +117,10 @@ class KioskApp(App[str | None], inherit_bindings=False):
         self.flow: FlowState | None = None
         self.purpose: Purpose | None = None
         self.username: str = ""
+        self.outbox_floor = 0  # newest demo outbox message before this visit
         self.ready = False  # the first welcome screen is up (the startup benchmark waits on it)
         self._visit = 0
-        self._last_input = time.monotonic()
+        self._last_input = self.clock()
         self._dirty = False  # the current visitor touched something
         self._busy = False
         self._nav_lock = asyncio.Lock()
@@ -189,10 +189,12 @@ class KioskApp(App[str | None], inherit_bindings=False):
                          then: Screen | None = None) -> None:
         from kiosk.screens.welcome import WelcomeScreen
 
+        self._dirty = False
         flow, self.flow = self.flow, None
         await self._cancel_quietly(flow)
         self.purpose = None
         self.username = ""
+        self.outbox_floor = await self._newest_outbox_id()
         if not keep_language:
             set_language(self.default_language)
         old = self.current_mode
@@ -204,9 +206,19 @@ class KioskApp(App[str | None], inherit_bindings=False):
             await self.remove_mode(old)
         self._dirty = keep_language
         self._busy = False
-        self._last_input = time.monotonic()
+        self._last_input = self.clock()
         if then is not None:
             await self.push_screen(then)
+
+    async def _newest_outbox_id(self) -> int:
+        """The demo outbox panel shows only what was sent during the current visit."""
+        if not self.branding.demo:
+            return 0
+        try:
+            newest = await self.backend.outbox(1)
+        except Exception:  # the panel is a training aid; never fail a visit over it
+            return self.outbox_floor
+        return newest[0].id if newest else 0
 
     async def _cancel_quietly(self, flow: FlowState | None) -> None:
         if flow is not None and flow.step not in (Step.DONE, Step.CANCELLED):
@@ -351,18 +363,19 @@ class KioskApp(App[str | None], inherit_bindings=False):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown
                       | events.MouseScrollUp | events.Paste):
-            self._last_input = time.monotonic()
+            self._last_input = self.clock()
             self._dirty = True
         await super().on_event(event)
 
     @property
     def idle_seconds(self) -> float:
-        return time.monotonic() - self._last_input
+        return (self.clock() - self._last_input).total_seconds()
 
     async def _idle_tick(self) -> None:
         from kiosk.screens.dialogs import IdleWarning
 
-        if not self.ready or not self._dirty or self._exit_renderables or not self.screen_stack:
+        if (not self.ready or not self._dirty or self._nav_lock.locked()
+                or self._exit_renderables or not self.screen_stack):
             return
         if isinstance(self.screen, IdleWarning):
             return  # the warning counts itself down
@@ -370,9 +383,9 @@ class KioskApp(App[str | None], inherit_bindings=False):
             await self.push_screen(IdleWarning(self.idle_warning), self._idle_answer)
 
     async def _idle_answer(self, still_here: bool | None) -> None:
-        if still_here:
-            self._last_input = time.monotonic()
-        else:
+        self._last_input = self.clock()
+        if not still_here:
+            self._dirty = False  # no second warning while the new visit is being set up
             await self.new_visit()
 
     # ------------------------------------------------------------------ lockdown
@@ -410,10 +423,12 @@ class KioskApp(App[str | None], inherit_bindings=False):
     # ------------------------------------------------------------------ crashes
 
     def log_exception(self, exc: BaseException, where: str, support_code: str = "") -> str:
-        """Log an unexpected exception without secrets: its type and frames, never its message
-        (which may quote input) nor local variables. Returns a reference for the log."""
+        """Log an unexpected exception without secrets: its type and where it happened (file,
+        line, function), never its message (which may quote input), local variables or source
+        text. Returns a reference for the log."""
         ref = support_code or f"ERR-{secrets.token_hex(3).upper()}"
-        frames = "".join(traceback.format_tb(exc.__traceback__))
+        frames = "".join(f"  {f.filename}:{f.lineno} in {f.name}\n"
+                         for f in traceback.extract_tb(exc.__traceback__))
         log.error("unexpected %s in %s [ref %s]\n%s", type(exc).__qualname__, where, ref, frames)
         return ref
 

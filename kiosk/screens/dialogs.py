@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import struct
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -34,7 +33,7 @@ class IdleWarning(KioskModal):
     def __init__(self, seconds: float) -> None:
         super().__init__()
         self.seconds = seconds
-        self.started = time.monotonic()
+        self.started: datetime | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -43,12 +42,16 @@ class IdleWarning(KioskModal):
             yield Static(escape(t("idle.hint")), classes="hint")
 
     def on_mount(self) -> None:
+        self.started = self.app.clock()  # type: ignore[attr-defined]
         self.tick()
         self.set_interval(min(1.0, max(0.05, self.seconds / 10)), self.tick)
 
     @property
     def remaining(self) -> float:
-        return self.seconds - (time.monotonic() - self.started)
+        if self.started is None:
+            return self.seconds
+        elapsed = (self.app.clock() - self.started).total_seconds()  # type: ignore[attr-defined]
+        return self.seconds - elapsed
 
     def tick(self) -> None:
         remaining = self.remaining

@@ -154,4 +154,5 @@ class ProblemScreen(KioskScreen):
 
             kiosk.navigate(retry)
             return
-        await self.kiosk.new_visit()
+        # the same person starting again: keep their language (idle resets it for the next)
+        await self.kiosk.new_visit(keep_language=True)

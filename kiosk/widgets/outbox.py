@@ -45,6 +45,8 @@ class OutboxPanel(VerticalScroll, can_focus=False):
             return
         except Exception:  # a panel must never take the kiosk down
             return
+        floor = getattr(self.app, "outbox_floor", 0)
+        messages = [m for m in messages if m.id > floor]  # this visitor's messages only
         ids = [m.id for m in messages]
         if ids == self._last:
             return

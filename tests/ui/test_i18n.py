@@ -1,0 +1,137 @@
+"""The message catalogue: every key the UI uses exists in English, and German translates every
+English key with the same placeholders. A string without a translation fails here."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import kiosk
+from kiosk.backend import ERRORS, Channel, MethodKind, Purpose
+from kiosk.engine.passwords import PasswordPolicy
+from kiosk.engine.questions import PREDEFINED
+from kiosk.i18n import LANGUAGES, catalogue, placeholders
+from kiosk.screens.dialogs import DEMO_USERS
+from kiosk.screens.outcome import ProblemScreen
+
+ROOT = Path(kiosk.__file__).parent
+UI_SOURCES = [ROOT / "app.py", *sorted((ROOT / "screens").glob("*.py")),
+              *sorted((ROOT / "widgets").glob("*.py"))]
+KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+EN = catalogue("en")
+
+# the same in both languages on purpose (names, codes, and words German borrows)
+SAME_IN_GERMAN = {"problem.helpdesk", "outbox.code", "hint.help"}
+
+
+def literal_keys() -> set[str]:
+    """Every string constant in the UI that is passed to t()/t_or() or looks like a key of a
+    family the catalogue has (so keys kept in class attributes are checked too)."""
+    prefixes = {key.split(".")[0] for key in EN}
+    found: set[str] = set()
+    for path in UI_SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        actions = {  # Binding("f1", "app.focus_next"): action names, not catalogue keys
+            arg.value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Binding"
+            for arg in node.args if isinstance(arg, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and node.value in actions:
+                continue
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("t", "t_or") and node.args
+                    and isinstance(node.args[0], ast.Constant)):
+                found.add(node.args[0].value)
+            elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and KEY.match(node.value) and node.value.split(".")[0] in prefixes
+                    and not node.value.endswith((".py", ".tcss", ".json"))):
+                found.add(node.value)
+    return found
+
+
+def dynamic_keys() -> set[str]:
+    """Keys the UI builds from values (f-strings): every value they can take."""
+    keys: set[str] = set()
+    keys |= {f"purpose.{p.value}" for p in Purpose}
+    keys |= {f"method.{m.value}" for m in MethodKind}
+    keys |= {f"kind.{m.value}" for m in MethodKind}
+    keys |= {f"register.add.{m.value}" for m in MethodKind}
+    for kind in ("email", "mobile", "office"):
+        keys |= {f"register.{kind}.{part}" for part in
+                 ("lead", "label", "placeholder", "empty", "invalid")}
+    keys |= {f"channel.{c.value}" for c in Channel}
+    keys |= {f"code.sent.{c.value}" for c in Channel}
+    keys |= {f"error.{code}" for code in ERRORS}
+    keys |= {f"error.code_expired.{reason}" for reason in ("expired", "used", "superseded")}
+    keys |= {f"rule.{rule}" for rule in (
+        "too_short", "too_long", "control_chars", "classes", "banned", "personal",
+        "same_as_current", "weak", "history", "match")}
+    keys |= {f"question.{qid}" for qid in PREDEFINED}
+    for kind in ProblemScreen.KINDS:
+        keys |= {f"problem.{kind}.title", f"problem.{kind}.body"}
+    for result in ("reset", "unlocked", "changed", "registered", "other"):
+        keys |= {f"done.{result}.title", f"done.{result}.next"}
+    keys |= {f"strength.{n}" for n in range(5)}
+    keys |= {f"demo.{user}" for user in DEMO_USERS}
+    return keys
+
+
+def test_every_key_the_ui_uses_is_in_english() -> None:
+    missing = sorted((literal_keys() | dynamic_keys()) - set(EN))
+    assert not missing, f"keys used by the UI but missing from en.json: {missing}"
+
+
+def test_every_engine_password_rule_has_a_text() -> None:
+    from kiosk.engine.config import Password
+
+    policy = PasswordPolicy(Password(require_classes=2, min_score=3), "Org")
+    rules = set(policy.rules(with_current=True)) | {"history"}
+    missing = sorted(f"rule.{r}" for r in rules if f"rule.{r}" not in EN)
+    assert not missing
+
+
+@pytest.mark.parametrize("language", sorted(set(LANGUAGES) - {"en"}))
+def test_every_english_key_is_translated(language: str) -> None:
+    other = catalogue(language)
+    missing = sorted(set(EN) - set(other))
+    extra = sorted(set(other) - set(EN))
+    assert not missing, f"{language}.json lacks translations for: {missing}"
+    assert not extra, f"{language}.json has keys English does not: {extra}"
+    for key, text in other.items():
+        assert text.strip(), f"{language}:{key} is empty"
+        assert placeholders(text) == placeholders(EN[key]), f"{language}:{key} placeholders"
+    untranslated = sorted(k for k in EN if other[k] == EN[k] and k not in SAME_IN_GERMAN
+                          and not k.startswith("demo.") and placeholders(EN[k]) != {EN[k]})
+    # a few may be legitimately identical; many identical strings mean a missing translation
+    assert len(untranslated) <= 3, f"{language}: not translated? {untranslated}"
+
+
+def test_catalogues_are_valid_json_without_duplicate_keys() -> None:
+    for path in (ROOT / "locale").glob("*.json"):
+        def no_duplicates(pairs, path=path):  # type: ignore[no-untyped-def]
+            keys = [k for k, _ in pairs]
+            dupes = {k for k in keys if keys.count(k) > 1}
+            assert not dupes, f"{path.name}: duplicate keys {dupes}"
+            return dict(pairs)
+
+        json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=no_duplicates)
+
+
+def test_no_visible_english_literals_in_widgets() -> None:
+    """Static(...) and Button(...) texts come from the catalogue, not from literals."""
+    offenders = []
+    for path in UI_SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("Static", "Button", "Choice", "Label")
+                    and node.args):
+                first = node.args[0] if node.func.id != "Choice" else node.args[1]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str) \
+                        and re.search(r"[A-Za-z]{3}", first.value):
+                    offenders.append(f"{path.name}:{node.lineno} {first.value!r}")
+    assert not offenders, offenders

@@ -1,0 +1,370 @@
+"""The kiosk rules: lockdown keys, idle reset (nothing survives), done timeout, languages,
+errors shown without tracebacks or secrets, the operator exit, mouse and paste."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from textual import events
+from textual.command import CommandPalette
+from textual.widgets import Input
+
+from kiosk.app import KioskApp, OperatorExit
+from kiosk.backend import Branding, Purpose, ServiceUnavailable
+from kiosk.embedded import EmbeddedBackend
+from kiosk.engine.clock import FrozenClock
+from kiosk.engine.engine import Engine
+from kiosk.screens.dialogs import IdleWarning, OperatorExitDialog
+from kiosk.screens.identify import IdentifyScreen
+from kiosk.screens.outcome import DoneScreen, ProblemScreen
+from kiosk.screens.password import NewPasswordScreen, SignInScreen
+from kiosk.screens.verify import ChooseMethodScreen, EnterCodeScreen
+from kiosk.screens.welcome import WelcomeScreen
+from kiosk.widgets.inputs import CodeInput, SecureInput
+
+from .conftest import NEW_PASSWORD, SIZE, TERMINAL, Kiosk, MakeApp, last_code
+
+
+async def start(k: Kiosk, key: str, username: str) -> None:
+    await k.at(WelcomeScreen)
+    await k.press(key)
+    await k.at(IdentifyScreen)
+    await k.type(username)
+    await k.enter()
+
+
+def all_input_values(app: KioskApp) -> list[str]:
+    """Every value of every input on every screen the app still holds, in every mode."""
+    values = []
+    for stack in app._screen_stacks.values():
+        for screen in stack:
+            values += [w.value for w in screen.query(Input)]
+    return values
+
+
+# ---------------------------------------------------------------- lockdown
+
+
+def test_lockdown_class_settings() -> None:
+    assert KioskApp.ENABLE_COMMAND_PALETTE is False
+    assert KioskApp.ALLOW_SELECT is False
+    # no inherited bindings: not ctrl+q quit, not ctrl+c help-quit
+    actions = {b.action for b in KioskApp.BINDINGS}  # type: ignore[union-attr]
+    assert actions == {"noop"}
+
+
+async def test_quit_suspend_and_palette_keys_do_nothing(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await k.at(WelcomeScreen)
+        for key in ("ctrl+c", "ctrl+q", "ctrl+z", "ctrl+backslash", "ctrl+p", "ctrl+d"):
+            await k.press(key)
+            assert app.is_running and app.return_code is None
+            assert isinstance(app.screen, WelcomeScreen)
+            assert not isinstance(app.screen, CommandPalette)
+        await app.action_quit()
+        app.action_suspend_process()
+        app.action_command_palette()
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, WelcomeScreen)
+
+
+async def test_password_fields_cannot_be_copied_or_cut(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await start(k, "4", "alice")
+        screen = await k.at(SignInScreen)
+        field = screen.query_one(SecureInput)
+        await k.type("Alice-demo-pass-1")
+        await k.press("shift+home")  # select it all
+        assert field.selected_text == "Alice-demo-pass-1"
+        for key in ("ctrl+c", "ctrl+x", "super+c", "super+x", "ctrl+insert"):
+            await k.press(key)
+        field.action_copy()
+        field.action_cut()
+        app.copy_to_clipboard("anything")
+        await pilot.pause()
+        assert app.clipboard == ""
+        assert field.value == "Alice-demo-pass-1"
+        assert "Alice-demo-pass-1" not in k.text  # masked
+
+
+def test_run_kiosk_switches_terminal_signals_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.ui_commands import _lock_terminal_signals
+
+    monkeypatch.setenv("TEXTUAL_ALLOW_SIGNALS", "1")
+    _lock_terminal_signals()
+    import os
+
+    assert "TEXTUAL_ALLOW_SIGNALS" not in os.environ
+
+
+# ---------------------------------------------------------------- idle
+
+
+async def test_idle_warning_then_everything_is_dropped(
+    make_app: MakeApp, clock: FrozenClock, engine: Engine
+) -> None:
+    app = make_app(tick=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await start(k, "1", "alice")
+        chooser = await k.at(ChooseMethodScreen)
+        flow_id = chooser.state.flow_id
+        await k.press("1")
+        await k.at(EnterCodeScreen)
+        await k.type("1234")
+        old_screens = list(app.screen_stack)
+        assert "alice" in all_input_values(app)
+        clock.advance(seconds=89)
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, IdleWarning)
+        clock.advance(seconds=2)
+        await k.at(IdleWarning)
+        await k.sees("Are you still there?")
+        await k.sees("The kiosk starts over in 0:15")
+        clock.advance(seconds=16)
+        await k.at(WelcomeScreen)
+        # nothing of the visitor is left: no screen, no value, no flow
+        assert app.flow is None and app.username == ""
+        assert all(not s.is_attached for s in old_screens)
+        assert app.screen_stack == [app.screen]
+        values = all_input_values(app)
+        assert "alice" not in values and "1234" not in values
+        assert "alice" not in k.text and "a•••@c•••.org" not in k.text
+    # and the flow was ended on the engine's side
+    with pytest.raises(Exception, match="ended"):
+        engine.send_code(flow_id, TERMINAL, "email", "email")
+
+
+async def test_a_key_during_the_warning_keeps_the_visit(
+    make_app: MakeApp, clock: FrozenClock
+) -> None:
+    app = make_app(tick=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await k.at(WelcomeScreen)
+        await k.press("1")
+        screen = await k.at(IdentifyScreen)
+        await k.type("bob")
+        clock.advance(seconds=91)
+        await k.at(IdleWarning)
+        await k.press("x")  # any key: still here (and the key is not typed anywhere)
+        await k.at(IdentifyScreen)
+        assert app.screen is screen
+        assert screen.query_one(Input).value == "bob"
+        clock.advance(seconds=30)  # the idle time starts again from the key
+        await pilot.pause(0.2)
+        assert app.screen is screen
+
+
+async def test_the_untouched_welcome_screen_is_left_alone(
+    make_app: MakeApp, clock: FrozenClock
+) -> None:
+    app = make_app(tick=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        welcome = await k.at(WelcomeScreen)
+        clock.advance(seconds=500)
+        await pilot.pause(0.3)
+        assert app.screen is welcome
+
+
+async def test_done_goes_back_to_welcome_after_20_seconds(
+    make_app: MakeApp, clock: FrozenClock, engine: Engine
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await start(k, "2", "dave")
+        await k.at(ChooseMethodScreen)
+        await k.press("1")
+        await k.at(EnterCodeScreen)
+        await k.type(last_code(engine))
+        await k.enter()
+        await k.press("1")  # unlock
+        await k.at(DoneScreen)
+        await k.sees("Back to the start in 0:20.")
+        clock.advance(seconds=19)
+        await pilot.pause(1.2)
+        assert isinstance(app.screen, DoneScreen)
+        clock.advance(seconds=2)
+        await k.at(WelcomeScreen)
+
+
+# ---------------------------------------------------------------- languages
+
+
+async def test_german_and_back_to_english_for_the_next_visitor(
+    make_app: MakeApp, clock: FrozenClock
+) -> None:
+    app = make_app(tick=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await k.at(WelcomeScreen)
+        await k.press("6")  # Deutsch
+        await k.sees("Was möchten Sie tun?")
+        await k.sees("Ich habe mein Passwort vergessen")
+        assert "forgot" not in k.text
+        await start(k, "1", "frank")
+        await k.at(ProblemScreen)
+        await k.sees("Selbstbedienung nicht verfügbar")
+        await k.sees("Support-Code:")
+        await k.press("enter")
+        await k.at(WelcomeScreen)
+        await k.sees("Was möchten Sie tun?")  # starting over: the same person, same language
+        clock.advance(seconds=91)  # then they walk away
+        await k.at(IdleWarning)
+        clock.advance(seconds=16)
+        await k.at(WelcomeScreen)
+        await k.sees("What would you like to do?")
+
+
+# ---------------------------------------------------------------- errors
+
+
+class ExplodingBackend(EmbeddedBackend):
+    async def start(self, purpose: Purpose, username: str):  # type: ignore[no-untyped-def]
+        raise RuntimeError("Alice-demo-pass-1 leaked into an exception message")
+
+
+async def test_unexpected_error_is_logged_without_secrets(
+    make_app: MakeApp, engine: Engine, tmp_path: Path
+) -> None:
+    app = make_app(backend=ExplodingBackend(engine, TERMINAL))
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await start(k, "1", "alice")
+        screen = await k.at(ProblemScreen)
+        assert screen.kind == "error"
+        await k.sees("Something went wrong")
+        assert screen.support_code.startswith("ERR-")
+        await k.sees(f"Support code: {screen.support_code}")
+        assert "Traceback" not in k.text and "leaked" not in k.text
+        await k.enter()
+        await k.at(WelcomeScreen)
+    log = (tmp_path / "kiosk.log").read_text()
+    assert "RuntimeError" in log and screen.support_code in log
+    assert "Alice-demo-pass-1" not in log and "leaked" not in log
+
+
+async def test_a_crash_prints_no_traceback_and_logs_no_secrets(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def boom(self, event) -> None:  # type: ignore[no-untyped-def]
+        secret = "Alice-demo-pass-1"
+        raise ValueError(f"bug with {secret}")
+
+    monkeypatch.setattr(WelcomeScreen, "on_button_pressed", boom)
+    app = make_app()
+    with pytest.raises(ValueError):
+        async with app.run_test(size=SIZE) as pilot:
+            k = Kiosk(app, pilot)
+            await k.at(WelcomeScreen)
+            await k.press("1")
+            await pilot.pause(0.2)
+    assert app.return_code == 1
+    assert app._exit_renderables == []  # Textual would print a traceback with locals
+    log = (tmp_path / "kiosk.log").read_text()
+    assert "ValueError" in log and "Alice-demo-pass-1" not in log
+
+
+class DownBackend(EmbeddedBackend):
+    down = True
+
+    async def branding(self) -> Branding:
+        if self.down:
+            raise ServiceUnavailable("the API is down")
+        return await super().branding()
+
+
+async def test_service_unavailable_then_retry(make_app: MakeApp, engine: Engine) -> None:
+    backend = DownBackend(engine, TERMINAL)
+    app = make_app(backend=backend)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        screen = await k.at(ProblemScreen)
+        assert screen.kind == "service_unavailable"
+        await k.sees("The service is not available")
+        backend.down = False
+        await k.enter()
+        await k.at(WelcomeScreen)
+
+
+# ---------------------------------------------------------------- operator exit
+
+
+async def test_operator_exit_needs_the_passphrase(make_app: MakeApp) -> None:
+    operator = OperatorExit(key="f12", passphrase_hash=PasswordHasher().hash("let me out"))
+    app = make_app(operator_exit=operator)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await k.at(WelcomeScreen)
+        await k.press("f12")
+        await k.at(OperatorExitDialog)
+        await k.type("guess")
+        await k.enter()
+        await k.sees("Wrong passphrase.")
+        await k.press("escape")
+        await k.at(WelcomeScreen)
+        await k.press("f12")
+        await k.at(OperatorExitDialog)
+        await k.type("let me out")
+        await k.enter()
+        await pilot.pause(0.3)
+    assert app.return_value == "operator"
+
+
+async def test_no_operator_exit_unless_configured(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await k.at(WelcomeScreen)
+        await k.press("f12")
+        assert isinstance(app.screen, WelcomeScreen) and app.is_running
+
+
+# ---------------------------------------------------------------- mouse and paste
+
+
+async def test_mouse_and_paste(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await k.at(WelcomeScreen)
+        await pilot.click("#action-reset")
+        await k.at(IdentifyScreen)
+        await k.type("alice")
+        await pilot.click("#submit")
+        await k.at(ChooseMethodScreen)
+        await pilot.click("#method-email")
+        screen = await k.at(EnterCodeScreen)
+        code = last_code(engine)
+        await k.paste(f"Your code: {code[:4]} {code[4:]}\n")
+        assert screen.query_one(CodeInput).value == code
+        await k.enter()
+        await k.at(NewPasswordScreen)
+        await k.paste(NEW_PASSWORD)
+        assert app.screen.query_one("#pw1", SecureInput).value == NEW_PASSWORD
+
+
+async def test_typing_a_code_with_spaces(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await start(k, "1", "alice")
+        await k.at(ChooseMethodScreen)
+        await k.press("1")
+        await k.at(EnterCodeScreen)
+        code = last_code(engine)
+        await k.type(f"{code[:4]} {code[4:]}x")  # the letter is refused
+        await k.enter()
+        await k.at(NewPasswordScreen)
+
+
+def test_events_module_is_used() -> None:
+    assert events.Paste  # the paste path is the terminal's bracketed paste
