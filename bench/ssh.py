@@ -1,15 +1,16 @@
 """`kiosk serve-ssh`: time from `ssh` to the welcome screen, and memory per session.
 
-    .venv/bin/python bench/ssh.py [--rounds 1,10,25] [--json]
+    .venv/bin/python bench/ssh.py [--rounds 1,10,25] [--modes exec,fork] [--json]
 
 Starts `kiosk serve-ssh --demo` on 127.0.0.1 (a free port), then for each round opens N real
 OpenSSH clients at once, each on its own pseudo-terminal (100x30), and waits until every one
-shows the welcome screen. Per round it prints the connect-to-welcome time (median, slowest)
-and the resident memory of each session: the sum of RSS over the session's process tree (the
-kiosk process the server started for it, and anything under it), with PSS beside it (shared
-pages split between the processes that share them). In the same run it measures a bare Textual
-app (a minimal App with one Input) on a pty the same way, and prints memory per session as a
-multiple of it. Loopback only; needs `ssh`.
+shows the welcome screen: once with sessions started the default way (a new interpreter each)
+and once with --fork-server (forked from one preloaded process). Per round it prints the
+connect-to-welcome time (median, slowest) and the resident memory of each session: the sum of
+RSS over the session's process tree (the kiosk process started for it, and anything under it),
+with PSS beside it (shared pages split between the processes sharing them). In the same run it
+measures a bare Textual app (a minimal App with one Input) on a pty the same way, and prints
+memory per session as a multiple of it. Loopback only; needs `ssh`.
 """
 
 from __future__ import annotations
@@ -156,6 +157,18 @@ def rss_pss_kib(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
+def session_pids(server: int) -> list[int]:
+    """The sessions' kiosk processes: the server's children, or the fork server's."""
+    out = []
+    for pid in children(server):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        out += children(pid) if b"kiosk.ssh_forkserver" in argv else [pid]
+    return out
+
+
 def tree_memory(pid: int) -> tuple[int, int]:
     rss = pss = 0
     for p in tree(pid):
@@ -165,10 +178,11 @@ def tree_memory(pid: int) -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------------- the benchmark
-def start_server(workdir: Path) -> tuple[subprocess.Popen[str], int]:
+def start_server(workdir: Path, fork_server: bool) -> tuple[subprocess.Popen[str], int]:
     cmd = [sys.executable, "-m", "kiosk.cli", "serve-ssh", "--demo", "--host", "127.0.0.1",
            "--port", "0", "--host-key", str(workdir / "host_key"), "--max-sessions", "200",
-           "--rate-limit", "0", "--idle-timeout", "600"]
+           "--rate-limit", "0", "--idle-timeout", "600",
+           "--fork-server" if fork_server else "--no-fork-server"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_STATE_HOME": str(workdir)}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env=env, cwd=workdir)
@@ -192,14 +206,14 @@ async def measure_round(server: subprocess.Popen[str], port: int, n: int) -> dic
     clients = [PtyProc(ssh_argv(port), env, WELCOME) for _ in range(n)]
     await run_all(clients, timeout=60 + 6 * n)
     await asyncio.sleep(1.0)  # let every kiosk settle after its first frame
-    sessions = children(server.pid)
+    sessions = session_pids(server.pid)
     per_session = [tree_memory(pid) for pid in sessions]
     server_rss, _ = rss_pss_kib(server.pid)
     times = sorted(c.seconds for c in clients)
     for client in clients:
         await client.stop()
     deadline = time.monotonic() + 20
-    while children(server.pid) and time.monotonic() < deadline:
+    while session_pids(server.pid) and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     return {
         "sessions": n,
@@ -226,43 +240,54 @@ async def measure_bare(workdir: Path) -> dict[str, float]:
     return result
 
 
-async def main_async(rounds: list[int], as_json: bool) -> None:
+async def main_async(rounds: list[int], modes: list[str], as_json: bool) -> None:
+    results: dict[str, list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-ssh-") as tmp:
         workdir = Path(tmp)
         bare = await measure_bare(workdir)
-        server, port = start_server(workdir)
-        try:
-            results = [await measure_round(server, port, n) for n in rounds]
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(20)
+        for mode in modes:
+            server, port = start_server(workdir, fork_server=mode == "fork")
+            try:
+                results[mode] = [await measure_round(server, port, n) for n in rounds]
+            finally:
+                server.send_signal(signal.SIGTERM)
+                server.wait(20)
     if as_json:
-        print(json.dumps({"bare_textual": bare, "rounds": results}, indent=2))
+        print(json.dumps({"bare_textual": bare, "modes": results}, indent=2))
         return
     print(f"kiosk serve-ssh --demo, OpenSSH client on a {COLS}x{ROWS} pty, loopback; "
           f"{os.cpu_count()} CPUs")
     print(f"bare Textual app (one Input) on a pty: first frame {bare['first_frame_s']:.2f} s, "
           f"RSS {bare['rss_mib']:.1f} MiB, PSS {bare['pss_mib']:.1f} MiB")
     print()
-    print("sessions  welcome median  slowest   RSS/session  PSS/session  RSS vs bare  "
-          "server RSS")
-    for r in results:
-        print(f"{r['sessions']:>8}  {r['welcome_median_s']:>12.2f} s  {r['welcome_max_s']:>5.2f} s"
-              f"  {r['rss_per_session_mib']:>8.1f} MiB  {r['pss_per_session_mib']:>8.1f} MiB"
-              f"  {r['rss_per_session_mib'] / bare['rss_mib']:>9.2f}x  "
-              f"{r['server_rss_mib']:>6.1f} MiB")
+    print("sessions  start  welcome median  slowest   RSS/session  PSS/session  RSS vs bare  "
+          "PSS vs bare")
+    for mode, rows in results.items():
+        for r in rows:
+            print(f"{r['sessions']:>8}  {mode:<5}  {r['welcome_median_s']:>12.2f} s"
+                  f"  {r['welcome_max_s']:>5.2f} s"
+                  f"  {r['rss_per_session_mib']:>8.1f} MiB  {r['pss_per_session_mib']:>8.1f} MiB"
+                  f"  {r['rss_per_session_mib'] / bare['rss_mib']:>9.2f}x"
+                  f"  {r['pss_per_session_mib'] / bare['pss_mib']:>9.2f}x")
+    print("\nstart: exec = a new interpreter per session (default); fork = --fork-server")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", default="1,10,25",
                         help="concurrent sessions per round, comma-separated")
+    parser.add_argument("--modes", default="exec,fork",
+                        help="how sessions start: exec (default of serve-ssh), fork "
+                             "(--fork-server); comma-separated")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if shutil.which("ssh") is None:
         raise SystemExit("needs the OpenSSH client (ssh)")
     rounds = [int(x) for x in args.rounds.split(",") if x.strip()]
-    asyncio.run(main_async(rounds, args.json))
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not set(modes) <= {"exec", "fork"}:
+        raise SystemExit("--modes: exec and/or fork")
+    asyncio.run(main_async(rounds, modes, args.json))
 
 
 if __name__ == "__main__":

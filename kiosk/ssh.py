@@ -211,6 +211,9 @@ def _configure_logging(log_file: str | None, verbose: bool) -> None:
               help="Where the sessions' kiosk processes log errors.")
 @click.option("--log", "log_file", type=click.Path(dir_okay=False), default=None,
               help="Also write the connection log here (it goes to stderr anyway).")
+@click.option("--fork-server/--no-fork-server", default=False,
+              help="Start sessions from one preloaded process (fork, no exec): much faster "
+                   "under load and less memory; each session is still its own process.")
 @click.option("--verbose", is_flag=True, help="Log the SSH protocol too.")
 @click.option("--hash-passphrase", is_flag=True, envvar=None,
               help="Ask for a passphrase, print its argon2 hash and exit.")
@@ -219,7 +222,7 @@ def serve_ssh(host: str, port: int, host_key_path: str | None, policy_file: str 
               passphrase_hash: str | None, passphrase_hash_file: str | None, max_sessions: int,
               rate_limit: int, idle_timeout: float, max_session_length: float,
               login_timeout: float, theme: str | None, language: str | None,
-              app_log: str | None, log_file: str | None, verbose: bool,
+              app_log: str | None, log_file: str | None, fork_server: bool, verbose: bool,
               hash_passphrase: bool) -> None:
     if hash_passphrase:
         _hash_passphrase()
@@ -273,10 +276,30 @@ def serve_ssh(host: str, port: int, host_key_path: str | None, policy_file: str 
                 child_env=_child_env(child_log), child_cwd=os.getcwd())
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
-        asyncio.run(_serve(config, demo=demo))
+        asyncio.run(_serve(config, demo=demo, fork_server=fork_server))
 
 
-async def _serve(config: ServerConfig, *, demo: bool) -> None:
+async def _serve(config: ServerConfig, *, demo: bool, fork_server: bool) -> None:
+    forks = None
+    if fork_server:
+        from kiosk.ssh_forkserver import ForkServer, ForkServerError
+        from kiosk.ssh_pty import exec_spawner
+
+        forks = ForkServer(config.child_env, config.child_cwd)
+        try:
+            await forks.start()
+        except (OSError, ForkServerError) as exc:
+            raise click.ClickException(f"cannot start the fork server: {exc}") from None
+
+        async def spawn(argv, env, cwd, slave):  # type: ignore[no-untyped-def]
+            if forks is not None and forks.alive:
+                try:
+                    return await forks.spawn(argv, env, cwd, slave)
+                except (OSError, ForkServerError) as exc:
+                    log.error("fork server: %s; starting the session without it", exc)
+            return await exec_spawner(argv, env, cwd, slave)
+
+        config.spawner = spawn
     service = KioskSSHService(config)
     try:
         await service.start()
@@ -284,7 +307,7 @@ async def _serve(config: ServerConfig, *, demo: bool) -> None:
         raise click.ClickException(f"cannot listen on port {config.port}: {exc.strerror}") from None
     for addr, port in service.ports():
         click.echo(f"Listening on {addr} port {port}")
-    mode = "demo" if demo else ("auth " + config.auth)
+    mode = ("demo" if demo else "auth " + config.auth) + (", fork server" if forks else "")
     click.echo(f"Ready ({mode}, user {config.user!r}, at most {config.max_sessions} sessions). "
                f"Connect with: ssh -p {service.ports()[0][1]} {config.user}@HOST", err=False)
     sys.stdout.flush()
@@ -295,3 +318,5 @@ async def _serve(config: ServerConfig, *, demo: bool) -> None:
     await stop.wait()
     log.info("stopping: %d connection(s) open", len(service.connections))
     await service.close()
+    if forks is not None:
+        await forks.close()

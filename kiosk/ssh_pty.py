@@ -17,10 +17,24 @@ import os
 import signal
 import struct
 import termios
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 READ_CHUNK = 65536
 INPUT_HIGH_WATER = 256 * 1024  # bytes of unread input before the sender is asked to pause
+
+
+# (argv, env, cwd, pty slave) -> (pid, its exit code when it ends)
+Spawner = Callable[[Sequence[str], Mapping[str, str], str | None, int],
+                   Awaitable[tuple[int, Awaitable[int]]]]
+
+
+async def exec_spawner(argv: Sequence[str], env: Mapping[str, str], cwd: str | None,
+                       slave: int) -> tuple[int, Awaitable[int]]:
+    """A new process (fork and exec) in a new session, the pty slave as its stdio."""
+    proc = await asyncio.create_subprocess_exec(
+        *argv, stdin=slave, stdout=slave, stderr=slave, env=dict(env), cwd=cwd,
+        start_new_session=True, close_fds=True)
+    return proc.pid, proc.wait()
 
 
 def set_winsize(fd: int, cols: int, rows: int, xpix: int = 0, ypix: int = 0) -> None:
@@ -43,6 +57,7 @@ class PtyChild:
         cwd: str | None = None,
         on_output: Callable[[bytes], None],
         on_input_pressure: Callable[[bool], None] | None = None,
+        spawner: Spawner = exec_spawner,
     ) -> None:
         self.argv = list(argv)
         self.env = dict(env)
@@ -50,8 +65,11 @@ class PtyChild:
         self.cwd = cwd
         self.on_output = on_output
         self.on_input_pressure = on_input_pressure
+        self.spawner = spawner
         self.master: int | None = None
-        self.proc: asyncio.subprocess.Process | None = None
+        self._pid: int | None = None
+        self._code: int | None = None
+        self._wait: Awaitable[int] | None = None
         self._loop = asyncio.get_running_loop()
         self._inbuf = bytearray()
         self._reading = False
@@ -62,20 +80,18 @@ class PtyChild:
 
     @property
     def pid(self) -> int | None:
-        return self.proc.pid if self.proc else None
+        return self._pid
 
     @property
     def returncode(self) -> int | None:
-        return self.proc.returncode if self.proc else None
+        return self._code
 
     async def start(self) -> None:
         master, slave = os.openpty()
         try:
             set_winsize(slave, self.cols, self.rows)
             os.set_blocking(master, False)
-            self.proc = await asyncio.create_subprocess_exec(
-                *self.argv, stdin=slave, stdout=slave, stderr=slave, env=self.env,
-                cwd=self.cwd, start_new_session=True, close_fds=True)
+            self._pid, self._wait = await self.spawner(self.argv, self.env, self.cwd, slave)
         except BaseException:
             os.close(master)
             raise
@@ -179,11 +195,12 @@ class PtyChild:
                 os.kill(pid, sig)
 
     async def _reap(self) -> None:
-        assert self.proc is not None
-        code = await self.proc.wait()
+        assert self._wait is not None and self._pid is not None
+        code = await self._wait
+        self._code = code
         # the group may outlive its leader (a grandchild): it goes with the session
         with contextlib.suppress(OSError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            os.killpg(self._pid, signal.SIGKILL)
         if not self._paused:
             self._read_some(limit=64)  # what it wrote just before exiting
         self._exited.set_result(code)
@@ -193,7 +210,7 @@ class PtyChild:
 
     async def terminate(self, grace: float = 1.0) -> int | None:
         """End the child's process group: SIGHUP (like a hang-up), SIGKILL after `grace` s."""
-        if self.proc is None:
+        if self._pid is None:
             return None
         if self.returncode is None:
             self.signal_group(signal.SIGHUP)

@@ -29,7 +29,7 @@ from typing import Any
 
 import asyncssh
 
-from kiosk.ssh_pty import PtyChild
+from kiosk.ssh_pty import PtyChild, Spawner, exec_spawner
 
 log = logging.getLogger("kiosk.ssh")
 
@@ -62,6 +62,7 @@ class ServerConfig:
     child_env: dict[str, str] = field(default_factory=dict)
     child_cwd: str | None = None
     kill_grace: float = 1.0
+    spawner: Spawner = exec_spawner  # how a session's process is made (see ssh_forkserver)
 
     def __post_init__(self) -> None:
         if self.auth not in AUTH_MODES:
@@ -487,10 +488,11 @@ class KioskSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         argv = list(owner.config.child_command(owner.terminal))
         child = PtyChild(argv, env=self._child_env(), cols=cols, rows=rows,
                          cwd=owner.config.child_cwd, on_output=self._output,
-                         on_input_pressure=self._input_pressure)
+                         on_input_pressure=self._input_pressure,
+                         spawner=owner.config.spawner)
         try:
             await child.start()
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             log.error("%s could not start the kiosk: %s [%s]", owner.terminal, exc, owner.id)
             chan.write(b"The kiosk could not start. Please contact the helpdesk.\r\n")
             chan.exit(1)

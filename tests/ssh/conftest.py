@@ -56,6 +56,7 @@ class Server:
     out: list[str] = field(default_factory=list)
     demo_db: Path | None = None
     fingerprint: str = ""
+    mode: str = "exec"
 
     @property
     def log_path(self) -> Path:
@@ -83,10 +84,14 @@ class Server:
         return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout)
 
     def child_pids(self) -> list[int]:
-        """The kiosk processes of this server's sessions."""
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)],
-                             capture_output=True, text=True).stdout
-        return [int(p) for p in out.split()]
+        """The kiosk processes of this server's sessions (forked by the fork server, if any)."""
+        pids = []
+        for pid in _children(self.proc.pid):
+            if "kiosk.ssh_forkserver" in " ".join(cmdline(pid)):
+                pids += _children(pid)
+            else:
+                pids.append(pid)
+        return pids
 
     def query(self, sql: str, *params: object) -> list[tuple]:  # type: ignore[type-arg]
         assert self.demo_db is not None
@@ -155,6 +160,18 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory, ssh_bin: str,
     """One demo server per module, with limits far away."""
     server = start_server(tmp_path_factory.mktemp("ssh-demo"), "--demo", "--max-sessions", "50",
                           "--rate-limit", "0")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module", params=["exec", "fork"])
+def session_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                   ssh_bin: str, tmux_bin: str) -> Iterator[Server]:
+    """A demo server that starts sessions by exec, then one with --fork-server."""
+    server = start_server(tmp_path_factory.mktemp(f"ssh-{request.param}"), "--demo",
+                          "--max-sessions", "50", "--rate-limit", "0",
+                          "--fork-server" if request.param == "fork" else "--no-fork-server")
+    server.mode = request.param
     yield server
     server.stop()
 
@@ -299,4 +316,14 @@ def pids_with(text: str) -> list[int]:
 
 
 def cmdline(pid: int) -> list[str]:
-    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+    except OSError:
+        return []
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []

@@ -7,7 +7,7 @@ import re
 import time
 from pathlib import Path
 
-from tests.ssh.conftest import HOST, ORG, WELCOME, Client, Server
+from tests.ssh.conftest import HOST, ORG, WELCOME, Client, Server, _children, cmdline
 
 NEW_PASSWORD = "Violet-Harbor-Lantern-93"
 
@@ -28,25 +28,31 @@ def _latest_code(server: Server, recipient: str) -> str:
     return match.group(1) + match.group(2)
 
 
-def test_welcome_screen_with_the_clients_terminal(demo_server: Server, connect) -> None:
-    client: Client = connect(demo_server, cols=100, rows=30)
+def test_welcome_screen_with_the_clients_terminal(session_server: Server, connect) -> None:
+    client: Client = connect(session_server, cols=100, rows=30)
     screen = client.wait_for(WELCOME)
     assert ORG in screen
     assert "1  I forgot my password" in screen
     # the kiosk drew for the client's window: the header ends at its right edge
     assert _header_right_edge(screen) == 100 - 1
-    log = demo_server.wait_log(r"ssh:127\.0\.0\.1 session started: pid (\d+), "
+    log = session_server.wait_log(r"ssh:127\.0\.0\.1 session started: pid (\d+), "
                                r"'xterm-256color' 100x30")
     pid = int(log.group(1))
-    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    assert b"TERM=xterm-256color" in environ
-    assert not any(e.startswith(b"KIOSK_SSH_PASSPHRASE") for e in environ)
-    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    assert cmdline[cmdline.index(b"--terminal") + 1] == b"ssh:127.0.0.1"
+    assert pid in session_server.child_pids()
+    if session_server.mode == "exec":  # a forked session shows the fork server's argv and env
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert b"TERM=xterm-256color" in environ
+        assert not any(e.startswith(b"KIOSK_SSH_PASSPHRASE") for e in environ)
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        assert cmdline[cmdline.index(b"--terminal") + 1] == b"ssh:127.0.0.1"
+    # its own session and process group, with the pty as its controlling terminal
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    assert int(stat[2]) == pid and int(stat[3]) == pid  # process group, session
+    assert int(stat[4]) != 0  # tty_nr
 
 
-def test_alice_resets_her_password_over_ssh(demo_server: Server, connect) -> None:
-    client: Client = connect(demo_server)
+def test_alice_resets_her_password_over_ssh(session_server: Server, connect) -> None:
+    client: Client = connect(session_server)
     client.wait_for(WELCOME)
     client.send("1")
     client.wait_for("User name")
@@ -55,7 +61,7 @@ def test_alice_resets_her_password_over_ssh(demo_server: Server, connect) -> Non
     client.wait_for("Email a code to")
     client.send("1")  # the email method
     client.wait_for("Enter the 8-digit code")
-    code = _latest_code(demo_server, "alice@contoso.org")
+    code = _latest_code(session_server, "alice@contoso.org")
     # the trainer's view: the code is in the outbox panel of this very screen
     client.wait_for(f"code {code[:4]} {code[4:]}")
     client.type(code)
@@ -69,15 +75,15 @@ def test_alice_resets_her_password_over_ssh(demo_server: Server, connect) -> Non
     client.wait_for("✓ Both entries are the same")
     client.send("Enter")
     client.wait_for("Your password has been changed.")
-    rows = demo_server.query(
+    rows = session_server.query(
         "SELECT terminal, result FROM audit_events WHERE username = 'alice' AND activity = 'reset'")
     assert ("ssh:127.0.0.1", "succeeded") in rows
-    terminals = {t for (t,) in demo_server.query("SELECT DISTINCT terminal FROM audit_events")}
+    terminals = {t for (t,) in session_server.query("SELECT DISTINCT terminal FROM audit_events")}
     assert terminals == {f"ssh:{HOST}"}
 
 
-def test_the_layout_follows_the_window(demo_server: Server, connect) -> None:
-    client: Client = connect(demo_server, cols=100, rows=30)
+def test_the_layout_follows_the_window(session_server: Server, connect) -> None:
+    client: Client = connect(session_server, cols=100, rows=30)
     client.wait_for(WELCOME)
     client.resize(130, 40)
     client.wait_for(lambda s: "TRAINING MODE" in s and _header_right_edge(s) == 129)
@@ -85,14 +91,14 @@ def test_the_layout_follows_the_window(demo_server: Server, connect) -> None:
     client.resize(80, 24)
     screen = client.wait_for(lambda s: "TRAINING MODE" in s and _header_right_edge(s) == 79)
     assert WELCOME in screen  # still usable at the smallest supported size
-    demo_server.wait_log(r"session started")
+    session_server.wait_log(r"session started")
 
 
-def test_sessions_are_separate_processes_with_their_own_state(demo_server: Server,
+def test_sessions_are_separate_processes_with_their_own_state(session_server: Server,
                                                               connect) -> None:
-    before = set(demo_server.child_pids())
-    first: Client = connect(demo_server)
-    second: Client = connect(demo_server)
+    before = set(session_server.child_pids())
+    first: Client = connect(session_server)
+    second: Client = connect(session_server)
     first.wait_for(WELCOME)
     second.wait_for(WELCOME)
     first.send("1")
@@ -104,7 +110,7 @@ def test_sessions_are_separate_processes_with_their_own_state(demo_server: Serve
     time.sleep(0.5)
     screen = second.screen()
     assert WELCOME in screen and "Email a code to" not in screen
-    pids = set(demo_server.child_pids()) - before
+    pids = set(session_server.child_pids()) - before
     assert len(pids) == 2
     # one kiosk dies: only its own visitor is cut off
     victim = max(pids)
@@ -122,11 +128,11 @@ def test_sessions_are_separate_processes_with_their_own_state(demo_server: Serve
     survivor.wait_for(lambda s: "TRAINING MODE" in s and _header_right_edge(s) == 89)
 
 
-def test_the_kiosk_ends_with_the_connection(demo_server: Server, connect) -> None:
-    before = set(demo_server.child_pids())
-    client: Client = connect(demo_server)
+def test_the_kiosk_ends_with_the_connection(session_server: Server, connect) -> None:
+    before = set(session_server.child_pids())
+    client: Client = connect(session_server)
     client.wait_for(WELCOME)
-    pids = set(demo_server.child_pids()) - before
+    pids = set(session_server.child_pids()) - before
     assert len(pids) == 1
     pid = pids.pop()
     client.kill()  # the ssh client goes away
@@ -135,16 +141,44 @@ def test_the_kiosk_ends_with_the_connection(demo_server: Server, connect) -> Non
         time.sleep(0.1)
     status = Path(f"/proc/{pid}/status").read_text() if os.path.exists(f"/proc/{pid}") else ""
     assert not status or "State:\tZ" in status, status
-    demo_server.wait_log(r"ssh:127\.0\.0\.1 disconnected after \d+ s: (client closed|connection "
+    session_server.wait_log(r"ssh:127\.0\.0\.1 disconnected after \d+ s: (client closed|connection "
                          r"lost)")
 
 
-def test_the_connection_ends_with_the_kiosk(demo_server: Server, connect) -> None:
-    before = set(demo_server.child_pids())
-    client: Client = connect(demo_server)
+def test_the_connection_ends_with_the_kiosk(session_server: Server, connect) -> None:
+    before = set(session_server.child_pids())
+    client: Client = connect(session_server)
     client.wait_for(WELCOME)
-    (pid,) = set(demo_server.child_pids()) - before
+    (pid,) = set(session_server.child_pids()) - before
     os.kill(pid, 15)
     screen = client.wait_for("[ssh exited")
     assert "Connection to 127.0.0.1 closed." in screen
     assert "Traceback" not in screen
+
+
+def test_sessions_outlive_a_dead_fork_server(make_server, connect) -> None:
+    server: Server = make_server("--demo", "--fork-server", "--rate-limit", "0")
+    first: Client = connect(server)
+    first.wait_for(WELCOME)
+    (orphan,) = server.child_pids()
+    (forks,) = [p for p in _children(server.proc.pid) if "ssh_forkserver" in " ".join(cmdline(p))]
+    os.kill(forks, 9)
+    server.wait_log(r"the fork server stopped")
+    first.resize(90, 30)  # the open session still answers
+    first.wait_for(lambda s: "TRAINING MODE" in s and _header_right_edge(s) == 89)
+    second: Client = connect(server)  # and new ones start without it
+    second.wait_for(WELCOME)
+    first.kill()  # the orphaned session still ends with its connection
+    deadline = time.monotonic() + 10
+    while _running(orphan) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _running(orphan)
+    server.wait_log(r"disconnected after \d+ s")
+    assert not second.exited() and len(server.child_pids()) == 1
+
+
+def _running(pid: int) -> bool:
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
