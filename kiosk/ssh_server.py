@@ -498,6 +498,8 @@ class KioskSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             chan.exit(1)
             return
         self.child = child
+        if self.size[:2] != (cols, rows):  # resized while it was starting
+            child.resize(*self.size)
         log.info("%s session started: pid %s, %s %dx%d [%s]", owner.terminal, child.pid,
                  _printable(self.term_type or ""), cols, rows, owner.id)
         if self._closing:  # the client left while it was starting
