@@ -130,13 +130,27 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
         for button in self.query(Button):
             button.set_class(busy, "-busy")
 
+    def confirm_cancel(self) -> bool:
+        """Ask before cancelling? (Yes once something was proven: it would be lost.)"""
+        flow = self.kiosk.flow
+        return flow is not None and flow.gates_passed > 0
+
     async def action_back(self) -> None:
         if self.BACK == "pop":
             await self.kiosk.go_back()
         elif self.BACK == "cancel":
+            if self.confirm_cancel():
+                from kiosk.screens.dialogs import ConfirmCancelDialog
+
+                self.kiosk.push_screen(ConfirmCancelDialog(), self._cancel_answer)
+                return
             await self.kiosk.cancel_flow()
         elif self.BACK == "restart":
             await self.kiosk.new_visit()
+
+    async def _cancel_answer(self, cancel: bool | None) -> None:
+        if cancel:
+            await self.kiosk.cancel_flow()
 
     async def action_help(self) -> None:
         from kiosk.screens.dialogs import HelpScreen

@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.markup import escape
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 
 from kiosk.i18n import t
 from kiosk.screens.base import KioskModal
+from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import format_seconds
 from kiosk.widgets.inputs import SecureInput
 
@@ -130,6 +131,24 @@ class HelpScreen(KioskModal):
 
     def action_scroll_down(self) -> None:
         self.query_one("#help-body", VerticalScroll).scroll_down()
+
+
+class ConfirmCancelDialog(KioskModal):
+    """Escape after identity was proven: really throw that away?"""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(escape(t("cancel.title")), classes="heading")
+            yield Static(escape(t("cancel.body")), classes="lead")
+            yield Choice(1, t("cancel.yes"), value="yes", id="cancel-yes")
+            yield Choice(2, t("cancel.no"), value="no", id="cancel-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel-no", Choice).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(getattr(event.button, "value", "") == "yes")
 
 
 class OperatorExitDialog(KioskModal):

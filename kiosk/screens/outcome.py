@@ -78,8 +78,7 @@ class DoneScreen(FlowScreen):
 
     async def on_countdown_finished(self, event: Countdown.Finished) -> None:
         event.stop()
-        if self.is_current:
-            await self.kiosk.new_visit()
+        await self.kiosk.new_visit()  # also from under the help dialog
 
 
 class ProblemScreen(KioskScreen):

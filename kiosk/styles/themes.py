@@ -47,7 +47,6 @@ HIGH_CONTRAST = Theme(
         "block-cursor-text-style": "bold",
         "input-cursor-background": "#FFFF00",
         "input-cursor-foreground": "#000000",
-        "button-foreground": "#000000",
         "button-color-foreground": "#000000",
         "footer-key-foreground": "#FFFF00",
         "scrollbar": "#FFFFFF",

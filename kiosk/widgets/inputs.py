@@ -52,7 +52,7 @@ class CodeInput(KioskInput):
 
     def __init__(self, length: int = 8, **kwargs) -> None:  # type: ignore[no-untyped-def]
         self.length = length
-        kwargs.setdefault("placeholder", "0" * length)
+        kwargs.setdefault("placeholder", "·" * length)
         super().__init__(restrict=r"[0-9 ]*", max_length=length * 2, **kwargs)
 
     def _on_paste(self, event: events.Paste) -> None:

@@ -35,7 +35,7 @@ class QRView(Widget):
 
     DEFAULT_CSS = "QRView { width: auto; height: auto; }"
 
-    STYLE = Style(color="black", bgcolor="white")
+    STYLE = Style(color="#000000", bgcolor="#ffffff")  # full contrast, never the theme's
 
     def __init__(self, data: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)

@@ -174,7 +174,7 @@ async def test_alice_wrong_code_then_right(make_app: MakeApp, engine: Engine) ->
 async def test_alice_expired_code_and_resend(
     make_app: MakeApp, engine: Engine, clock: FrozenClock
 ) -> None:
-    app = make_app()
+    app = make_app(idle_timeout=3600)  # the clock jumps 11 minutes; no idle reset here
     async with app.run_test(size=SIZE) as pilot:
         k = Kiosk(app, pilot)
         await identify(k, Purpose.RESET, "alice")
@@ -521,7 +521,7 @@ async def test_unknown_user_gets_a_plausible_decoy(make_app: MakeApp, engine: En
 
 
 async def test_flow_expired(make_app: MakeApp, clock: FrozenClock) -> None:
-    app = make_app()
+    app = make_app(idle_timeout=3600)
     async with app.run_test(size=SIZE) as pilot:
         k = Kiosk(app, pilot)
         await identify(k, Purpose.RESET, "alice")
@@ -573,3 +573,31 @@ async def test_demo_help_lists_the_demo_users(make_app: MakeApp, clock: FrozenCl
         await k.sees(f"bob's authenticator code now: {code_at(BOB_TOTP_SECRET, clock.now())}")
         await k.press("escape")
         await k.at(WelcomeScreen)
+
+
+async def test_escape_after_proof_asks_before_cancelling(
+    make_app: MakeApp, engine: Engine
+) -> None:
+    from kiosk.screens.dialogs import ConfirmCancelDialog
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "alice")
+        await k.at(ChooseMethodScreen)
+        await k.press("1")
+        await enter_code(k, last_code(engine))
+        screen = await k.at(NewPasswordScreen)
+        await k.paste("half typed")
+        await k.press("escape")
+        await k.at(ConfirmCancelDialog)
+        await k.sees("You have already proved who you are.")
+        await k.press("2")  # no, go on
+        await k.at(NewPasswordScreen)
+        assert app.screen is screen and app.flow is not None
+        assert screen.query_one("#pw1", SecureInput).value == "half typed"
+        await k.press("escape")
+        await k.at(ConfirmCancelDialog)
+        await k.press("1")  # yes, cancel
+        await k.at(IdentifyScreen)
+        assert app.flow is None

@@ -1,0 +1,93 @@
+"""A reset walked in a real pseudo-terminal: `kiosk demo` inside tmux, driven by send-keys.
+
+Skipped when tmux is missing, unless CI is set (then it fails: CI must have tmux).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+TMUX = shutil.which("tmux")
+KIOSK = Path(sys.executable).with_name("kiosk")
+CODE = re.compile(r"code (\d{4} \d{4})")
+
+if TMUX is None and not os.environ.get("CI"):
+    pytest.skip("tmux is not installed", allow_module_level=True)
+
+
+class Tmux:
+    def __init__(self, session: str) -> None:
+        self.session = session
+
+    def run(self, *args: str) -> str:
+        assert TMUX is not None, "CI needs tmux for this test"
+        return subprocess.run([TMUX, *args], check=True, capture_output=True,
+                              text=True).stdout
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", self.session)
+
+    def wait_for(self, text: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} did not appear:\n{screen}")
+            time.sleep(0.1)
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", self.session, *keys)
+        time.sleep(0.3)  # a person's pace: Textual handles type-ahead across focus changes late
+
+    def type(self, text: str) -> None:
+        self.run("send-keys", "-t", self.session, "-l", text)
+        time.sleep(0.3)
+
+
+@pytest.fixture
+def tmux(tmp_path: Path):  # type: ignore[no-untyped-def]
+    session = f"kiosk-test-{uuid.uuid4().hex[:8]}"
+    t = Tmux(session)
+    env = f"env TMPDIR={tmp_path} TERM=xterm-256color"
+    t.run("new-session", "-d", "-s", session, "-x", "80", "-y", "24", f"{env} {KIOSK} demo")
+    yield t
+    subprocess.run([TMUX or "tmux", "kill-session", "-t", session], capture_output=True)
+
+
+@pytest.mark.slow
+def test_alice_resets_her_password_in_a_real_terminal(tmux: Tmux, tmp_path: Path) -> None:
+    tmux.wait_for("What would you like to do?", timeout=60)  # a cold start compiles bytecode
+    tmux.keys("1")
+    tmux.wait_for("First, tell us who you are.")
+    tmux.type("alice")
+    tmux.keys("Enter")
+    tmux.wait_for("How would you like to prove it is you?")
+    tmux.keys("C-c", "C-z", "C-\\", "C-q", "C-p")  # nothing happens
+    tmux.keys("1")
+    screen = tmux.wait_for("code ")
+    found = CODE.search(screen)
+    assert found, screen
+    tmux.type(found.group(1))
+    tmux.keys("Enter")
+    tmux.wait_for("Choose a new password")
+    tmux.type("Tiger lantern harbour 77")
+    tmux.keys("Enter")
+    tmux.type("Tiger lantern harbour 77")
+    tmux.wait_for("✓ Both entries are the same")
+    assert "Tiger" not in tmux.screen()  # masked
+    tmux.keys("Enter")
+    screen = tmux.wait_for("Your password has been changed.")
+    assert "Traceback" not in screen
+    # the demo wrote nothing outside its temporary directory (TMPDIR is this test's)
+    assert any(p.name.startswith("kiosk-demo-") for p in tmp_path.iterdir())
