@@ -101,9 +101,11 @@ class KioskApp(App[str | None], inherit_bindings=False):
         operator_exit: OperatorExit | None = None,
         recovered_support_code: str | None = None,
         tick: float | None = None,
+        close_backend: bool = False,
     ) -> None:
         super().__init__()
         self.backend = backend
+        self.close_backend = close_backend  # the app owns it: close it when the app ends
         self.idle_timeout = idle_timeout
         self.idle_warning = idle_warning
         self.done_timeout = done_timeout
@@ -447,6 +449,9 @@ class KioskApp(App[str | None], inherit_bindings=False):
         self._exit_renderables.clear()
 
     async def _on_exit_app(self) -> None:
+        if self.close_backend:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.backend.close(), timeout=5)
         if self._log_handler is not None:
             log.removeHandler(self._log_handler)
             self._log_handler.close()

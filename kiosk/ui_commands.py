@@ -54,7 +54,7 @@ def run_kiosk(
         backend = make_backend()
         app = KioskApp(backend, theme=theme, language=language, log_path=log_path,
                        operator_exit=operator_exit, recovered_support_code=recovered,
-                       idle_timeout=idle_timeout)
+                       idle_timeout=idle_timeout, close_backend=True)
         try:
             result = app.run()
         except Exception as exc:  # the driver itself failed: log and maybe retry
