@@ -138,11 +138,12 @@ class KioskApp(App[str | None], inherit_bindings=False):
             self._bindings.bind(operator_exit.key, "operator_exit", show=False, priority=True)
         set_language(self.default_language)
         register_themes(self)
+        # set before the first CSS parse: every later theme change re-parses all the CSS
+        self.theme = THEMES.get(theme or "default", THEMES["default"])
 
     # ------------------------------------------------------------------ start-up
 
     async def on_mount(self) -> None:
-        self.theme = THEMES["default"]
         self.set_interval(self.tick_interval, self._idle_tick)
         await self.load_branding()
 
@@ -158,7 +159,9 @@ class KioskApp(App[str | None], inherit_bindings=False):
             await self.push_screen(ProblemScreen("service_unavailable", retry=True))
             return
         name = self.theme_override or self.branding.theme
-        self.theme = THEMES.get(name, THEMES["default"])
+        theme = THEMES.get(name, THEMES["default"])
+        if self.theme != theme:
+            self.theme = theme
         if self.default_language not in self.branding.languages:
             self.default_language = self.branding.languages[0]
         from kiosk.i18n import t

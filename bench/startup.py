@@ -1,0 +1,113 @@
+"""Start-up benchmark: process start → the welcome screen is on the terminal.
+
+`kiosk demo` against a bare Textual app with one Input, measured alternately in the same run
+(so both see the same machine load), each in its own pseudo-terminal. "Ready" is the moment the
+screen's marker text has been written to the terminal; peak memory is the child's max RSS.
+
+    .venv/bin/python bench/startup.py [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pty
+import re
+import select
+import signal
+import statistics
+import struct
+import sys
+import tempfile
+import time
+from fcntl import ioctl
+from pathlib import Path
+from termios import TIOCSWINSZ
+
+HERE = Path(__file__).resolve().parent
+KIOSK = Path(sys.executable).with_name("kiosk")
+CSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]")
+
+BARE_APP = '''
+from textual.app import App
+from textual.widgets import Input
+
+class Bare(App):
+    def compose(self):
+        yield Input(placeholder="bare app ready")
+
+Bare().run()
+'''
+
+
+def measure(argv: list[str], marker: bytes, env: dict[str, str],
+            timeout: float = 60) -> tuple[float, int]:
+    """(seconds to the marker, peak RSS in KiB) of one run in an 80x24 pseudo-terminal."""
+    start = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child
+        os.execve(argv[0], argv, env)
+    ioctl(fd, TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    seen = b""
+    elapsed = None
+    try:
+        while elapsed is None:
+            if time.perf_counter() - start > timeout:
+                raise TimeoutError(f"{argv} did not show {marker!r}")
+            ready, _, _ = select.select([fd], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            seen += chunk
+            if marker in CSI.sub(b"", seen[-200_000:]):
+                elapsed = time.perf_counter() - start
+    finally:
+        os.kill(pid, signal.SIGKILL)  # the kiosk has no quit key, by design
+        _, _, usage = os.wait4(pid, 0)
+        os.close(fd)
+    if elapsed is None:
+        raise RuntimeError(f"{argv} ended before showing {marker!r}")
+    return elapsed, usage.ru_maxrss  # KiB on Linux
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
+    bare = tmp / "bare_app.py"
+    bare.write_text(BARE_APP, encoding="utf-8")
+    env = {**os.environ, "TERM": "xterm-256color", "TMPDIR": str(tmp), "COLUMNS": "80",
+           "LINES": "24"}
+    env.pop("TEXTUAL", None)
+    subjects = {
+        "kiosk demo": ([str(KIOSK), "demo"], b"What would you like to do?"),
+        "bare Textual app": ([sys.executable, str(bare)], b"bare app ready"),
+    }
+    # one unmeasured run each: bytecode compiled, files in the page cache
+    for argv, marker in subjects.values():
+        measure(argv, marker, env)
+    times: dict[str, list[float]] = {name: [] for name in subjects}
+    peaks: dict[str, list[int]] = {name: [] for name in subjects}
+    for _ in range(args.rounds):
+        for name, (argv, marker) in subjects.items():  # alternated, same load for both
+            seconds, peak = measure(argv, marker, env)
+            times[name].append(seconds)
+            peaks[name].append(peak)
+
+    print(f"start-up to the first screen, {args.rounds} alternated rounds, 80x24 pty")
+    for name in subjects:
+        t = times[name]
+        print(f"  {name:<18} median {statistics.median(t) * 1000:7.0f} ms   "
+              f"min {min(t) * 1000:6.0f} ms   peak RSS {max(peaks[name]) / 1024:6.1f} MiB")
+    ratio = statistics.median(times["kiosk demo"]) / statistics.median(times["bare Textual app"])
+    mem = max(peaks["kiosk demo"]) / max(peaks["bare Textual app"])
+    print(f"  ratio kiosk/bare: time {ratio:.2f} (goal <= 1.3), peak memory {mem:.2f}")
+
+
+if __name__ == "__main__":
+    main()
