@@ -165,7 +165,9 @@ def _configure_logging(log_file: str | None, verbose: bool) -> None:
 
 # ---------------------------------------------------------------------- the command
 @click.command(context_settings={"auto_envvar_prefix": "KIOSK_SSH", "show_default": True},
-               help="Serve the kiosk over SSH: every connection gets its own kiosk process.")
+               help="Serve the kiosk over SSH: every connection gets its own kiosk process. "
+                    "Every option can also be set as KIOSK_SSH_<OPTION>, e.g. "
+                    "KIOSK_SSH_MAX_SESSIONS=10.")
 @click.option("--host", default="", show_default="all addresses",
               help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=2222,
