@@ -6,6 +6,12 @@ set -uo pipefail
 need_apt=()
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 command -v ssh >/dev/null 2>&1 || need_apt+=(openssh-client)
+# tests/ssh/test_openssh.py runs its own sshd on a free loopback port with the shipped snippet
+new_sshd=0
+if [ ! -x /usr/sbin/sshd ]; then
+    need_apt+=(openssh-server)
+    new_sshd=1
+fi
 # OpenLDAP for tests/ldap: they run their own slapd (scripts/slapd.py) on a free loopback port
 # with a throwaway config, so the package's own database and service are not wanted
 new_slapd=0
@@ -22,6 +28,11 @@ fi
 # if the install started the packaged slapd anyway (port 389), stop it: nothing uses it
 if [ "$new_slapd" = 1 ] && [ -s /var/run/slapd/slapd.pid ]; then
     kill "$(cat /var/run/slapd/slapd.pid)" 2>/dev/null || true
+fi
+
+# and the packaged sshd on port 22 is not wanted either
+if [ "$new_sshd" = 1 ] && [ -s /run/sshd.pid ]; then
+    kill "$(cat /run/sshd.pid)" 2>/dev/null || true
 fi
 
 # PostgreSQL on 127.0.0.1:5432 (the machine's own cluster); start it if it is installed but down
