@@ -223,7 +223,30 @@ class Ldap(_Section):
         return self
 
 
+class Kiosk(_Section):
+    """This terminal: its name, where its engine is, how an operator may leave."""
+
+    terminal: str = Field("", max_length=100)  # audit name; default: the host name
+    remote_url: str = Field("", max_length=300)  # use the HTTP API instead of the database
+    api_key_file: str = Field("", max_length=300)
+    operator_exit_key: str = Field("", max_length=40)  # e.g. "ctrl+f12"; empty: no exit
+    operator_passphrase_hash: str = Field("", max_length=300)  # argon2id of the passphrase
+
+    @model_validator(mode="after")
+    def _pairs(self) -> Self:
+        if self.remote_url and not self.api_key_file:
+            raise ValueError("kiosk.api_key_file: needed with kiosk.remote_url")
+        if bool(self.operator_exit_key) != bool(self.operator_passphrase_hash):
+            raise ValueError("kiosk.operator_passphrase_hash: the operator exit needs both a "
+                             "key and an argon2 hash of the passphrase")
+        if self.operator_passphrase_hash and not self.operator_passphrase_hash.startswith(
+                "$argon2"):
+            raise ValueError("kiosk.operator_passphrase_hash: must be an argon2 hash")
+        return self
+
+
 class Policy(_Section):
+    kiosk: Kiosk = Kiosk()
     organization: Organization = Organization()
     sspr: Sspr = Sspr()
     questions: Questions = Questions()
