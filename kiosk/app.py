@@ -208,7 +208,9 @@ class KioskApp(App[str | None], inherit_bindings=False):
         self.add_mode(name, lambda: WelcomeScreen(notice=notice))
         await self.switch_mode(name)
         if old.startswith("visit-"):
-            await self.remove_mode(old)
+            # not awaited: a screen still waiting on the backend (a slow API) is removed once
+            # its call returns; the next visitor must not wait for that
+            self.remove_mode(old)
         self._dirty = keep_language
         self._busy = False
         self._last_input = self.clock()
@@ -312,12 +314,18 @@ class KioskApp(App[str | None], inherit_bindings=False):
                 call.close()
             return None
         self._busy = True
+        visit = self._visit
         screen = self.screen
         if isinstance(screen, KioskScreen):
             screen.set_busy(True)
         try:
-            return await call
+            result = await call
+            if visit != self._visit:
+                return None  # the visitor left (idle reset) while this call was under way
+            return result
         except Exception as exc:  # every failure ends up in front of a person
+            if visit != self._visit:
+                return None
             error: BaseException = exc
             if isinstance(exc, KioskError) and on_error is not None:
                 try:

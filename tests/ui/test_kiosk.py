@@ -368,3 +368,52 @@ async def test_typing_a_code_with_spaces(make_app: MakeApp, engine: Engine) -> N
 
 def test_events_module_is_used() -> None:
     assert events.Paste  # the paste path is the terminal's bracketed paste
+
+
+async def test_no_color_is_respected(make_app: MakeApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app()
+    assert app.no_color
+    async with app.run_test(size=SIZE) as pilot:
+        await Kiosk(app, pilot).at(WelcomeScreen)
+
+
+async def test_a_late_answer_after_an_idle_reset_is_dropped(
+    make_app: MakeApp, engine: Engine, clock: FrozenClock
+) -> None:
+    import asyncio
+
+    release = asyncio.Event()
+
+    class Slow(EmbeddedBackend):
+        async def start(self, purpose, username):  # type: ignore[no-untyped-def]
+            await release.wait()
+            return await super().start(purpose, username)
+
+    async def until(check) -> None:  # type: ignore[no-untyped-def]
+        # (Pilot's own waits would wait for the stuck screen; plain sleeps do not)
+        for _ in range(200):
+            if check():
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(check)
+
+    app = make_app(backend=Slow(engine, TERMINAL), tick=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await k.at(WelcomeScreen)
+        await k.press("1")
+        await k.at(IdentifyScreen)
+        await k.type("alice")
+        app._driver.send_message(events.Key("enter", "\r"))  # type: ignore[union-attr]
+        await until(lambda: app._busy)  # the call hangs in the backend
+        clock.advance(seconds=91)
+        await until(lambda: isinstance(app.screen, IdleWarning))
+        clock.advance(seconds=16)
+        await until(lambda: isinstance(app.screen, WelcomeScreen))
+        welcome = app.screen
+        release.set()  # the answer for the previous visitor arrives now
+        await asyncio.sleep(0.3)
+        await pilot.pause()
+        assert app.screen is welcome and app.flow is None
+        assert "alice" not in all_input_values(app)

@@ -238,6 +238,10 @@ def run_before(step: Step, engine: Engine) -> Callable[[Pilot], Awaitable[None]]
         k = Kiosk(pilot.app, pilot)  # type: ignore[arg-type]
         await step(k, engine)
         await pilot.pause()
+        # everything fits the terminal: no screen needs scrolling to be used
+        for screen in pilot.app.screen_stack:
+            for body in screen.query("#body"):
+                assert body.max_scroll_y == 0, f"{type(screen).__name__} does not fit"
 
     return run
 
