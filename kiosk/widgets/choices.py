@@ -28,5 +28,6 @@ class Choice(Button):
         if detail:
             label += f"  [dim]{escape(detail)}[/dim]"
         super().__init__(label, id=id, disabled=disabled, compact=True)
+        self.styles.line_pad = 0  # (Button pads each line; `line-pad: 0` does not parse)
         self.number = number
         self.value = value
