@@ -8,13 +8,20 @@ from textual.markup import escape
 from textual.widgets import Static
 
 from kiosk.backend import PasswordCheck
-from kiosk.i18n import t, t_or
+from kiosk.i18n import DEFAULT_LANGUAGE, catalogue, has, placeholders, t
 
 MATCH_RULE = "match"  # checked by the UI: both entries are the same
 
 
 def rule_text(rule: str, params: dict[str, Any], fallback: str = "") -> str:
-    return t_or(f"rule.{rule}", fallback or rule.replace("_", " "), **params)
+    """The checklist line of a rule. A rule that is met carries no params (`PasswordCheck` has
+    them only for violations), so a text that needs one falls back to its `.generic` form."""
+    key = f"rule.{rule}"
+    if not has(key):
+        return fallback or rule.replace("_", " ")
+    if placeholders(catalogue(DEFAULT_LANGUAGE)[key]) - params.keys() and has(f"{key}.generic"):
+        key = f"{key}.generic"
+    return t(key, **params)
 
 
 class RuleChecklist(Static):

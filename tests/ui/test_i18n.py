@@ -70,6 +70,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"rule.{rule}" for rule in (
         "too_short", "too_long", "control_chars", "classes", "banned", "personal",
         "same_as_current", "weak", "history", "match")}
+    keys |= {"rule.classes.generic", "rule.weak.generic"}
     keys |= {f"question.{qid}" for qid in PREDEFINED}
     for kind in ProblemScreen.KINDS:
         keys |= {f"problem.{kind}.title", f"problem.{kind}.body"}
@@ -135,3 +136,21 @@ def test_no_visible_english_literals_in_widgets() -> None:
                         and re.search(r"[A-Za-z]{3}", first.value):
                     offenders.append(f"{path.name}:{node.lineno} {first.value!r}")
     assert not offenders, offenders
+
+
+def test_rule_texts_never_show_a_placeholder() -> None:
+    """A met rule has no params; its line must still read well (no "{required}")."""
+    from kiosk.i18n import set_language
+    from kiosk.widgets.password import rule_text
+
+    base = {"min": 12, "max": 256}
+    for language in LANGUAGES:
+        set_language(language)
+        try:
+            for rule in ("too_short", "too_long", "control_chars", "classes", "banned",
+                         "personal", "same_as_current", "weak", "match", "brand_new_rule"):
+                text = rule_text(rule, base, "fallback text")
+                assert "{" not in text, (language, rule, text)
+            assert rule_text("classes", {**base, "required": 3}) != rule_text("classes", base)
+        finally:
+            set_language("en")
