@@ -82,6 +82,7 @@ class RegistrationStatus(BaseModel):
     available: list[MethodKind] = Field(default_factory=list)  # what policy lets them register
     missing: int = 0  # methods still needed before reset is possible
     questions_to_register: int = 3
+    custom_questions_allowed: bool = True
     reconfirm_due: bool = False
 
 

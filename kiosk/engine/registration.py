@@ -52,7 +52,8 @@ class Registration(Completion):
             registered=[MethodOption(kind=MethodKind(k), masked=masks.get(k, ""),
                                      channels=CHANNELS_OF[k]) for k in usable],
             available=available, missing=max(0, needed - len(usable)),
-            questions_to_register=self.policy.questions.to_register, reconfirm_due=due)
+            questions_to_register=self.policy.questions.to_register,
+            custom_questions_allowed=self.policy.questions.custom_allowed, reconfirm_due=due)
 
     def must_register(self, conn: Connection, user: User) -> bool:
         """registration.require: an in-scope user who lacks methods (or whose reconfirmation

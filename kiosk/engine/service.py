@@ -36,7 +36,6 @@ from kiosk.engine.config import Policy
 from kiosk.engine.crypto import Hasher, new_token, support_code
 from kiosk.engine.db import create_db_engine, migrate, server_key
 from kiosk.engine.decoy import decoy_profile
-from kiosk.engine.delivery import build_delivery
 from kiosk.engine.delivery_base import Delivery, DeliveryError, Message
 from kiosk.engine.directory import BuiltinDirectory, Directory, User
 from kiosk.engine.flow import (
@@ -110,7 +109,12 @@ class EngineCore:
         self.directory: Directory = directory or BuiltinDirectory(self.hasher)
         self.throttle = Throttler(policy.throttle)
         self.outbox = OutboxDelivery(self.db, self.clock)
-        self.delivery: Delivery = delivery or build_delivery(policy.delivery, self.outbox)
+        self.delivery: Delivery = delivery or self.outbox
+        if delivery is None and policy.delivery.kind != "outbox":
+            # imported only when used: SMTP and httpx cost start-up time the demo does not need
+            from kiosk.engine.delivery import build_delivery
+
+            self.delivery = build_delivery(policy.delivery, self.outbox)
         self.passwords = PasswordPolicy(policy.password, policy.organization.name)
         self.notifier = Notifier(policy)
 
