@@ -332,3 +332,21 @@ def test_someone_else_typing_her_name_does_not_cut_her_flow_short(engine: Engine
     engine.start("reset", "alice", TERMINAL)
     with pytest.raises(FlowNotFound):
         engine.questions(hers.flow_id, TERMINAL)
+
+
+def test_other_admins_are_alerted_when_an_admin_resets(engine: Engine) -> None:
+    from kiosk.engine import registry
+
+    with engine.db.begin() as conn:
+        uid = engine.directory.add_user(conn, "oscar", is_admin=True)  # type: ignore[attr-defined]
+        registry.set_method(conn, uid, "email", "oscar@contoso.org", engine.clock.now())
+    state = email_gate(engine, engine.start("reset", "carol", TERMINAL))
+    state = engine.send_code(state.flow_id, TERMINAL, "mobile", "text")
+    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,  # type: ignore[union-attr]
+                               last_code(engine, "+14255550143"))
+    engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD)
+    to_oscar = [m for m in engine.outbox_messages(20) if m.recipient == "oscar@contoso.org"]
+    to_carol = [m for m in engine.outbox_messages(20) if m.recipient == "carol@contoso.org"]
+    assert len(to_oscar) == 1 and "carol" in to_oscar[0].body
+    assert not any("carol" in m.subject.lower() and "admin" in m.subject.lower()
+                   for m in to_carol[:1])  # carol gets her own notice, not the admin alert
