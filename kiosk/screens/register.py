@@ -3,6 +3,7 @@ questions, and the authenticator app (QR code, or the text secret when the termi
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -23,7 +24,7 @@ from kiosk.backend import (
 )
 from kiosk.i18n import t
 from kiosk.screens.base import KioskScreen
-from kiosk.screens.verify import TOTP_DIGITS, ChannelDialog, FlowScreen
+from kiosk.screens.verify import TOTP_DIGITS, ChannelDialog, FlowScreen, TotpEntryScreen
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.inputs import CodeInput, KioskInput, SecureInput
 from kiosk.widgets.qr import QRView, qr_size
@@ -270,7 +271,7 @@ class SetQuestionsScreen(FlowScreen):
         return False
 
 
-class AuthenticatorScreen(FlowScreen):
+class AuthenticatorScreen(TotpEntryScreen):
     """Scan the QR code (or type the secret), then enter the app's first code."""
 
     STEP = Step.REGISTER
@@ -304,40 +305,13 @@ class AuthenticatorScreen(FlowScreen):
                 yield CodeInput(TOTP_DIGITS, id="code")
                 yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#code", CodeInput).focus()
-
     async def on_resize(self) -> None:
         if self.qr_fits() != bool(self.query(QRView)):
             await self.recompose()
             self.query_one("#code", CodeInput).focus()
 
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        await self.submit()
-
-    async def submit(self) -> None:
-        entry = self.query_one("#code", CodeInput)
-        if not entry.complete:
-            self.show_error(t("code.incomplete", n=TOTP_DIGITS))
-            return
-        self.clear_error()
-        state = await self.kiosk.attempt(
-            self.kiosk.backend.confirm_authenticator(self.state.flow_id, entry.code),
-            on_error=self._on_error)
-        if state is not None:
-            await self.kiosk.advance(state)
-
-    def _on_error(self, err: KioskError) -> bool:
-        if err.code == "wrong_code":
-            self.query_one("#code", CodeInput).value = ""
-            self.show_error(t("error.wrong_totp"))
-            return True
-        return False
+    def send(self, code: str) -> Awaitable[FlowState]:
+        return self.kiosk.backend.confirm_authenticator(self.state.flow_id, code)
 
 
 __all__ = ["AddContactScreen", "AuthenticatorScreen", "KioskScreen", "RegistrationScreen",

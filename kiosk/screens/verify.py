@@ -354,24 +354,11 @@ class QuestionsScreen(FlowScreen):
 # ---------------------------------------------------------------------------- authenticator
 
 
-class TotpScreen(FlowScreen):
-    STEP = Step.VERIFY_TOTP
-    BACK = "pop"
+class TotpEntryScreen(FlowScreen):
+    """A screen with one authenticator-code field (#code): at reset, and at enrolment."""
 
-    def hints(self) -> list[tuple[str, str]]:
-        back = ("Esc", t("hint.other_method"))
-        return [("Enter", t("hint.continue")), back, ("F1", t("hint.help"))]
-
-    def heading(self) -> str:
-        return super().heading()
-
-    def compose_body(self) -> ComposeResult:
-        yield Static(escape(t("totp.lead", org=self.kiosk.branding.organization)),
-                     classes="lead")
-        yield Static(escape(t("code.label", n=TOTP_DIGITS)), classes="label")
-        yield CodeInput(TOTP_DIGITS, id="code")
-        yield Static(escape(t("totp.hint")), classes="hint")
-        yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
+    def send(self, code: str) -> Awaitable[FlowState]:
+        raise NotImplementedError
 
     def on_mount(self) -> None:
         self.query_one("#code", CodeInput).focus()
@@ -391,7 +378,7 @@ class TotpScreen(FlowScreen):
             return
         self.clear_error()
         state = await self.kiosk.attempt(
-            self.kiosk.backend.verify_totp(self.state.flow_id, entry.code),
+            self.send(entry.code),
             on_error=self._on_error)
         if state is not None:
             await self.kiosk.advance(state)
@@ -402,3 +389,26 @@ class TotpScreen(FlowScreen):
             self.show_error(t("error.wrong_totp"))
             return True
         return False
+
+
+class TotpScreen(TotpEntryScreen):
+    STEP = Step.VERIFY_TOTP
+    BACK = "pop"
+
+    def hints(self) -> list[tuple[str, str]]:
+        back = ("Esc", t("hint.other_method"))
+        return [("Enter", t("hint.continue")), back, ("F1", t("hint.help"))]
+
+    def heading(self) -> str:
+        return super().heading()
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(escape(t("totp.lead", org=self.kiosk.branding.organization)),
+                     classes="lead")
+        yield Static(escape(t("code.label", n=TOTP_DIGITS)), classes="label")
+        yield CodeInput(TOTP_DIGITS, id="code")
+        yield Static(escape(t("totp.hint")), classes="hint")
+        yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
+
+    def send(self, code: str) -> Awaitable[FlowState]:
+        return self.kiosk.backend.verify_totp(self.state.flow_id, code)
