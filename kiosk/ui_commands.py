@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -82,6 +84,19 @@ def _language_option(f):  # type: ignore[no-untyped-def]
                         help="The language each visitor starts in.")(f)
 
 
+def _remove_on_hangup(directory: Path) -> None:
+    """A demo has no quit key: it ends when its terminal closes (SIGHUP) or it is told to
+    (SIGTERM). Take the throwaway database with it, then die of the signal as usual."""
+
+    def remove(signum: int, _frame: object) -> None:
+        shutil.rmtree(directory, ignore_errors=True)
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    for signum in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(signum, remove)
+
+
 @click.command(help="Open the kiosk on a throwaway demo database (nothing real is touched).")
 @click.option("--kiosk", "kiosk_mode", is_flag=True, help="Restart whenever the app exits.")
 @_theme_option
@@ -92,6 +107,7 @@ def demo(kiosk_mode: bool, theme: str | None, language: str | None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as tmp:
         directory = Path(tmp)
+        _remove_on_hangup(directory)
         engine = build_demo_engine(directory)
 
         def make_backend() -> Backend:
