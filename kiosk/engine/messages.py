@@ -394,6 +394,37 @@ def _notice(
     return Message("email", recipient, subject, body, html=page, purpose=purpose)
 
 
+def _account_notice(
+    event: Literal["reset", "unlock"],
+    channel: Channel,
+    recipient: str,
+    *,
+    username: str,
+    org: str | Organization,
+    when: datetime,
+    terminal: str,
+    helpdesk: str,
+    language: str,
+) -> Message:
+    """What happened to the account (catalogue keys `<event>.subject` / `<event>.what`)."""
+    _ = translate(language)
+    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
+    values: dict[str, object] = {"org": org_name, "username": username}
+    return _notice(
+        _,
+        channel,
+        recipient,
+        org=org_name,
+        subject=_one_line(_(f"{event}.subject", org=org_name)),
+        what=[(f"{event}.what", values)],
+        when=when,
+        terminal=terminal,
+        contact_key="notice.not_you",
+        helpdesk=helpdesk,
+        purpose="notification",
+    )
+
+
 def password_reset_notice(
     channel: Channel,
     recipient: str,
@@ -406,22 +437,8 @@ def password_reset_notice(
     language: str = "en",
 ) -> Message:
     """To the user's registered contacts after their password was reset."""
-    _ = translate(language)
-    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
-    values: dict[str, object] = {"org": org_name, "username": username}
-    return _notice(
-        _,
-        channel,
-        recipient,
-        org=org_name,
-        subject=_one_line(_("reset.subject", org=org_name)),
-        what=[("reset.what", values)],
-        when=when,
-        terminal=terminal,
-        contact_key="notice.not_you",
-        helpdesk=helpdesk,
-        purpose="notification",
-    )
+    return _account_notice("reset", channel, recipient, username=username, org=org, when=when,
+                           terminal=terminal, helpdesk=helpdesk, language=language)
 
 
 def account_unlocked_notice(
@@ -436,22 +453,8 @@ def account_unlocked_notice(
     language: str = "en",
 ) -> Message:
     """To the user's registered contacts after their account was unlocked."""
-    _ = translate(language)
-    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
-    values: dict[str, object] = {"org": org_name, "username": username}
-    return _notice(
-        _,
-        channel,
-        recipient,
-        org=org_name,
-        subject=_one_line(_("unlock.subject", org=org_name)),
-        what=[("unlock.what", values)],
-        when=when,
-        terminal=terminal,
-        contact_key="notice.not_you",
-        helpdesk=helpdesk,
-        purpose="notification",
-    )
+    return _account_notice("unlock", channel, recipient, username=username, org=org, when=when,
+                           terminal=terminal, helpdesk=helpdesk, language=language)
 
 
 def method_changed_notice(
