@@ -393,7 +393,8 @@ class KioskApp(App[str | None], inherit_bindings=False):
         if isinstance(self.screen, IdleWarning):
             return  # the warning counts itself down
         if self.idle_seconds >= self.idle_timeout:
-            await self.push_screen(IdleWarning(self.idle_warning), self._idle_answer)
+            await self.push_screen(IdleWarning(self.idle_warning, started=self.clock()),
+                                   self._idle_answer)
 
     async def _idle_answer(self, still_here: bool | None) -> None:
         self._last_input = self.clock()

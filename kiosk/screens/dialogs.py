@@ -31,10 +31,11 @@ class IdleWarning(KioskModal):
 
     BINDINGS: ClassVar[list[BindingType]] = []
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, started: datetime | None = None) -> None:
         super().__init__()
         self.seconds = seconds
-        self.started: datetime | None = None
+        # counted from when the app decided to warn, not from when the dialog got drawn
+        self.started: datetime | None = started
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -43,7 +44,8 @@ class IdleWarning(KioskModal):
             yield Static(escape(t("idle.hint")), classes="hint")
 
     def on_mount(self) -> None:
-        self.started = self.app.clock()  # type: ignore[attr-defined]
+        if self.started is None:
+            self.started = self.app.clock()  # type: ignore[attr-defined]
         self.tick()
         self.set_interval(min(1.0, max(0.05, self.seconds / 10)), self.tick)
 
