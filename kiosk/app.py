@@ -295,6 +295,17 @@ class KioskApp(App[str | None], inherit_bindings=False):
             await self.pop_screen()
         return self.screen
 
+    async def proceed(
+        self,
+        call: Awaitable[FlowState],
+        *,
+        on_error: Callable[[KioskError], Awaitable[bool] | bool] | None = None,
+    ) -> None:
+        """Make a flow call and, when it succeeds, go to the screen of the new step."""
+        state = await self.attempt(call, on_error=on_error)
+        if state is not None:
+            await self.advance(state)
+
     async def attempt(
         self,
         call: Awaitable[T],

@@ -34,9 +34,7 @@ class UnlockScreen(FlowScreen):
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        state = await self.kiosk.attempt(self.kiosk.backend.unlock(self.state.flow_id))
-        if state is not None:
-            await self.kiosk.advance(state)
+        await self.kiosk.proceed(self.kiosk.backend.unlock(self.state.flow_id))
 
 
 class DoneScreen(FlowScreen):

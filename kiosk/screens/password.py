@@ -65,11 +65,9 @@ class SignInScreen(FlowScreen):
             self.show_error(t("signin.empty"))
             return
         self.clear_error()
-        state = await self.kiosk.attempt(
+        await self.kiosk.proceed(
             self.kiosk.backend.sign_in(self.state.flow_id, field.value),
             on_error=self._on_error)
-        if state is not None:
-            await self.kiosk.advance(state)
 
     def _on_error(self, err: KioskError) -> bool:
         if err.code == "wrong_password":
@@ -196,11 +194,9 @@ class NewPasswordScreen(FlowScreen):
             self.show_error(t("newpw.not_valid"))
             return
         self.clear_error()
-        state = await self.kiosk.attempt(
+        await self.kiosk.proceed(
             self.kiosk.backend.set_password(self.state.flow_id, self.first),
             on_error=self._on_error)
-        if state is not None:
-            await self.kiosk.advance(state)
 
     def _on_error(self, err: KioskError) -> bool:
         if err.code != "password_rejected":

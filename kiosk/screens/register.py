@@ -76,10 +76,8 @@ class RegistrationScreen(FlowScreen):
         event.stop()
         value = getattr(event.button, "value", "")
         if value == "finish":
-            state = await self.kiosk.attempt(
+            await self.kiosk.proceed(
                 self.kiosk.backend.finish_registration(self.state.flow_id))
-            if state is not None:
-                await self.kiosk.advance(state)
             return
         kind = MethodKind(value)
         if kind == MethodKind.QUESTIONS:
@@ -158,9 +156,7 @@ class AddContactScreen(FlowScreen):
 
     async def send(self, value: str, channel: Channel) -> None:
         self.resend_value, self.resend_channel = value, channel
-        state = await self.kiosk.attempt(self.call(value, channel), on_error=self._on_error)
-        if state is not None:
-            await self.kiosk.advance(state)
+        await self.kiosk.proceed(self.call(value, channel), on_error=self._on_error)
 
     def resend(self):  # type: ignore[no-untyped-def]
         return self.call(self.resend_value, self.resend_channel)
@@ -257,11 +253,9 @@ class SetQuestionsScreen(FlowScreen):
             self.show_error(entries)
             return
         self.clear_error()
-        state = await self.kiosk.attempt(
+        await self.kiosk.proceed(
             self.kiosk.backend.set_questions(self.state.flow_id, entries),
             on_error=self._on_error)
-        if state is not None:
-            await self.kiosk.advance(state)
 
     def _on_error(self, err: KioskError) -> bool:
         if err.code == "invalid_input":

@@ -97,7 +97,7 @@ class ChooseMethodScreen(FlowScreen):
         flow_id = self.state.flow_id
         backend = self.kiosk.backend
         if kind == MethodKind.QUESTIONS:
-            state = await self.kiosk.attempt(backend.questions(flow_id))
+            await self.kiosk.proceed(backend.questions(flow_id))
         elif kind == MethodKind.AUTHENTICATOR:
             await self.kiosk.show(TotpScreen(self.state))
             return
@@ -106,18 +106,14 @@ class ChooseMethodScreen(FlowScreen):
             if len(channels) > 1:
                 self.kiosk.push_screen(ChannelDialog(option), self._channel_chosen)
                 return
-            state = await self.kiosk.attempt(backend.send_code(flow_id, kind, channels[0]))
-        if state is not None:
-            await self.kiosk.advance(state)
+            await self.kiosk.proceed(backend.send_code(flow_id, kind, channels[0]))
 
     async def _channel_chosen(self, choice: tuple[MethodKind, Channel] | None) -> None:
         if choice is None:
             return
         kind, channel = choice
-        state = await self.kiosk.attempt(
+        await self.kiosk.proceed(
             self.kiosk.backend.send_code(self.state.flow_id, kind, channel))
-        if state is not None:
-            await self.kiosk.advance(state)
 
 
 class ChannelDialog(KioskModal):
@@ -231,9 +227,7 @@ class EnterCodeScreen(FlowScreen):
             call = backend.confirm_contact(self.state.flow_id, challenge.id, code)
         else:
             call = backend.verify_code(self.state.flow_id, challenge.id, code)
-        state = await self.kiosk.attempt(call, on_error=self._on_error)
-        if state is not None:
-            await self.kiosk.advance(state)
+        await self.kiosk.proceed(call, on_error=self._on_error)
 
     async def _on_error(self, err: KioskError) -> bool:
         if err.code in ("wrong_code", "code_expired"):
@@ -336,10 +330,8 @@ class QuestionsScreen(FlowScreen):
             self.show_error(t("questions.empty"))
             return
         self.clear_error()
-        state = await self.kiosk.attempt(
+        await self.kiosk.proceed(
             self.kiosk.backend.answer(self.state.flow_id, answers), on_error=self._on_error)
-        if state is not None:
-            await self.kiosk.advance(state)
 
     async def _on_error(self, err: KioskError) -> bool:
         if err.code != "wrong_answers":
@@ -377,11 +369,9 @@ class TotpEntryScreen(FlowScreen):
             self.show_error(t("code.incomplete", n=TOTP_DIGITS))
             return
         self.clear_error()
-        state = await self.kiosk.attempt(
+        await self.kiosk.proceed(
             self.send(entry.code),
             on_error=self._on_error)
-        if state is not None:
-            await self.kiosk.advance(state)
 
     def _on_error(self, err: KioskError) -> bool:
         if err.code == "wrong_code":
