@@ -27,7 +27,7 @@ from kiosk.engine.schema import audit_events, blocks, flows, users
 from kiosk.engine.service import masks_of
 from kiosk.engine.terminals import TerminalStore
 from kiosk.engine.text import normalize_username
-from kiosk.engine.throttle import user_subject
+from kiosk.engine.throttle import subjects_of
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(admin_caller)],
                    responses=documented(401, 413, 422, 503))
@@ -127,9 +127,10 @@ EngineDep = Annotated[Engine, Depends(engine_of)]
 # ---------------------------------------------------------------- users
 
 
-def _blocked_until(conn: Connection, now: datetime, username: str) -> datetime | None:
+def _blocked_until(conn: Connection, now: datetime, user_id: int,
+                   username: str) -> datetime | None:
     return conn.execute(select(func.max(blocks.c.until)).where(
-        blocks.c.subject == user_subject(username), blocks.c.until > now)).scalar()
+        blocks.c.subject.in_(subjects_of(user_id, username)), blocks.c.until > now)).scalar()
 
 
 def _user(engine: Engine, conn: Connection, row: object, now: datetime) -> AdminUser:
@@ -145,7 +146,7 @@ def _user(engine: Engine, conn: Connection, row: object, now: datetime) -> Admin
         enabled=m["enabled"], locked=m["locked"],
         groups=sorted(engine.directory.group_names(conn, m["id"])), methods=kinds,
         registered_at=m["registered_at"], password_changed_at=m["password_changed_at"],
-        blocked_until=_blocked_until(conn, now, m["username"]))
+        blocked_until=_blocked_until(conn, now, m["id"], m["username"]))
 
 
 @router.get("/users", response_model=list[AdminUser])
@@ -171,7 +172,7 @@ def show_user(username: str, engine: EngineDep) -> AdminUserDetail:
         reg = registry.load(conn, row.id)
         masks = masks_of(reg)
         found_blocks = conn.execute(select(blocks).where(
-            blocks.c.subject == user_subject(name), blocks.c.until > now)
+            blocks.c.subject.in_(subjects_of(row.id, name)), blocks.c.until > now)
             .order_by(blocks.c.until.desc())).all()
         events = conn.execute(select(audit_events).where(audit_events.c.username == name)
                               .order_by(audit_events.c.id.desc()).limit(50)).all()

@@ -103,4 +103,9 @@ class EmbeddedBackend:
         return await self._run(self.engine.outbox_messages, limit)
 
     async def close(self) -> None:
+        # queued messages (a reset notice sent in the visit's last seconds) go out first: an
+        # SSH session's process ends with os._exit, which skips the queue's exit-time drain
+        close_delivery = getattr(self.engine.delivery, "close", None)
+        if close_delivery is not None:
+            await self._run(close_delivery, 10)
         await self._run(self.engine.db.dispose)

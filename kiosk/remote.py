@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -117,7 +118,9 @@ class RemoteBackend:
         for attempt in range(1, attempts + 1):
             last = attempt == attempts
             try:
-                response = await self._client.request(method, path, json=body, params=params)
+                response = await self._client.request(method, path, content=_json(body),
+                                                      params=params, headers=_JSON_TYPE
+                                                      if body is not None else None)
             except httpx.TimeoutException:
                 error: KioskError = _unavailable("timeout")
             except httpx.TransportError as exc:
@@ -295,6 +298,18 @@ class RemoteBackend:
         except httpx.HTTPError:
             return False
         return response.status_code == 200
+
+
+_JSON_TYPE = {"Content-Type": "application/json"}
+
+
+def _json(body: dict[str, Any] | None) -> bytes | None:
+    """The request body as ASCII JSON: httpx's own encoder writes UTF-8 and raises on a lone
+    surrogate (which a caller's text may hold), while its \\ud800 escape reaches the API,
+    and the engine refuses it as invalid input like any other wrong text."""
+    if body is None:
+        return None
+    return json.dumps(body, separators=(",", ":"), allow_nan=False).encode("ascii")
 
 
 def _value(item: object) -> object:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -10,6 +11,7 @@ import json
 import re
 import socket
 import ssl
+import statistics
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +30,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from sqlalchemy import select
 
+from kiosk.backend import Step
+from kiosk.engine import audit
 from kiosk.engine.config import Delivery as DeliveryConfig
 from kiosk.engine.config import Gateway, Smtp
 from kiosk.engine.delivery import (
@@ -39,7 +44,11 @@ from kiosk.engine.delivery import (
     SmtpDelivery,
     build_delivery,
 )
+from kiosk.engine.delivery_queue import QueuedDelivery, short_reason
+from kiosk.engine.demo import build_demo_engine
+from kiosk.engine.engine import Engine
 from kiosk.engine.messages import code_message
+from kiosk.engine.schema import flows
 
 CODE = "48213957"
 SPACED = "4821 3957"
@@ -122,6 +131,9 @@ class Received:
 class Inbox:
     received: list[Received] = field(default_factory=list)
     unknown: set[str] = field(default_factory=set)  # recipients to refuse
+    delay: float = 0.0  # seconds each message takes (a slow relay)
+    defer: int = 0  # answer the next this many messages "451 try again later"
+    attempts: int = 0
 
     async def handle_RCPT(
         self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: Any
@@ -132,6 +144,12 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        self.attempts += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.defer:
+            self.defer -= 1
+            return "451 4.3.0 try again later"
         login = session.auth_data.login if isinstance(session.auth_data, LoginPassword) else None
         tls = server.transport.get_extra_info("ssl_object") is not None  # STARTTLS or implicit
         self.received.append(Received(envelope, tls, login))
@@ -535,3 +553,290 @@ def test_message_repr_hides_the_body() -> None:
         Message("fax", EMAIL, "s", "b")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="html"):
         Message("text", PHONE, "s", "b", html="<p>b</p>")
+
+
+# --- the engine's queued delivery: a real account and a decoy answer alike (issue 10, item 4) ---
+
+ENGINE_CHEAP = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
+ENGINE_TERMINAL = "console:delivery-test"
+ALICE_EMAIL = "alice@contoso.org"
+ANY_CODE = re.compile(r"\d{4}\s?\d{4}")
+ROOMY_THROTTLE = {"sends": 100, "failed_flows": 100, "verify_failures": 100,
+                  "terminal_sends": 1000, "terminal_failed_flows": 1000,
+                  "terminal_verify_failures": 1000}
+
+
+def smtp_engine(tmp_path: Path, port: int) -> Engine:
+    return build_demo_engine(
+        tmp_path, security=ENGINE_CHEAP, throttle=ROOMY_THROTTLE,
+        delivery={
+            "kind": "real",
+            "smtp": {"host": HOST, "port": port, "security": "none",
+                     "from_address": "kiosk@contoso.org", "timeout_seconds": 5},
+            "gateway": {"url": f"http://{HOST}:9/", "secret": "s3cret", "timeout_seconds": 1},
+        })
+
+
+def queue_of(engine: Engine) -> QueuedDelivery:
+    assert isinstance(engine.delivery, QueuedDelivery)  # a real relay is always queued
+    return engine.delivery
+
+
+def decoy_with_email(engine: Engine) -> str:
+    """An unknown name whose decoy offers an email code (the server key is new each run)."""
+    return next(name for name in (f"ghost{n}" for n in range(60)) if "email" in [
+        m.kind.value for m in engine.start("reset", name, ENGINE_TERMINAL).methods])
+
+
+def flow_events(engine: Engine, flow_id: str) -> list[dict[str, Any]]:
+    with engine.db.connect() as conn:
+        correlation = conn.execute(
+            select(flows.c.correlation_id).where(flows.c.id == flow_id)).scalar_one()
+        return audit.events_for(conn, correlation)
+
+
+def delivery_events(engine: Engine, flow_id: str) -> list[dict[str, Any]]:
+    return [e for e in flow_events(engine, flow_id)
+            if str(e["detail"]).startswith(("code delivered", "code not delivered"))]
+
+
+def test_send_code_takes_as_long_for_a_real_account_as_for_a_decoy(
+    tmp_path: Path, smtp_server: Any
+) -> None:
+    inbox, port = smtp_server()
+    inbox.delay = 0.2  # a relay that takes 200 ms a message
+    engine = smtp_engine(tmp_path, port)
+    decoy = decoy_with_email(engine)
+
+    def timed(name: str) -> float:
+        state = engine.start("reset", name, ENGINE_TERMINAL)
+        began = time.perf_counter()
+        engine.send_code(state.flow_id, ENGINE_TERMINAL, "email", "email")
+        return time.perf_counter() - began
+
+    try:
+        for _ in range(2):  # warm caches and connections
+            timed("alice"), timed(decoy)
+        real, fake = [], []
+        for _ in range(15):  # interleaved, so machine noise hits both alike
+            real.append(timed("alice"))
+            fake.append(timed(decoy))
+        real_p50, fake_p50 = statistics.median(real), statistics.median(fake)
+        print(f"send_code p50: alice {real_p50 * 1000:.1f} ms, decoy {fake_p50 * 1000:.1f} ms")
+        assert abs(real_p50 - fake_p50) < 0.020, (real_p50, fake_p50)
+    finally:
+        if isinstance(engine.delivery, QueuedDelivery):
+            engine.delivery.close(timeout=30)
+    assert len(inbox.received) == 17  # every real code still arrived, later
+
+
+def test_a_dead_relay_answers_like_a_decoy_and_audits_the_failure(tmp_path: Path) -> None:
+    engine = smtp_engine(tmp_path, free_port())  # nothing listens there
+    queue_of(engine).delays = (0.01, 0.01)
+    decoy = decoy_with_email(engine)
+    real_start = engine.start("reset", "alice", ENGINE_TERMINAL)
+    fake_start = engine.start("reset", decoy, ENGINE_TERMINAL)
+    real = engine.send_code(real_start.flow_id, ENGINE_TERMINAL, "email", "email")
+    fake = engine.send_code(fake_start.flow_id, ENGINE_TERMINAL, "email", "email")
+    assert real.step == fake.step == Step.VERIFY_CODE
+    assert real.challenge is not None and fake.challenge is not None
+    assert set(real.model_dump()) == set(fake.model_dump())
+    assert real.challenge.model_dump().keys() == fake.challenge.model_dump().keys()
+
+    assert queue_of(engine).drain(timeout=10)
+    events = delivery_events(engine, real.flow_id)
+    assert [(e["result"], str(e["detail"]).split(":")[0]) for e in events] == [
+        ("failed", "code not delivered")]
+    detail = str(events[0]["detail"])
+    assert "connect failed" in detail
+    assert ALICE_EMAIL not in detail and "alice" not in detail and not ANY_CODE.search(detail)
+    assert delivery_events(engine, fake.flow_id) == []  # a decoy sends nothing
+    # the flow is intact: she can still choose another way
+    assert engine.questions(real.flow_id, ENGINE_TERMINAL).step == Step.ANSWER_QUESTIONS
+    queue_of(engine).close()
+
+
+def test_a_slow_relay_still_delivers_and_the_delivery_is_audited(
+    tmp_path: Path, smtp_server: Any
+) -> None:
+    inbox, port = smtp_server()
+    inbox.delay = 1.0
+    engine = smtp_engine(tmp_path, port)
+    state = engine.start("reset", "alice", ENGINE_TERMINAL)
+    began = time.perf_counter()
+    state = engine.send_code(state.flow_id, ENGINE_TERMINAL, "email", "email")
+    assert time.perf_counter() - began < 0.5  # the answer did not wait for the relay
+    assert queue_of(engine).drain(timeout=10)
+    received, mail = inbox.only()
+    assert received.envelope.rcpt_tos == [ALICE_EMAIL]
+    found = ANY_CODE.search(mail.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    assert found
+    events = delivery_events(engine, state.flow_id)
+    assert [(e["result"], e["detail"], e["method"]) for e in events] == [
+        ("succeeded", "code delivered", "email")]
+    # and the code that arrived works
+    assert state.challenge is not None
+    done = engine.verify_code(state.flow_id, ENGINE_TERMINAL, state.challenge.id,
+                              found.group(0).replace(" ", ""))
+    assert done.step == Step.NEW_PASSWORD
+    queue_of(engine).close()
+
+
+def test_a_deferred_message_is_retried_and_delivered_once(
+    tmp_path: Path, smtp_server: Any
+) -> None:
+    inbox, port = smtp_server()
+    inbox.defer = 1  # the first try gets "451 try again later"
+    engine = smtp_engine(tmp_path, port)
+    queue_of(engine).delays = (0.05, 0.05)
+    state = engine.start("reset", "alice", ENGINE_TERMINAL)
+    state = engine.send_code(state.flow_id, ENGINE_TERMINAL, "email", "email")
+    assert queue_of(engine).drain(timeout=10)
+    assert inbox.attempts == 2
+    inbox.only()
+    assert [(e["result"], e["detail"]) for e in delivery_events(engine, state.flow_id)] == [
+        ("succeeded", "code delivered")]
+    queue_of(engine).close()
+
+
+# --- QueuedDelivery on its own ----------------------------------------------------------------
+
+
+class Flaky:
+    """Fails the first `failures` tries (or always, for `always`); can be slow; records sends."""
+
+    def __init__(self, failures: int = 0, delay: float = 0.0,
+                 always: frozenset[str] = frozenset(), error: Exception | None = None) -> None:
+        self.failures, self.delay, self.always, self.error = failures, delay, always, error
+        self.tries: list[str] = []
+        self.sent: list[Message] = []
+
+    def send(self, message: Message) -> None:
+        self.tries.append(message.recipient)
+        time.sleep(self.delay)
+        if self.error is not None:
+            raise self.error
+        if message.recipient in self.always or self.failures > 0:
+            self.failures -= 1
+            raise DeliveryError("gateway: HTTP 503")
+        self.sent.append(message)
+
+
+class Outcomes:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, bool, str]] = []
+
+    def __call__(self, message: Message, ok: bool, reason: str) -> None:
+        self.seen.append((message.recipient, ok, reason))
+
+
+def test_queued_send_returns_at_once_and_reports_the_outcome() -> None:
+    inner, outcomes = Flaky(delay=0.3), Outcomes()
+    queue = QueuedDelivery(inner, on_outcome=outcomes)
+    began = time.perf_counter()
+    queue.send(email_code())
+    assert time.perf_counter() - began < 0.05
+    assert queue.drain(timeout=5)
+    assert [m.recipient for m in inner.sent] == [EMAIL]
+    assert outcomes.seen == [(EMAIL, True, "")]
+    assert queue.close(timeout=5)
+
+
+def test_queued_retries_then_gives_up_without_logging_the_body(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("DEBUG", logger="kiosk.engine")
+    inner, outcomes = Flaky(failures=2), Outcomes()
+    queue = QueuedDelivery(inner, on_outcome=outcomes, delays=(0.01, 0.01))
+    queue.send(email_code())  # fails twice, the third try goes through
+    assert queue.drain(timeout=5)
+    assert len(inner.tries) == 3 and len(inner.sent) == 1
+    assert outcomes.seen == [(EMAIL, True, "")]
+
+    inner.failures = 5  # more than the three tries
+    queue.send(email_code())
+    assert queue.drain(timeout=5)
+    assert len(inner.tries) == 6 and len(inner.sent) == 1
+    assert outcomes.seen[-1] == (EMAIL, False, "gateway: HTTP 503")
+    assert "not delivered after 3 tries" in caplog.text
+    assert CODE not in caplog.text and SPACED not in caplog.text and EMAIL not in caplog.text
+    queue.close(timeout=5)
+
+
+def test_a_message_waiting_for_a_retry_does_not_hold_up_the_next() -> None:
+    inner, outcomes = Flaky(always=frozenset({"dead@example.net"})), Outcomes()
+    queue = QueuedDelivery(inner, on_outcome=outcomes, delays=(0.3, 0.3))
+    queue.send(code_message("email", "dead@example.net", CODE, "X", "reset", 10))
+    queue.send(email_code())
+    assert queue.drain(timeout=5)
+    assert [(r, ok) for r, ok, _ in outcomes.seen] == [(EMAIL, True), ("dead@example.net", False)]
+    queue.close(timeout=5)
+
+
+def test_a_broken_delivery_or_callback_does_not_stop_the_worker(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = RuntimeError(f"boom {CODE}")  # an exception text is not trusted: it may quote
+    inner, outcomes = Flaky(error=secret), Outcomes()
+    queue = QueuedDelivery(inner, on_outcome=outcomes, delays=())
+    queue.send(email_code())
+    assert queue.drain(timeout=5)
+    assert outcomes.seen == [(EMAIL, False, "unexpected error (RuntimeError)")]
+    assert CODE not in caplog.text
+
+    def broken(message: Message, ok: bool, reason: str) -> None:
+        raise ValueError(message.body)
+
+    inner.error = None
+    queue.on_outcome = broken
+    queue.send(email_code())
+    queue.send(email_code())
+    assert queue.drain(timeout=5)
+    assert len(inner.sent) == 2 and CODE not in caplog.text
+    queue.close(timeout=5)
+
+
+def test_close_stops_the_worker_and_a_later_send_starts_another() -> None:
+    inner = Flaky(delay=0.1)
+    queue = QueuedDelivery(inner)
+    queue.send(email_code())
+    queue.send(email_code())
+    worker = queue._thread
+    assert worker is not None and worker.is_alive()
+    assert queue.close(timeout=5)  # waits for what was queued
+    assert len(inner.sent) == 2 and not worker.is_alive()
+    queue.send(email_code())
+    assert queue.drain(timeout=5) and len(inner.sent) == 3
+    assert queue.close(timeout=5)
+
+
+def test_short_reason_keeps_the_address_and_codes_out() -> None:
+    message = email_code()
+    reason = f"SMTP {HOST}:2525: recipient <{EMAIL}> refused ({SPACED}, +4915112345678)\r\nX"
+    text = short_reason(message, reason)
+    assert EMAIL not in text and SPACED not in text and "4915112345678" not in text
+    assert "\r" not in text and "\n" not in text
+    assert text.startswith(f"SMTP {HOST}:2525: recipient <the recipient> refused")
+    assert len(short_reason(message, "x" * 1000)) <= 160
+
+
+def test_queued_messages_go_out_before_the_interpreter_exits(tmp_path: Path) -> None:
+    """`kiosk admin` notifies and exits at once: the queue is drained at exit."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "sent.txt"
+    script = f"""
+import pathlib, time
+from kiosk.engine.delivery_queue import QueuedDelivery
+from kiosk.engine.messages import code_message
+
+class Slow:
+    def send(self, message):
+        time.sleep(0.3)
+        pathlib.Path({str(marker)!r}).write_text(message.recipient)
+
+QueuedDelivery(Slow()).send(code_message("email", "a@example.net", "12345678", "X", "reset", 10))
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=30)
+    assert marker.read_text() == "a@example.net"

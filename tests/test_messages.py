@@ -51,7 +51,7 @@ def notifications(
         "method": method_changed_notice(channel, to, "mobile", username=user, **ctx),  # type: ignore[arg-type]
         "admin": admin_reset_alert(channel, to, "carol", **ctx),  # type: ignore[arg-type]
         "misuse": misuse_alert(  # type: ignore[arg-type]
-            channel, to, user, "K7Q-2M4", until=WHEN + timedelta(hours=24), **ctx
+            channel, to, user, "K7Q-2M4", known=True, until=WHEN + timedelta(hours=24), **ctx
         ),
     }
 
@@ -191,6 +191,44 @@ def test_admin_alerts() -> None:
     assert misuse.subject == "Example Corp: alice blocked from password self-service"
     assert "Support code: K7Q-2M4" in misuse.body
     assert "The block ends: 2026-01-06 09:30 UTC." in misuse.body
+
+
+INJECTION = "urgent - your admin account will be disabled - call 0800 999 321"
+BIDI = "ali\u202ece\u202c\u2066\u2069\u200b\u200f\u2028\u2029\x00\x1b\x85"
+
+
+def misuse(username: str, *, known: bool, language: str = "en",
+           channel: str = "email") -> Message:
+    return misuse_alert(channel, RECIPIENTS[channel], username, "K7Q-2M4", known=known,  # type: ignore[arg-type]
+                        org="Example Corp", when=WHEN, terminal=TERMINAL, helpdesk=HELPDESK,
+                        until=WHEN + timedelta(hours=24), language=language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("channel", ["email", "text", "call"])
+def test_misuse_alerts_never_name_an_unknown_account(language: str, channel: str) -> None:
+    for name in (INJECTION, BIDI, "alice"):
+        text = all_text(misuse(name, known=False, language=language, channel=channel))
+        assert "urgent" not in text and "999 321" not in text and "alice" not in text, name
+        assert "K7Q-2M4" in text and "2026-01-06 09:30 UTC" in text
+    english = misuse(INJECTION, known=False)
+    assert english.subject == "Example Corp: an unknown name blocked from password self-service"
+    assert english.body.count("An unknown name (shown in the audit log) was blocked") == 1
+    assert "unbekannter Name (siehe Audit-Protokoll)" in misuse("x", known=False,
+                                                                language="de").body
+
+
+def test_misuse_alerts_show_a_known_name_without_control_or_bidi_characters() -> None:
+    message = misuse(BIDI, known=True)
+    assert message.subject == "Example Corp: alice blocked from password self-service"
+    assert "The account alice was blocked" in message.body
+    hidden = {chr(c) for c in (*range(0x20), 0x7F, 0x85, 0x200B, 0x200F, 0x202C, 0x202E, 0x2028,
+                               0x2029, 0x2066, 0x2069)} - {"\n"}
+    assert not hidden & set(all_text(message))
+    long = misuse("x" * 300, known=True)
+    assert "x" * 63 + "…" in long.subject and "x" * 64 not in all_text(long)
+    # a known name that is nothing but invisible characters is not named either
+    assert "unknown name" in misuse("\u202e\u200b", known=True).subject
 
 
 def test_organization_gives_name_and_helpdesk() -> None:

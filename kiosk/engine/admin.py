@@ -37,7 +37,7 @@ from kiosk.engine.text import (
     normalize_phone,
     normalize_username,
 )
-from kiosk.engine.throttle import user_subject
+from kiosk.engine.throttle import per_user_blocks, subjects_of
 
 IMPORT_COLUMNS = ("username", "display_name", "given_name", "family_name", "email", "mobile",
                   "office", "groups", "admin")
@@ -324,10 +324,7 @@ class Admin:
                 reg.contacts[kind] = value
         for uid, qid in conn.execute(qquery):  # never the answer hashes
             registered.setdefault(uid, Registered()).answers.append(StoredAnswer(qid, None, ""))
-        active: dict[str, Any] = {}
-        for block in conn.execute(select(blocks).where(
-                blocks.c.subject.like("user:%"), blocks.c.until > now).order_by(blocks.c.until)):
-            active[block.subject.removeprefix("user:")] = block  # the latest `until` wins
+        active = per_user_blocks(conn, now)
         return _Directory(rows, group_names, direct, parents, registered, active)
 
     def _info(self, d: _Directory, row: Any) -> UserInfo:
@@ -502,13 +499,14 @@ class Admin:
         name = normalize_username(username)
         now = self.engine.clock.now()
         with self.engine.db.begin() as conn:
-            known = self.engine.directory.find(conn, name) is not None
+            user = self.engine.directory.find(conn, name)
+            subjects = subjects_of(user.id if user else None, name)
             active = conn.execute(select(func.count()).select_from(blocks).where(
-                blocks.c.subject == user_subject(name), blocks.c.until > now)).scalar_one()
-            if not known and not active:
+                blocks.c.subject.in_(subjects), blocks.c.until > now)).scalar_one()
+            if user is None and not active:
                 raise NotFound(f"unknown user {username.strip()!r}")
-            lifted = self.engine.throttle.lift(conn, now, user_subject(name))
-            self.engine.throttle.clear_user(conn, name)
+            lifted = self.engine.throttle.lift(conn, now, *subjects)
+            self.engine.throttle.clear_user(conn, *subjects)
         return lifted
 
     # ------------------------------------------------------------ groups

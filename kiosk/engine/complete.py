@@ -6,6 +6,7 @@ from sqlalchemy import Connection
 
 from kiosk.backend import (
     FlowState,
+    KioskError,
     NotEligible,
     PasswordCheck,
     PasswordRejected,
@@ -14,15 +15,15 @@ from kiosk.backend import (
     Step,
     WrongPassword,
 )
-from kiosk.engine import audit
+from kiosk.engine import audit, registry
 from kiosk.engine.audit import Activity, Result
 from kiosk.engine.delivery_base import Message
 from kiosk.engine.directory import User
 from kiosk.engine.flow import Flow, save_flow
 from kiosk.engine.passwords import normalize_password
 from kiosk.engine.service import CommitThenRaise, text_arg
-from kiosk.engine.throttle import terminal_subject, user_subject
-from kiosk.engine.verify import Verification
+from kiosk.engine.throttle import Reservation
+from kiosk.engine.verify import Verification, once
 
 # far above any policy's maximum: refuses absurd input before any argon2 work
 MAX_PASSWORD_INPUT = 4096
@@ -37,39 +38,67 @@ class Completion(Verification):
     # ------------------------------------------------------------ sign in (change / register)
     def sign_in(self, flow_id: object, terminal: str, password: object) -> FlowState:
         secret = text_arg(password, "password", MAX_PASSWORD_INPUT, allow_empty=True)
+        normalised = normalize_password(secret)
 
-        def work(conn: Connection, notices: list[Message]) -> FlowState:
-            flow = self.flow(conn, flow_id, terminal, notices)
+        def load(conn: Connection, flow: Flow) -> User | None:
             flow.expect(Step.SIGN_IN)
-            block = self.throttle.active_block(conn, self.clock.now(),
-                                               user_subject(flow.username),
-                                               terminal_subject(terminal))
-            if block is not None:
-                raise CommitThenRaise(self.blocked_error(block))
-            user = None if flow.decoy else self.user_of(conn, flow)
-            # a decoy verifies against a dummy hash: the same argon2 work, always wrong
-            if not self.directory.verify_password(user, normalize_password(secret)):
-                self.failed(conn, notices, flow, "password", secret, "wrong password",
+            # behind a decoy may stand a real account that cannot use self-service: its own
+            # password is checked, so its owner learns why only after proving it
+            account = flow.account_id
+            return None if account is None else self.directory.get_or_none(conn, account)
+
+        def settle(conn: Connection, notices: list[Message], flow: Flow, user: User | None,
+                   right: bool, reservation: Reservation) -> FlowState:
+            if not right or user is None:
+                self.failed(conn, notices, flow, "password", once("password"), "wrong password",
                             WrongPassword("the user name or password is not right",
-                                          support_code=flow.support_code))
+                                          support_code=flow.support_code), reservation)
             assert user is not None
+            self.throttle.release(conn, reservation)
+            if flow.decoy:
+                self.progress(conn, flow, Result.FAILED, "signed in: not eligible", "password")
+                refusal = self.sign_in_refusal(conn, flow, user)
+                raise CommitThenRaise(refusal)
             if user.locked:
                 self.progress(conn, flow, Result.FAILED, "account locked", "password")
                 raise CommitThenRaise(NotEligible(
                     "this account is locked; unlock it first", support_code=flow.support_code,
                     reason="locked"))
-            flow.gates_passed = ["password"]
-            flow.gates_required = 1
-            flow.attempted = True
-            self.progress(conn, flow, Result.SUCCEEDED, "signed in", "password")
-            if flow.purpose == Purpose.CHANGE and not self.must_register(conn, user):
-                flow.step = Step.NEW_PASSWORD
-            else:  # registration.require: missing methods are asked for right after sign-in
-                flow.step = Step.REGISTER
-            save_flow(conn, flow)
-            return self.state(conn, flow)
+            return self.signed_in(conn, flow, user)
 
-        return self.tx(work)
+        # a decoy (or an unknown name) verifies against the dummy hash: the same argon2 work
+        return self.attempt(flow_id, terminal, "password", load,
+                            lambda user: self.directory.verify_password(user, normalised),
+                            settle)
+
+    def sign_in_refusal(self, conn: Connection, flow: Flow, user: User) -> KioskError:
+        groups = self.directory.group_names(conn, user.id)
+        reg = registry.load(conn, user.id)
+        refusal = self.eligibility(flow.purpose, user, groups, reg, flow.support_code)
+        return refusal or NotEligible("this account cannot use self-service",
+                                      support_code=flow.support_code)
+
+    def signed_in(self, conn: Connection, flow: Flow, user: User) -> FlowState:
+        """The password is right. Changing security info needs one more proof with a method
+        already registered (two for administrators; the authenticator when it is registered
+        and required): the password alone must never replace them."""
+        flow.gates_passed = ["password"]
+        flow.gates_required = 1
+        flow.attempted = True
+        self.progress(conn, flow, Result.SUCCEEDED, "signed in", "password")
+        to_register = flow.purpose == Purpose.REGISTER or self.must_register(conn, user)
+        usable = self.usable_methods(user, registry.load(conn, user.id))
+        if not to_register:
+            flow.step = Step.NEW_PASSWORD
+        elif usable:
+            flow.gates_required = 1 + min(2 if user.is_admin else 1, len(usable))
+            flow.step = Step.CHOOSE_METHOD
+            self.progress(conn, flow, Result.SUCCEEDED, "step-up: prove a registered method "
+                          "before changing security info", "password")
+        else:  # the first methods of an account that has none: the password (and each new
+            flow.step = Step.REGISTER  # method's own confirmation code) is all there is
+        save_flow(conn, flow)
+        return self.state(conn, flow)
 
     def must_register(self, conn: Connection, user: User) -> bool:
         """Overridden by Registration: whether sign-in leads to registering first."""
@@ -137,7 +166,7 @@ class Completion(Verification):
         flow.data = {"result": result}
         save_flow(conn, flow, ended_at=self.clock.now())
         if clear:  # a successful reset, unlock or change clears the user's counters
-            self.throttle.clear_user(conn, flow.username)
+            self.throttle.clear_user(conn, flow.subject)
 
     # ------------------------------------------------------------ unlock
     def unlock(self, flow_id: object, terminal: str) -> FlowState:

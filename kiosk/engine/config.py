@@ -9,7 +9,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 MethodName = Literal["email", "mobile", "office", "questions", "authenticator"]
 ALL_METHODS: tuple[str, ...] = ("email", "mobile", "office", "questions", "authenticator")
@@ -108,6 +115,17 @@ class Notifications(_Section):
 
 class Privacy(_Section):
     enumeration_safe: bool = True
+    # what decoys' masked contacts look like; empty: learnt from the registered contacts
+    decoy_email_domains: list[str] = Field(default_factory=list, max_length=50)
+    decoy_country_codes: list[str] = Field(default_factory=list, max_length=50)
+
+    @field_validator("decoy_country_codes")
+    @classmethod
+    def _calling_codes(cls, value: list[str]) -> list[str]:
+        for code in value:
+            if not code.lstrip("+").isdigit() or not 1 <= len(code.lstrip("+")) <= 3:
+                raise ValueError(f"{code!r} is not a country calling code (1-3 digits)")
+        return value
 
 
 class Password(_Section):

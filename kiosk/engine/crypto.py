@@ -6,7 +6,9 @@ import base64
 import functools
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,8 +16,24 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from kiosk.engine.config import Security
 
 
+def _cores() -> int:
+    """The CPUs this process may run on (a container's or taskset's share, not the host's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# argon2 calls in flight per process, whatever the number of threads, requests or engines:
+# a flood of requests then holds at most cores × memory_cost of memory (64 MiB each by
+# default) and queues the rest, instead of every thread of the server's pool allocating at once
+ARGON2_CONCURRENCY = _cores()
+_ARGON2_SLOTS = threading.BoundedSemaphore(ARGON2_CONCURRENCY)
+
+
 class Hasher:
-    """argon2id with the policy's cost; also gives a dummy hash so decoys cost the same."""
+    """argon2id with the policy's cost; also gives a dummy hash so decoys cost the same.
+    Every hash and verify takes one of the process's ARGON2_CONCURRENCY slots."""
 
     def __init__(self, cfg: Security) -> None:
         self._ph = PasswordHasher(
@@ -30,14 +48,16 @@ class Hasher:
         return self._ph.hash(secrets.token_hex(16))
 
     def hash(self, secret: str) -> str:
-        return self._ph.hash(secret)
+        with _ARGON2_SLOTS:
+            return self._ph.hash(secret)
 
     def verify(self, hashed: str | None, secret: str) -> bool:
         """Constant work whether or not there is a hash to check against."""
-        try:
-            return self._ph.verify(hashed or self.dummy_hash, secret) and hashed is not None
-        except (VerificationError, InvalidHashError):
-            return False
+        with _ARGON2_SLOTS:  # (the dummy hash, made once, is made in the same slot)
+            try:
+                return self._ph.verify(hashed or self.dummy_hash, secret) and hashed is not None
+            except (VerificationError, InvalidHashError):
+                return False
 
 
 def keyed_hash(key: bytes, *parts: str) -> str:

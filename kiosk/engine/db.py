@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 # the newest migration; tests/engine/test_migrations.py checks it is Alembic's head
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

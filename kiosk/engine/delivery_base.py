@@ -7,7 +7,10 @@ import these names from `kiosk.engine.delivery`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from kiosk.engine.audit import AuditContext
 
 ChannelName = Literal["email", "text", "call"]
 CHANNELS: frozenset[str] = frozenset({"email", "text", "call"})
@@ -22,6 +25,10 @@ class Message:
     body: str  # plain text (for "call": the script read out by the voice gateway)
     html: str | None = None  # email only
     purpose: str = "code"  # "code" | "notification" | "alert"
+    # the flow it belongs to, for the audit of its delivery (a queued delivery reports later);
+    # `method` is the registered method it goes to ("email", "mobile", ...); both optional
+    context: AuditContext | None = None
+    method: str = ""
 
     def __post_init__(self) -> None:
         # a wrong channel or purpose is a programming error: fail where the message is made
@@ -47,5 +54,6 @@ class DeliveryError(Exception):
 @runtime_checkable
 class Delivery(Protocol):
     def send(self, message: Message) -> None:
-        """Send synchronously (the engine calls it from a worker thread); raise DeliveryError."""
+        """Send synchronously; raise DeliveryError. (The engine wraps real deliveries in a
+        QueuedDelivery, so the relay's time and failures never reach the person's answer.)"""
         ...

@@ -50,9 +50,11 @@ DEMO_USERS: tuple[DemoUser, ...] = (
              contacts={"email": "carol@contoso.org", "mobile": "+14255550143"}, is_admin=True),
     DemoUser("dave", "Dave Dunn", "account locked: unlock flow", "Dave-demo-pass-1",
              contacts={"email": "dave@contoso.org"}, locked=True),
-    DemoUser("erin", "Erin Evans", "nothing registered: sent to register / helpdesk",
+    DemoUser("erin", "Erin Evans",
+             "nothing registered: no code arrives; registers with her password",
              "Erin-demo-pass-1"),
-    DemoUser("frank", "Frank Fox", "not in the SSPR group: not eligible", "Frank-demo-pass-1",
+    DemoUser("frank", "Frank Fox", "not in the SSPR group: no code arrives (a decoy)",
+             "Frank-demo-pass-1",
              contacts={"email": "frank@contoso.org", "mobile": "+14255550144"},
              in_scope=False),
 )

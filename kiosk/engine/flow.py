@@ -55,10 +55,21 @@ class Flow:
     created_at: datetime
     expires_at: datetime
     registration: RegistrationStatus | None = field(default=None, compare=False)
+    # whom the per-user throttle counts (kiosk.engine.throttle): the account, or the name
+    subject: str = ""
 
     @property
     def decoy(self) -> bool:
         return self.user_id is None
+
+    @property
+    def account_id(self) -> int | None:
+        """The directory account behind the flow, also behind a decoy (None: unknown name)."""
+        if self.user_id is not None:
+            return self.user_id
+        if self.subject.startswith("account:"):
+            return int(self.subject.removeprefix("account:"))
+        return None
 
     @property
     def proven(self) -> bool:
@@ -83,7 +94,7 @@ def flow_from_row(row: Any) -> Flow:
         terminal=row.terminal, status=row.status, step=Step(row.step),
         gates_required=row.gates_required, gates_passed=list(row.gates_passed),
         attempted=row.attempted, data=dict(row.data), created_at=row.created_at,
-        expires_at=row.expires_at)
+        expires_at=row.expires_at, subject=row.subject or f"user:{row.username}")
 
 
 def load_flow(conn: Connection, flow_id: object, terminal: str) -> Flow:
@@ -110,6 +121,7 @@ def expired(flow: Flow, now: datetime) -> FlowExpired | None:
 def save_flow(conn: Connection, flow: Flow, ended_at: datetime | None = None) -> None:
     conn.execute(update(flows).where(flows.c.id == flow.id).values(
         status=flow.status, step=flow.step.value, gates_passed=list(flow.gates_passed),
+        gates_required=flow.gates_required,
         attempted=flow.attempted, data=dict(flow.data), ended_at=ended_at))
 
 
@@ -127,11 +139,15 @@ def current_challenge(conn: Connection, flow: Flow) -> Challenge | None:
         code_length=flow.data.get("code_length", 8))
 
 
-def view(conn: Connection, flow: Flow, offered: list[MethodOption]) -> FlowState:
+def view(conn: Connection, flow: Flow, offered: list[MethodOption],
+         required_shown: int | None = None) -> FlowState:
+    """The flow as the client sees it. `required_shown`: the number of proofs to show while
+    none has succeeded (so an administrator's two look like everybody's one)."""
     questions = [Question(**q) for q in flow.data.get("questions", [])]
     return FlowState(
         flow_id=flow.id, purpose=flow.purpose, step=flow.step, methods=offered,
-        gates_passed=len(flow.gates_passed), gates_required=flow.gates_required,
+        gates_passed=len(flow.gates_passed),
+        gates_required=flow.gates_required if required_shown is None else required_shown,
         expires_at=flow.expires_at, support_code=flow.support_code,
         challenge=current_challenge(conn, flow)
         if flow.step in (Step.VERIFY_CODE, Step.REGISTER) else None,

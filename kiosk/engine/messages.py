@@ -11,6 +11,7 @@ Each says what happened, when, at which terminal, and whom to contact if it was 
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal
@@ -95,6 +96,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "The account {username} was blocked from password self-service after too many "
             "failed or repeated attempts."
         ),
+        "misuse.subject_unknown": "{org}: an unknown name blocked from password self-service",
+        "misuse.what_unknown": (
+            "An unknown name (shown in the audit log) was blocked from password self-service "
+            "after too many failed or repeated attempts."
+        ),
         "misuse.until": "The block ends: {until}.",
         "misuse.support": (
             "Support code: {support_code} (the person at the kiosk sees the same code)."
@@ -176,6 +182,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "misuse.what": (
             "Das Konto {username} wurde nach zu vielen fehlgeschlagenen oder wiederholten "
             "Versuchen für die Passwort-Selbstbedienung gesperrt."
+        ),
+        "misuse.subject_unknown": (
+            "{org}: ein unbekannter Name für die Passwort-Selbstbedienung gesperrt"
+        ),
+        "misuse.what_unknown": (
+            "Ein unbekannter Name (siehe Audit-Protokoll) wurde nach zu vielen fehlgeschlagenen "
+            "oder wiederholten Versuchen für die Passwort-Selbstbedienung gesperrt."
         ),
         "misuse.until": "Die Sperre endet: {until}.",
         "misuse.support": (
@@ -525,12 +538,29 @@ def admin_reset_alert(
     )
 
 
+# a name in an alert keeps none of: control, format (bidi overrides and isolates, zero-width),
+# surrogate, private-use or unassigned characters, line or paragraph separators; and is cut
+ALERT_NAME_MAX = 64
+_NOT_SHOWN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def alert_name(username: str) -> str:
+    """A name as an alert may show it: printing characters only, on one line, cut to
+    ALERT_NAME_MAX characters (the last one then '…')."""
+    kept = "".join(ch for ch in username if unicodedata.category(ch) not in _NOT_SHOWN)
+    name = " ".join(kept.split())
+    if len(name) > ALERT_NAME_MAX:
+        name = name[: ALERT_NAME_MAX - 1] + "…"
+    return name
+
+
 def misuse_alert(
     channel: Channel,
     recipient: str,
     username: str,
     support_code: str,
     *,
+    known: bool,
     org: str | Organization,
     when: datetime,
     terminal: str,
@@ -538,10 +568,20 @@ def misuse_alert(
     helpdesk: str = "",
     language: str = "en",
 ) -> Message:
-    """To admins when a user was blocked (the engine sends at most one per block)."""
+    """To admins when a user was blocked (the engine sends at most one per block).
+
+    A name typed at the kiosk is the visitor's text, not the organisation's: an account that
+    does not exist (`known=False`) is never named ("an unknown name (shown in the audit
+    log)"), and a known one is shown cleaned and cut (`alert_name`)."""
     _ = translate(language)
     org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
-    what: list[tuple[str, dict[str, object]]] = [("misuse.what", {"username": username})]
+    name = alert_name(username) if known else ""
+    if known and name:
+        subject = _("misuse.subject", org=org_name, username=name)
+        what: list[tuple[str, dict[str, object]]] = [("misuse.what", {"username": name})]
+    else:
+        subject = _("misuse.subject_unknown", org=org_name)
+        what = [("misuse.what_unknown", {})]
     if until is not None:
         what.append(("misuse.until", {"until": format_when(until)}))
     what.append(("misuse.support", {"support_code": support_code}))
@@ -550,7 +590,7 @@ def misuse_alert(
         channel,
         recipient,
         org=org_name,
-        subject=_one_line(_("misuse.subject", org=org_name, username=username)),
+        subject=_one_line(subject),
         what=what,
         when=when,
         terminal=terminal,

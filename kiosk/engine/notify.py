@@ -1,16 +1,19 @@
 """Who is told what: notices to the user's contacts and alerts to the administrators.
 
-Only builds messages; the engine sends them after its transaction commits.
+Only builds messages; the engine sends them after its transaction commits. (A misuse alert is
+also written to the audit log, in the same transaction: its rate limit counts those entries.)
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
-from kiosk.engine import registry
+from kiosk.engine import audit, registry
+from kiosk.engine.audit import Activity, AuditContext, Result
 from kiosk.engine.config import Policy
 from kiosk.engine.delivery_base import Message
 from kiosk.engine.messages import (
@@ -20,7 +23,9 @@ from kiosk.engine.messages import (
     misuse_alert,
     password_reset_notice,
 )
-from kiosk.engine.schema import methods, users
+from kiosk.engine.schema import audit_events, methods, users
+
+log = logging.getLogger("kiosk.engine")
 
 # channel per contact kind; the office phone is voice only and not used for notices
 NOTICE_CHANNELS = {"email": "email", "mobile": "text"}
@@ -106,7 +111,8 @@ class Notifier:
         when: datetime,
         terminal: str,
     ) -> list[Message]:
-        """Told to the contacts the user had before the change (not the new one)."""
+        """Told to every contact the user had before the change, the one being replaced too
+        (not the new one: whoever just added it is not the person to warn)."""
         if not self.policy.notifications.user_on_method_change:
             return []
         change = "updated" if kind in contacts_before else "added"
@@ -122,30 +128,71 @@ class Notifier:
                 terminal=terminal,
                 change=change,
             ),
-            skip=kind,
         )
+
+    # Misuse alerts are counted in the database, in the audit log: each alert sent is one
+    # `flow_progress` event with the result `contacted_admin` and this detail. So the limits
+    # hold across processes and API instances sharing the database (two instances deciding at
+    # the same instant may each send one: a limit on mail volume, not a security boundary).
+    MISUSE_ALERT_DETAIL = "misuse alert sent to the administrators"
+    ALERTS_PER_NAME_PER_HOUR = 1
+    ALERTS_PER_HOUR = 20
 
     def misuse(
         self,
         conn: Connection,
-        username: str,
+        ctx: AuditContext,
         support_code: str,
         when: datetime,
         until: datetime,
-        terminal: str,
+        *,
+        known: bool,
     ) -> list[Message]:
+        """The admins' alert that the name `ctx.username` was blocked. An unknown account
+        (`known=False`) is not named in it; a known one is cleaned and cut (`alert_name`).
+        At most ALERTS_PER_NAME_PER_HOUR per name and ALERTS_PER_HOUR in all an hour, so
+        made-up names cannot flood the admins' mailboxes; the audit log shows every block."""
         if not self.policy.notifications.admins_on_block:
             return []
+        recipients = admin_emails(conn)
+        if not recipients:
+            return []
+        sent = (
+            select(func.count())
+            .select_from(audit_events)
+            .where(
+                audit_events.c.at > when - timedelta(hours=1),
+                audit_events.c.activity == Activity.PROGRESS.value,
+                audit_events.c.result == Result.CONTACTED_ADMIN.value,
+                audit_events.c.detail == self.MISUSE_ALERT_DETAIL,
+            )
+        )
+        same_name = sent.where(audit_events.c.username == ctx.username)
+        if (
+            conn.execute(same_name).scalar_one() >= self.ALERTS_PER_NAME_PER_HOUR
+            or conn.execute(sent).scalar_one() >= self.ALERTS_PER_HOUR
+        ):
+            log.info("misuse alert for support code %s held back: alert limit", support_code)
+            return []
+        audit.record(
+            conn,
+            ctx,
+            when,
+            Activity.PROGRESS,
+            Result.CONTACTED_ADMIN,
+            detail=self.MISUSE_ALERT_DETAIL,
+        )
         return [
             misuse_alert(
                 "email",
                 to,
-                username,
+                ctx.username,
                 support_code,
+                known=known,
                 org=self.org,
                 when=when,
-                terminal=terminal,
+                terminal=ctx.terminal,
                 until=until,
             )
-            for to in admin_emails(conn)
+            for to in recipients
         ]

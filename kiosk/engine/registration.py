@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from kiosk.backend import (
     AuthenticatorEnrollment,
@@ -32,9 +32,11 @@ from kiosk.engine.flow import CHANNELS_OF, Flow, save_flow
 from kiosk.engine.messages import code_message
 from kiosk.engine.questions import PREDEFINED, validate_entries
 from kiosk.engine.registry import StoredAnswer
-from kiosk.engine.service import CommitThenRaise, masks_of, text_arg
+from kiosk.engine.schema import challenges
+from kiosk.engine.service import masks_of, text_arg
 from kiosk.engine.text import normalize_answer, normalize_phone
-from kiosk.engine.verify import PURPOSE_LABELS, clean_code
+from kiosk.engine.throttle import Reservation
+from kiosk.engine.verify import PURPOSE_LABELS, CodeToCheck, clean_code
 
 
 class Registration(Completion):
@@ -74,12 +76,17 @@ class Registration(Completion):
     def registering(self, conn: Connection, flow_id: object, terminal: str,
                     notices: list[Message], kind: str | None = None) -> tuple[Flow, User]:
         flow = self.flow(conn, flow_id, terminal, notices)
+        return flow, self.registrant(conn, flow, kind)
+
+    def registrant(self, conn: Connection, flow: Flow, kind: str | None = None) -> User:
+        """The account of a flow at the registration step (reached only after the sign-in
+        and, for an account with methods, the step-up proof)."""
         flow.expect(Step.REGISTER)
         user = self.user_of(conn, flow)
         if kind is not None and (kind not in self.policy.sspr.methods
                                  or (kind == "questions" and user.is_admin)):
             raise InvalidInput("this method cannot be registered here", field="kind")
-        return flow, user
+        return user
 
     def registered(self, conn: Connection, notices: list[Message], flow: Flow, user: User,
                    kind: str, before: dict[str, str], detail: str) -> FlowState:
@@ -128,13 +135,8 @@ class Registration(Completion):
             flow, _ = self.registering(conn, flow_id, terminal, notices, kind)
             now = self.clock.now()
             self.resend_guard(flow, kind)
-            block = self.throttle.check_send(conn, now, flow.username, terminal,
-                                             flow.support_code)
-            if block is not None:
-                self.on_block(conn, flow, block, notices)
-                raise CommitThenRaise(self.blocked_error(block))
+            self.refuse_send(conn, notices, flow, kind)
             challenge_id, code = self.new_challenge(conn, flow, kind, channel.value, value)
-            self.throttle.record_send(conn, now, flow.username, terminal, kind)
             masks = masks_of(registry.Registered(contacts={kind: value}))
             flow.data.update(pending={"kind": kind}, challenge=challenge_id, challenge_method=kind,
                              challenge_masked=masks[kind], code_length=self.policy.codes.length,
@@ -157,18 +159,25 @@ class Registration(Completion):
                         code: object) -> FlowState:
         digits = clean_code(code, self.policy.codes.length)
 
-        def work(conn: Connection, notices: list[Message]) -> FlowState:
-            flow, user = self.registering(conn, flow_id, terminal, notices)
+        def load(conn: Connection, flow: Flow) -> CodeToCheck:
+            self.registrant(conn, flow)
             if not flow.data.get("pending"):
                 raise InvalidInput("no contact is waiting for confirmation", field="challenge")
-            method, right = self.check_challenge(conn, flow, challenge_id, digits)
+            return self.load_challenge(conn, flow, challenge_id)
+
+        def settle(conn: Connection, notices: list[Message], flow: Flow, challenge: CodeToCheck,
+                   right: bool, reservation: Reservation) -> FlowState:
+            user = self.registrant(conn, flow)
             if not right:
-                self.failed(conn, notices, flow, method, f"{challenge_id}:{digits}",
-                            "wrong confirmation code",
-                            WrongCode("that code is not right", support_code=flow.support_code))
-            from kiosk.engine.schema import challenges  # local: only this step reads it
-            value = conn.execute(challenges.select().where(
-                challenges.c.id == challenge_id)).one().destination
+                self.failed(conn, notices, flow, challenge.method,
+                            f"{challenge.challenge_id}:{digits}", "wrong confirmation code",
+                            WrongCode("that code is not right", support_code=flow.support_code),
+                            reservation)
+            self.claim_challenge(conn, flow, challenge)
+            self.throttle.release(conn, reservation)
+            value = conn.execute(select(challenges.c.destination).where(
+                challenges.c.id == challenge.challenge_id)).scalar_one()
+            method = challenge.method
             before = registry.load(conn, user.id).contacts
             registry.set_method(conn, user.id, method, value, self.clock.now())
             for key in ("pending", "challenge", "challenge_method", "challenge_masked",
@@ -176,7 +185,8 @@ class Registration(Completion):
                 flow.data.pop(key, None)
             return self.registered(conn, notices, flow, user, method, before, f"{method} set")
 
-        return self.tx(work)
+        return self.attempt(flow_id, terminal, "code", load,
+                            lambda challenge: self.code_is_right(challenge, digits), settle)
 
     # ------------------------------------------------------------ questions
     def set_questions(self, flow_id: object, terminal: str, entries: object) -> FlowState:
@@ -199,12 +209,23 @@ class Registration(Completion):
         problems = validate_entries(triples, self.policy.questions.to_register)
         if problems:
             raise InvalidInput("; ".join(problems), field="entries", problems=problems)
+
+        # argon2 (64 MiB an answer at the default cost, ~1 s of CPU for a set) only for a flow
+        # that may register: it exists, is at the registration step, and nothing is blocked.
+        # Then hash outside any transaction, and store in a second one that checks the flow
+        # again (it may have ended, moved on or been blocked meanwhile).
+        def check(conn: Connection, notices: list[Message]) -> None:
+            flow, _ = self.registering(conn, flow_id, terminal, notices, "questions")
+            self.refuse_if_blocked(conn, flow)
+
+        self.tx(check)
         stored = [StoredAnswer(qid if custom is None else f"custom:{i}", custom,
                                self.hasher.hash(normalize_answer(answer)))
                   for i, (qid, custom, answer) in enumerate(triples, start=1)]
 
         def work(conn: Connection, notices: list[Message]) -> FlowState:
             flow, user = self.registering(conn, flow_id, terminal, notices, "questions")
+            self.refuse_if_blocked(conn, flow)
             before = registry.load(conn, user.id).contacts
             registry.set_answers(conn, user.id, stored)
             return self.registered(conn, notices, flow, user, "questions", before,
@@ -229,16 +250,23 @@ class Registration(Completion):
     def confirm_authenticator(self, flow_id: object, terminal: str, code: object) -> FlowState:
         digits = clean_code(code, totp.DIGITS)
 
-        def work(conn: Connection, notices: list[Message]) -> FlowState:
-            flow, user = self.registering(conn, flow_id, terminal, notices, "authenticator")
+        def load(conn: Connection, flow: Flow) -> str:
+            self.registrant(conn, flow, "authenticator")
             secret = flow.data.get("enroll_secret")
             if not secret:
                 raise InvalidInput("start the authenticator set-up first", field="code")
-            step = totp.matching_step(secret, digits, self.clock.now())
-            if step is None:
-                self.failed(conn, notices, flow, "authenticator", digits,
+            return str(secret)
+
+        def settle(conn: Connection, notices: list[Message], flow: Flow, secret: str,
+                   step: int | None, reservation: Reservation) -> FlowState:
+            user = self.registrant(conn, flow, "authenticator")
+            if step is None or flow.data.get("enroll_secret") != secret:
+                self.failed(conn, notices, flow, "authenticator", self.totp_entry(digits),
                             "wrong authenticator code at enrolment",
-                            WrongCode("that code is not right", support_code=flow.support_code))
+                            WrongCode("that code is not right", support_code=flow.support_code),
+                            reservation)
+            assert step is not None
+            self.throttle.release(conn, reservation)
             before = registry.load(conn, user.id).contacts
             registry.set_method(conn, user.id, "authenticator", secret, self.clock.now())
             registry.claim_totp_step(conn, user.id, step)  # the set-up code is spent
@@ -246,7 +274,9 @@ class Registration(Completion):
             return self.registered(conn, notices, flow, user, "authenticator", before,
                                    "authenticator app set")
 
-        return self.tx(work)
+        return self.attempt(flow_id, terminal, "authenticator", load,
+                            lambda secret: totp.matching_step(secret, digits, self.clock.now()),
+                            settle)
 
     # ------------------------------------------------------------ done
     def finish_registration(self, flow_id: object, terminal: str) -> FlowState:

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from kiosk.engine.admin import NOT_REGISTERED, Admin
 from kiosk.engine.audit import ACTIVITY_LABELS, Activity, Result
 from kiosk.engine.engine import Engine
-from kiosk.engine.schema import audit_events, blocks
+from kiosk.engine.schema import audit_events
+from kiosk.engine.throttle import per_user_blocks
 
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -192,11 +193,7 @@ def coverage(admin: Admin) -> Coverage:
 def blocked_users(engine: Engine, now: datetime) -> list[BlockedUser]:
     """Users blocked from self-service right now (a block with `until` after now)."""
     with engine.db.connect() as conn:
-        rows = conn.execute(select(blocks).where(
-            blocks.c.subject.like("user:%"), blocks.c.until > now).order_by(blocks.c.until)).all()
-        newest: dict[str, Any] = {}
-        for row in rows:
-            newest[row.subject.removeprefix("user:")] = row  # the latest `until` wins
+        newest = per_user_blocks(conn, now)
         known = set()
         if newest:
             known = {name for name in newest if engine.directory.find(conn, name)}

@@ -138,7 +138,10 @@ flows = Table(
     Column("support_code", String(16), nullable=False),
     Column("purpose", String(16), nullable=False),
     Column("username", String(256), nullable=False),  # as identified (casefolded)
-    Column("user_id", Integer, nullable=True),  # NULL: decoy flow for an unknown user
+    Column("user_id", Integer, nullable=True),  # NULL: a decoy flow (see engine/accounts.py)
+    # whom the per-user throttle counts: "account:<id>" for a directory account (also behind
+    # a decoy), "user:<name>" for a name nobody has
+    Column("subject", String(300), nullable=False, server_default=""),
     Column("terminal", String(200), nullable=False),
     Column("status", String(16), nullable=False),  # open, done, cancelled, abandoned, blocked
     Column("step", String(32), nullable=False),
@@ -179,6 +182,15 @@ throttle_events = Table(
     Column("entry_hash", String(64), nullable=False, default=""),
     Column("at", UtcDateTime(), nullable=False),
     Index("ix_throttle_subject", "subject", "kind", "at"),
+)
+
+# one row per throttled subject, written first in every counting transaction: the row lock
+# (PostgreSQL) or the write lock (SQLite) makes "count, decide, record" one atomic step
+throttle_locks = Table(
+    "throttle_locks",
+    metadata,
+    Column("subject", String(300), primary_key=True),
+    Column("touched", Integer, nullable=False, default=0),
 )
 
 blocks = Table(

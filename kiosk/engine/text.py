@@ -25,8 +25,27 @@ def normalize_answer(answer: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def _fold_name(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    # casefold may leave text NFKC changes again ('ß\u0301' → 'ss\u0301' → 'sś'): once more
+    text = unicodedata.normalize("NFKC", text)
+    return _SPACES.sub(" ", text).strip()
+
+
 def normalize_username(username: str) -> str:
-    return unicodedata.normalize("NFKC", username).strip().casefold()
+    """The one form of a name: NFKC, casefold, NFKC again, white space runs (also no-break and
+    ideographic spaces) collapsed to one space, stripped. 'John  Doe', ' john doe ' and
+    'john\u00a0 doe' are one name, and normalising twice changes nothing (the throttles and the
+    directory lookups key on this form)."""
+    name = _fold_name(username)
+    # with today's Unicode tables one pass is already a fixed point (property-tested); this
+    # safety net settles any string a future table might leave unsettled after one pass
+    for _ in range(3):
+        again = _fold_name(name)
+        if again == name:
+            break
+        name = again
+    return name
 
 
 # words every question shares; an answer "the rex" must not fail because of "the"

@@ -1,25 +1,42 @@
-"""Throttling, kept in the database so it holds across processes and instances.
+"""Throttling, kept in the database so it holds across threads, processes and instances.
 
-Keyed on the user (by the name as typed, so unknown names are throttled like real ones) and
-on the terminal, never on an IP address alone: kiosks share one.
+Keyed on the account (its stable id; an unknown name by the name itself) and on the terminal,
+never on an IP address alone: kiosks share one.
+
+Counting and deciding is one atomic step. Every counting transaction first writes the lock row
+of each subject it counts (in a fixed order, so two transactions never wait on each other in a
+circle): on PostgreSQL that row lock serialises them across instances, on SQLite the write
+takes the database's one write lock. A verification *reserves* its attempt (a pending event
+that already counts as a failure) before the expensive check, and settles it afterwards: a
+success removes it, a failure keeps it. So whatever the concurrency, no more attempts are
+ever evaluated than the limit allows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kiosk.engine.config import Throttle
-from kiosk.engine.schema import blocks, throttle_events
+from kiosk.engine.schema import blocks, throttle_events, throttle_locks
 
 VERIFY_FAIL = "verify_fail"
+VERIFY_PENDING = "verify_pending"  # reserved, being checked: counts as a failure until settled
 FLOW_FAIL = "flow_fail"
 SEND = "send"
 
 
+def account_subject(account_id: int) -> str:
+    return f"account:{account_id}"
+
+
 def user_subject(username: str) -> str:
+    """A name nobody has: throttled like an account, under the (normalised) name."""
     return f"user:{username}"
 
 
@@ -35,9 +52,33 @@ class ActiveBlock:
     until: datetime
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """An attempt reserved before the check: the ids of its pending events."""
+
+    method: str
+    event_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Busy:
+    """No attempt is left while others are still being checked: they decide whether the
+    limit is reached (and a block follows) or not (and trying again works)."""
+
+
 class Throttler:
     def __init__(self, cfg: Throttle) -> None:
         self.cfg = cfg
+
+    # ------------------------------------------------------------ primitives
+    def lock(self, conn: Connection, *subjects: str) -> None:
+        """Serialise every counting transaction on these subjects (see the module doc)."""
+        stmt_for = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        for subject in sorted(set(subjects)):
+            stmt = stmt_for(throttle_locks).values(subject=subject, touched=1)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=[throttle_locks.c.subject],
+                set_={"touched": throttle_locks.c.touched + 1}))
 
     def active_block(self, conn: Connection, now: datetime, *subjects: str) -> ActiveBlock | None:
         row = conn.execute(
@@ -50,15 +91,14 @@ class Throttler:
             return None
         return ActiveBlock(row.subject, row.reason, row.support_code, row.until)
 
-    def _count(
-        self, conn: Connection, subject: str, kind: str, since: datetime, method: str | None = None
-    ) -> int:
+    def _count(self, conn: Connection, subject: str, kinds: tuple[str, ...], since: datetime,
+               method: str | None = None) -> int:
         query = (
             select(func.count())
             .select_from(throttle_events)
             .where(
                 throttle_events.c.subject == subject,
-                throttle_events.c.kind == kind,
+                throttle_events.c.kind.in_(kinds),
                 throttle_events.c.at > since,
             )
         )
@@ -66,55 +106,61 @@ class Throttler:
             query = query.where(throttle_events.c.method == method)
         return int(conn.execute(query).scalar_one())
 
-    def _add(
-        self,
-        conn: Connection,
-        now: datetime,
-        subject: str,
-        kind: str,
-        method: str = "",
-        entry_hash: str = "",
-    ) -> None:
-        conn.execute(
+    def _add(self, conn: Connection, now: datetime, subject: str, kind: str, method: str = "",
+             entry_hash: str = "") -> int:
+        result = conn.execute(
             insert(throttle_events).values(
                 subject=subject, kind=kind, method=method, entry_hash=entry_hash, at=now
             )
         )
+        return int(result.inserted_primary_key[0])  # type: ignore[index]
 
-    def _block(
-        self,
-        conn: Connection,
-        now: datetime,
-        subject: str,
-        reason: str,
-        support_code: str,
-        duration: timedelta,
-    ) -> ActiveBlock:
+    def _block(self, conn: Connection, now: datetime, subject: str, reason: str,
+               support_code: str, duration: timedelta) -> ActiveBlock:
         until = now + duration
         conn.execute(
             insert(blocks).values(
-                subject=subject,
-                reason=reason,
-                support_code=support_code,
-                created_at=now,
+                subject=subject, reason=reason, support_code=support_code, created_at=now,
                 until=until,
             )
         )
         return ActiveBlock(subject, reason, support_code, until)
 
-    def record_verify_failure(
-        self,
-        conn: Connection,
-        now: datetime,
-        username: str,
-        terminal: str,
-        method: str,
-        entry_hash: str,
-        support_code: str,
-    ) -> ActiveBlock | None:
-        """Count one failed verification; the same wrong entry again counts once. Returns a new
-        block when this failure reached a limit."""
-        user = user_subject(username)
+    # ------------------------------------------------------------ verifications
+    def reserve(self, conn: Connection, now: datetime, user: str, terminal: str, method: str,
+                support_code: str) -> Reservation | ActiveBlock | Busy:
+        """Reserve one attempt before checking it, or say why none is left: a block, or
+        `Busy` when attempts still being checked fill the rest of the limit."""
+        term = terminal_subject(terminal)
+        self.lock(conn, user, term)
+        block = self.active_block(conn, now, user, term)
+        if block is not None:
+            return block
+        window = now - timedelta(minutes=self.cfg.verify_window_minutes)
+        counted = (VERIFY_FAIL, VERIFY_PENDING)
+        if (self._count(conn, user, counted, window, method) >= self.cfg.verify_failures
+                or self._count(conn, term, counted, window)
+                >= self.cfg.terminal_verify_failures):
+            return Busy()
+        return Reservation(method, [self._add(conn, now, user, VERIFY_PENDING, method),
+                                    self._add(conn, now, term, VERIFY_PENDING, method)])
+
+    def release(self, conn: Connection, reservation: Reservation) -> None:
+        """The attempt succeeded (or was never evaluated): it does not count."""
+        if reservation.event_ids:
+            conn.execute(delete(throttle_events).where(
+                throttle_events.c.id.in_(reservation.event_ids),
+                throttle_events.c.kind == VERIFY_PENDING))
+
+    def settle_failure(self, conn: Connection, now: datetime, user: str, terminal: str,
+                       reservation: Reservation, entry_hash: str,
+                       support_code: str) -> ActiveBlock | None:
+        """The attempt failed: it counts, unless the same wrong entry was counted in this window
+        already. Returns a block when this failure reached a limit (one block per limit: an
+        active block is not written again)."""
+        term = terminal_subject(terminal)
+        method = reservation.method
+        self.lock(conn, user, term)
         window = now - timedelta(minutes=self.cfg.verify_window_minutes)
         repeated = conn.execute(
             select(throttle_events.c.id)
@@ -128,81 +174,92 @@ class Throttler:
             .limit(1)
         ).first()
         if repeated is not None:
+            self.release(conn, reservation)
             return None
-        term = terminal_subject(terminal)
-        self._add(conn, now, user, VERIFY_FAIL, method, entry_hash)
-        self._add(conn, now, term, VERIFY_FAIL, method, entry_hash)
-        if self._count(conn, user, VERIFY_FAIL, window, method) >= self.cfg.verify_failures:
-            return self._block(
-                conn,
-                now,
-                user,
-                "verify_failures",
-                support_code,
-                timedelta(hours=self.cfg.block_hours),
-            )
-        if self._count(conn, term, VERIFY_FAIL, window) >= self.cfg.terminal_verify_failures:
-            return self._block(
-                conn,
-                now,
-                term,
-                "terminal_verify_failures",
-                support_code,
-                timedelta(minutes=self.cfg.terminal_block_minutes),
-            )
-        return None
-
-    def record_failed_flow(
-        self, conn: Connection, now: datetime, username: str, terminal: str, support_code: str
-    ) -> ActiveBlock | None:
-        user, term = user_subject(username), terminal_subject(terminal)
-        window = now - timedelta(hours=self.cfg.failed_flows_window_hours)
-        self._add(conn, now, user, FLOW_FAIL)
-        self._add(conn, now, term, FLOW_FAIL)
-        if self._count(conn, user, FLOW_FAIL, window) >= self.cfg.failed_flows:
-            return self._block(
-                conn, now, user, "failed_flows", support_code, timedelta(hours=self.cfg.block_hours)
-            )
-        if self._count(conn, term, FLOW_FAIL, window) >= self.cfg.terminal_failed_flows:
-            return self._block(
-                conn,
-                now,
-                term,
-                "terminal_failed_flows",
-                support_code,
-                timedelta(minutes=self.cfg.terminal_block_minutes),
-            )
-        return None
-
-    def check_send(self, conn: Connection, now: datetime, username: str, terminal: str,
-                   support_code: str) -> ActiveBlock | None:
-        """Before a send: the limit's worth of codes went out already → block now."""
-        user, term = user_subject(username), terminal_subject(terminal)
-        window = now - timedelta(minutes=self.cfg.sends_window_minutes)
-        if self._count(conn, user, SEND, window) >= self.cfg.sends:
-            return self._block(conn, now, user, "too_many_codes", support_code,
+        conn.execute(update(throttle_events).where(
+            throttle_events.c.id.in_(reservation.event_ids)
+        ).values(kind=VERIFY_FAIL, entry_hash=entry_hash))
+        if self.active_block(conn, now, user, term) is not None:
+            return None
+        counted = (VERIFY_FAIL, VERIFY_PENDING)
+        if self._count(conn, user, counted, window, method) >= self.cfg.verify_failures:
+            return self._block(conn, now, user, "verify_failures", support_code,
                                timedelta(hours=self.cfg.block_hours))
-        if self._count(conn, term, SEND, window) >= self.cfg.terminal_sends:
-            return self._block(conn, now, term, "terminal_too_many_codes", support_code,
+        if self._count(conn, term, counted, window) >= self.cfg.terminal_verify_failures:
+            return self._block(conn, now, term, "terminal_verify_failures", support_code,
                                timedelta(minutes=self.cfg.terminal_block_minutes))
         return None
 
-    def record_send(self, conn: Connection, now: datetime, username: str, terminal: str,
-                    method: str) -> None:
-        self._add(conn, now, user_subject(username), SEND, method)
-        self._add(conn, now, terminal_subject(terminal), SEND, method)
+    # ------------------------------------------------------------ flows and sends
+    def record_failed_flow(self, conn: Connection, now: datetime, user: str, terminal: str,
+                           support_code: str) -> ActiveBlock | None:
+        term = terminal_subject(terminal)
+        self.lock(conn, user, term)
+        window = now - timedelta(hours=self.cfg.failed_flows_window_hours)
+        self._add(conn, now, user, FLOW_FAIL)
+        self._add(conn, now, term, FLOW_FAIL)
+        if self.active_block(conn, now, user, term) is not None:
+            return None
+        if self._count(conn, user, (FLOW_FAIL,), window) >= self.cfg.failed_flows:
+            return self._block(conn, now, user, "failed_flows", support_code,
+                               timedelta(hours=self.cfg.block_hours))
+        if self._count(conn, term, (FLOW_FAIL,), window) >= self.cfg.terminal_failed_flows:
+            return self._block(conn, now, term, "terminal_failed_flows", support_code,
+                               timedelta(minutes=self.cfg.terminal_block_minutes))
+        return None
 
-    def clear_user(self, conn: Connection, username: str) -> None:
+    def reserve_send(self, conn: Connection, now: datetime, user: str, terminal: str,
+                     method: str, support_code: str) -> ActiveBlock | None:
+        """Count one code about to be sent, or block when the limit's worth went out already
+        (a new block is returned with `created` semantics: the caller audits and alerts)."""
+        term = terminal_subject(terminal)
+        self.lock(conn, user, term)
+        window = now - timedelta(minutes=self.cfg.sends_window_minutes)
+        if self._count(conn, user, (SEND,), window) >= self.cfg.sends:
+            return self._block(conn, now, user, "too_many_codes", support_code,
+                               timedelta(hours=self.cfg.block_hours))
+        if self._count(conn, term, (SEND,), window) >= self.cfg.terminal_sends:
+            return self._block(conn, now, term, "terminal_too_many_codes", support_code,
+                               timedelta(minutes=self.cfg.terminal_block_minutes))
+        self._add(conn, now, user, SEND, method)
+        self._add(conn, now, term, SEND, method)
+        return None
+
+    def clear_user(self, conn: Connection, *subjects: str) -> None:
         """A successful reset clears the user's counters (the terminal's stay)."""
-        conn.execute(
-            delete(throttle_events).where(throttle_events.c.subject == user_subject(username))
-        )
+        conn.execute(delete(throttle_events).where(throttle_events.c.subject.in_(subjects)))
 
-    def lift(self, conn: Connection, now: datetime, subject: str) -> int:
+    def lift(self, conn: Connection, now: datetime, *subjects: str) -> int:
         """Operator action: end a block now."""
         result = conn.execute(
             blocks.update()
-            .where(blocks.c.subject == subject, blocks.c.until > now)
+            .where(blocks.c.subject.in_(subjects), blocks.c.until > now)
             .values(until=now)
         )
         return result.rowcount or 0
+
+
+def subjects_of(account_id: int | None, username: str) -> list[str]:
+    """Every per-user subject a person may be counted under: the account, and the name as
+    typed before the account existed (or for a name nobody has)."""
+    subjects = [user_subject(username)]
+    if account_id is not None:
+        subjects.insert(0, account_subject(account_id))
+    return subjects
+
+
+def per_user_blocks(conn: Connection, now: datetime) -> dict[str, Any]:
+    """Active per-user blocks by user name (the newest `until` wins); accounts by their
+    current name, names nobody has as typed."""
+    from kiosk.engine.schema import users  # the one place throttling reads the user table
+
+    names = dict(conn.execute(select(users.c.id, users.c.username)).all())
+    newest: dict[str, Any] = {}
+    for row in conn.execute(select(blocks).where(
+            or_(blocks.c.subject.like("user:%"), blocks.c.subject.like("account:%")),
+            blocks.c.until > now).order_by(blocks.c.until)):
+        kind, _, key = row.subject.partition(":")
+        name = names.get(int(key)) if kind == "account" and key.isdigit() else key
+        if name is not None:
+            newest[name] = row
+    return newest

@@ -49,3 +49,8 @@ def matching_step(secret: str, code: str, when: datetime) -> int | None:
         if same(totp.generate_otp(step), code) and found is None:
             found = step
     return found
+
+
+def current_step(when: datetime) -> int:
+    """The 30 s step `when` falls in (the window a repeated wrong code counts once in)."""
+    return int(when.timestamp()) // INTERVAL

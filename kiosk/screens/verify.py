@@ -11,7 +11,15 @@ from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.widgets import Button, Input, Static
 
-from kiosk.backend import Channel, FlowState, KioskError, MethodKind, MethodOption, Step
+from kiosk.backend import (
+    Channel,
+    FlowState,
+    KioskError,
+    MethodKind,
+    MethodOption,
+    Purpose,
+    Step,
+)
 from kiosk.i18n import t
 from kiosk.screens.base import KioskModal, KioskScreen
 from kiosk.widgets.choices import Choice
@@ -62,7 +70,10 @@ class ChooseMethodScreen(FlowScreen):
 
     def compose_body(self) -> ComposeResult:
         state = self.state
-        if state.gates_passed and state.gates_required > 1:
+        if state.purpose in (Purpose.REGISTER, Purpose.CHANGE):
+            # signed in with the password: one more proof before security info changes
+            yield Static(escape(t("verify.step_up")), classes="lead")
+        elif state.gates_passed and state.gates_required > 1:
             yield Static(escape(t("verify.second_gate")), classes="lead")
         elif state.gates_required > 1:
             yield Static(escape(t("verify.two_gates")), classes="lead")
@@ -193,6 +204,15 @@ class EnterCodeScreen(FlowScreen):
                         lambda time: t("code.resend_in", time=time),
                         done_text=lambda: t("code.resend_now"), id="resend-countdown",
                         classes="hint")
+        # said to everyone: a decoy's code never comes, and a real one may be lost on the way
+        helpdesk = self.kiosk.branding.helpdesk
+        if self.confirm:
+            help_text = (t("code.not_arrived.confirm", helpdesk=helpdesk) if helpdesk
+                         else t("code.not_arrived.confirm_no_helpdesk"))
+        else:
+            help_text = (t("code.not_arrived", helpdesk=helpdesk) if helpdesk
+                         else t("code.not_arrived.no_helpdesk"))
+        yield Static(escape(help_text), id="not-arrived", classes="hint")
         with Horizontal(classes="buttons"):
             yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
             yield Button(t("button.resend"), id="resend", compact=True)

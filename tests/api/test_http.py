@@ -106,10 +106,24 @@ def test_errors_are_problem_details_with_the_support_code(client: TestClient) ->
     assert body["support_code"] == flow["support_code"]
     assert body["params"] == {"step": "choose_method"}
     is_problem(client.post("/v1/flows/nosuchflowatall/questions"), 404, "flow_not_found")
-    is_problem(client.post("/v1/flows", json={"purpose": "reset", "username": "frank"}),
-               403, "not_eligible")
+    frank = client.post("/v1/flows", json={"purpose": "register", "username": "frank"}).json()
+    is_problem(client.post(f"/v1/flows/{frank['flow_id']}/sign-in",
+                           json={"password": "Frank-demo-pass-1"}), 403, "not_eligible")
     is_problem(client.get("/v1/nothing-here"), 404, "not_found")
     is_problem(client.patch("/v1/branding"), 405, "method_not_allowed")
+
+
+def test_every_kind_of_account_gets_the_same_answer_at_start(client: TestClient) -> None:
+    """Unknown, out of scope (frank), nothing registered (erin), administrator (carol) and an
+    ordinary user: the same status, body shape and proofs shown, until a proof succeeds."""
+    faces = set()
+    for name in ("alice", "frank", "erin", "carol", "nobody.at.all"):
+        response = client.post("/v1/flows", json={"purpose": "reset", "username": name})
+        body = response.json()
+        faces.add((response.status_code, tuple(sorted(body)), body["step"],
+                   body["gates_required"], body["gates_passed"], bool(body["methods"]),
+                   tuple(sorted(body["methods"][0]))))
+    assert len(faces) == 1, faces
 
 
 def test_validation_names_the_field_but_never_echoes_the_value(client: TestClient) -> None:
@@ -136,6 +150,38 @@ def test_validation_names_the_field_but_never_echoes_the_value(client: TestClien
                          headers={"Content-Type": "application/json"})
     is_problem(broken, 422, "invalid_input")
     assert "TOPSECRET" not in broken.text
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (b'{"purpose": "reset", "username": "\\ud800abc"}', "username"),  # a lone surrogate
+    (b'{"purpose": "reset", "username": "abc\\udfff"}', "username"),
+    (b'{"purpose": "reset", "username": "\xed\xa0\x80abc"}', "username"),  # json.loads takes it
+    (b'{"purpose": "re\\ud800set", "username": "alice"}', "purpose"),
+    # refused by the HTTP layer before the engine, and said without echoing the key back
+    (b'{"purpose": "reset", "username": "alice", "\\udc00": 1}', "body"),
+])
+def test_text_that_is_not_utf8_is_invalid_input_not_a_500(client: TestClient, body: bytes,
+                                                          field: str) -> None:
+    response = client.post("/v1/flows", content=body,
+                           headers={"Content-Type": "application/json"})
+    assert is_problem(response, 422, "invalid_input")["params"]["field"] == field
+
+
+def test_every_text_field_refuses_lone_surrogates(client: TestClient) -> None:
+    """The engine's `text_arg` refuses them, so every entry point does (not only the name)."""
+    flow = start(client)["flow_id"]
+    signing_in = start(client, "erin", "register")["flow_id"]
+    client.post(f"/v1/flows/{flow}/questions")  # alice has questions: the answer step
+    cases = [
+        (f"/v1/flows/{flow}/answers", {"answers": ["rex", "\ud800", "ally"]}, "answer"),
+        (f"/v1/flows/{flow}/password/check", {"password": "Violet-\udc00-lantern-93"},
+         "password"),
+        (f"/v1/flows/{signing_in}/sign-in", {"password": "Erin-demo-\ud83d"}, "password"),
+    ]
+    for path, body, field in cases:
+        response = client.post(path, content=json.dumps(body).encode(),
+                               headers={"Content-Type": "application/json"})
+        assert is_problem(response, 422, "invalid_input")["params"]["field"] == field, path
 
 
 def test_request_bodies_are_limited(client: TestClient) -> None:

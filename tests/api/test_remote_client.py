@@ -163,6 +163,23 @@ async def test_requests_carry_the_key_and_json() -> None:
     assert request.read() == b'{"purpose":"reset","username":"alice"}'
 
 
+async def test_text_that_is_not_utf8_is_the_apis_invalid_input(app, terminal_key) -> None:  # type: ignore[no-untyped-def]
+    """A lone surrogate (which UTF-8 cannot encode) reaches the API as JSON's \\ud800 escape
+    and comes back as the engine's own refusal, as with the embedded engine: no crash."""
+    b = RemoteBackend("http://api.test", terminal_key, retry_delay=0,
+                      transport=httpx.ASGITransport(app=app))
+    try:
+        with pytest.raises(InvalidInput) as refused:
+            await b.start(Purpose.RESET, "\ud800abc")
+        assert refused.value.params["field"] == "username"
+        state = await b.start(Purpose.RESET, "zoë")  # other non-ASCII text still arrives
+        with pytest.raises(InvalidInput) as refused:
+            await b.check_password(state.flow_id, "Violet-\udc00-lantern-93")
+        assert refused.value.params["field"] == "password"
+    finally:
+        await b.close()
+
+
 async def test_an_unreachable_api_is_service_unavailable() -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))

@@ -71,11 +71,23 @@ async def test_dave(backend: EmbeddedBackend, engine: Engine) -> None:
     assert (await backend.unlock(state.flow_id)).result == "unlocked"
 
 
+async def nothing_arrives(backend: EmbeddedBackend, engine: Engine, name: str) -> None:
+    """Enumeration-safe: the start looks like anyone's; the code never arrives."""
+    state = await backend.start(Purpose.RESET, name)
+    assert state.step == Step.CHOOSE_METHOD and state.gates_required == 1
+    before = len(engine.outbox_messages(50))
+    option = next(m for m in state.methods if m.channels)
+    state = await backend.send_code(state.flow_id, option.kind, option.channels[0])
+    assert state.step == Step.VERIFY_CODE
+    assert len(engine.outbox_messages(50)) == before  # nothing is ever sent for a decoy
+    await backend.cancel(state.flow_id)
+
+
 async def test_erin(backend: EmbeddedBackend, engine: Engine) -> None:
-    with pytest.raises(NotRegistered):
-        await backend.start(Purpose.RESET, "erin")
+    await nothing_arrives(backend, engine, "erin")
     state = await backend.start(Purpose.REGISTER, "erin")
     state = await backend.sign_in(state.flow_id, "Erin-demo-pass-1")
+    assert state.step == Step.REGISTER  # nothing registered: the password is all there is
     pool = await backend.question_pool(state.flow_id)
     state = await backend.set_questions(state.flow_id, [
         QuestionAnswer(question_id=q.id, answer=a) for q, a in zip(pool, ("mittens", "oslo",
@@ -86,6 +98,23 @@ async def test_erin(backend: EmbeddedBackend, engine: Engine) -> None:
     assert [m.kind for m in state.methods] == [MethodKind.QUESTIONS]
 
 
-async def test_frank(backend: EmbeddedBackend) -> None:
+async def test_erin_and_frank_are_told_only_after_proving_the_password(
+        tmp_path, engine: Engine, backend: EmbeddedBackend) -> None:  # type: ignore[no-untyped-def]
+    state = await backend.start(Purpose.REGISTER, "frank")
+    with pytest.raises(NotEligible):
+        await backend.sign_in(state.flow_id, "Frank-demo-pass-1")
+
+
+async def test_frank(backend: EmbeddedBackend, engine: Engine) -> None:
+    await nothing_arrives(backend, engine, "frank")
+
+
+async def test_explicit_answers_when_enumeration_safety_is_off(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from .conftest import make_engine
+
+    backend = EmbeddedBackend(make_engine(tmp_path, privacy={"enumeration_safe": False}),
+                              terminal=TERMINAL)
+    with pytest.raises(NotRegistered):
+        await backend.start(Purpose.RESET, "erin")
     with pytest.raises(NotEligible):
         await backend.start(Purpose.RESET, "frank")

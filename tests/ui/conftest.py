@@ -47,8 +47,11 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def engine(tmp_path: Path, clock: FrozenClock) -> Iterator[Engine]:
-    engine = make_engine(tmp_path, clock)
+def engine(request: pytest.FixtureRequest, tmp_path: Path,
+           clock: FrozenClock) -> Iterator[Engine]:
+    """The demo engine; `@pytest.mark.policy(section={...})` overrides policy sections."""
+    marker = request.node.get_closest_marker("policy")
+    engine = make_engine(tmp_path, clock, **(marker.kwargs if marker else {}))
     yield engine
     engine.db.dispose()
 

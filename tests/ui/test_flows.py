@@ -329,8 +329,9 @@ async def test_carol_needs_two_methods(make_app: MakeApp, engine: Engine) -> Non
         k = Kiosk(app, pilot)
         await identify(k, Purpose.RESET, "carol")
         await k.at(ChooseMethodScreen)
-        await k.sees("check 1 of 2")
-        await k.sees("Your account needs two checks")
+        await k.sees("How would you like to prove it is you?")
+        # the second check shows only after the first (nobody learns who is an admin)
+        assert "check 1 of 2" not in k.text and "two checks" not in k.text
         assert "security questions" not in k.text  # never for administrators
         await k.press("1")
         await enter_code(k, last_code(engine, "carol@contoso.org"))
@@ -383,6 +384,20 @@ async def test_dave_cannot_change_while_locked(make_app: MakeApp, engine: Engine
 # ---------------------------------------------------------------- erin: nothing registered
 
 
+async def test_erin_starts_like_anyone_and_nothing_arrives(make_app: MakeApp,
+                                                           engine: Engine) -> None:
+    """Enumeration-safe: erin's reset looks like anyone's; the code never comes, and the code
+    screen tells everybody where to go when nothing arrives."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "erin")
+        screen = await k.at(ChooseMethodScreen)
+        assert screen.state.methods
+        await k.sees("How would you like to prove it is you?")
+
+
+@pytest.mark.policy(privacy={"enumeration_safe": False})
 async def test_erin_is_sent_to_register_and_registers(make_app: MakeApp, engine: Engine) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -468,7 +483,7 @@ async def test_erin_wrong_password_at_sign_in(make_app: MakeApp) -> None:
 
 
 async def test_authenticator_enrolment_text_fallback_and_qr(
-    make_app: MakeApp, clock: FrozenClock
+    make_app: MakeApp, clock: FrozenClock, engine: Engine
 ) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -477,6 +492,11 @@ async def test_authenticator_enrolment_text_fallback_and_qr(
         await k.at(SignInScreen)
         await k.type("Alice-demo-pass-1")
         await k.enter()
+        # the password alone does not change security info: one registered method first
+        await k.at(ChooseMethodScreen)
+        await k.sees("Your password is right.")
+        await k.press("1")
+        await enter_code(k, last_code(engine, "alice@contoso.org"))
         await k.at(RegistrationScreen)
         await k.press("5")
         screen = await k.at(AuthenticatorScreen)
@@ -496,6 +516,20 @@ async def test_authenticator_enrolment_text_fallback_and_qr(
 # ---------------------------------------------------------------- frank: not eligible
 
 
+async def test_frank_learns_he_is_not_eligible_from_his_own_password(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.REGISTER, "frank")
+        await k.at(SignInScreen)
+        await k.type("Frank-demo-pass-1")
+        await k.enter()
+        screen = await k.at(ProblemScreen)
+        assert screen.kind == "not_eligible"
+        await k.sees("Helpdesk: IT helpdesk, room 1.12")
+
+
+@pytest.mark.policy(privacy={"enumeration_safe": False})
 async def test_frank_is_not_eligible(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -199,6 +199,7 @@ async def test_done_goes_back_to_welcome_after_20_seconds(
 # ---------------------------------------------------------------- languages
 
 
+@pytest.mark.policy(privacy={"enumeration_safe": False})  # frank is told at once
 async def test_german_and_back_to_english_for_the_next_visitor(
     make_app: MakeApp, clock: FrozenClock
 ) -> None:
@@ -420,3 +421,18 @@ async def test_a_late_answer_after_an_idle_reset_is_dropped(
             assert "alice" not in all_input_values(app)
         finally:  # let the stuck call finish whatever failed, or the app never shuts down
             release.set()
+
+
+async def test_a_name_utf8_cannot_encode_is_said_to_be_invalid(make_app: MakeApp) -> None:
+    """A lone surrogate (a paste can carry one) is the engine's invalid input, shown on the
+    screen like any other; not an internal error that sends the visitor back to the start."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await k.at(WelcomeScreen)
+        await k.press("1")
+        await k.at(IdentifyScreen)
+        await k.paste("\ud800abc")
+        await k.enter()
+        await k.sees("That entry is not valid")
+        assert isinstance(app.screen, IdentifyScreen)

@@ -1,0 +1,269 @@
+"""Attacks with parallel requests: counting and deciding must be one atomic step.
+
+Each verification reserves its attempt before the expensive check, so whatever the concurrency
+(threads of one instance on SQLite, two instances on one PostgreSQL database) no more than the
+limit (5) of wrong proofs are ever evaluated, the right proof that follows is refused, and no
+step after a block succeeds. The checks are slowed down (a sleep in the hasher / code check),
+so the requests really overlap, as they do with argon2 at its real cost.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from kiosk.backend import Blocked, FlowNotFound, KioskError
+from kiosk.engine.clock import FrozenClock
+from kiosk.engine.config import parse_policy
+from kiosk.engine.demo import DEMO_POLICY, seed
+from kiosk.engine.engine import Engine
+from kiosk.engine.schema import audit_events, blocks, users
+
+from .conftest import CHEAP_ARGON2, TERMINAL, last_code, make_engine, wrong
+
+ALICE = {"pet": "rex", "city": "springfield", "nickname": "ally"}
+NEW = "Harbour kiosk lantern 2041"
+
+
+class SlowChecks:
+    """Counts the argon2 checks and stretches each, so parallel requests overlap."""
+
+    def __init__(self, engine: Engine, delay: float = 0.03) -> None:
+        self.calls = 0
+        self.lock = threading.Lock()
+        real = engine.hasher.verify
+
+        def verify(hashed: str | None, secret: str) -> bool:
+            with self.lock:
+                self.calls += 1
+            time.sleep(delay)
+            return real(hashed, secret)
+
+        engine.hasher.verify = verify  # type: ignore[method-assign]
+
+
+def evaluated(engine: Engine, detail: str) -> int:
+    """Wrong proofs that were checked and recorded (one audit event each)."""
+    with engine.db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(audit_events).where(
+            audit_events.c.detail == detail)).scalar_one())
+
+
+def block_count(engine: Engine) -> int:
+    with engine.db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(blocks)).scalar_one())
+
+
+def password_hash(engine: Engine, name: str) -> str:
+    with engine.db.connect() as conn:
+        return str(conn.execute(select(users.c.password_hash).where(
+            users.c.username == name)).scalar_one())
+
+
+def in_parallel(n: int, work: Callable[[int], Any]) -> list[Any]:
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> Any:
+        barrier.wait()
+        try:
+            return work(i)
+        except KioskError as exc:
+            return exc.code
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+def wrong_answers(i: int) -> list[str]:
+    return [f"wrong{i}a", f"wrong{i}b", f"wrong{i}c"]
+
+
+def right_answers(engine: Engine, flow_id: str, terminal: str = TERMINAL) -> list[str]:
+    state = engine.questions(flow_id, terminal)
+    return [ALICE[q.id] for q in state.questions]
+
+
+def attack_questions(engines: list[Engine], n: int) -> str:
+    """n different wrong answer sets for alice at once (spread over the engines), on one
+    flow per engine; returns one of the flows."""
+    flows = [e.questions(e.start("reset", "alice", TERMINAL).flow_id, TERMINAL).flow_id
+             for e in engines]
+
+    def one(i: int) -> Any:
+        engine = engines[i % len(engines)]
+        return engine.answer(flows[i % len(engines)], TERMINAL, wrong_answers(i))
+
+    in_parallel(n, one)
+    return flows[0]
+
+
+@pytest.mark.parametrize("n", [20, 40])
+def test_parallel_wrong_answers_on_sqlite_evaluate_at_most_five(tmp_path: Path, n: int) -> None:
+    engine = make_engine(tmp_path)
+    SlowChecks(engine)
+    before = password_hash(engine, "alice")
+    flow = attack_questions([engine], n)
+    assert evaluated(engine, "wrong answers") <= 5
+    assert block_count(engine) == 1  # one block per limit reached, not one per request
+    # the right answers that follow are refused, on the attacked flow and on a new one
+    with pytest.raises((Blocked, FlowNotFound)):
+        engine.answer(flow, TERMINAL, [ALICE["pet"], ALICE["city"], ALICE["nickname"]])
+    with pytest.raises(Blocked):
+        engine.start("reset", "alice", "console:other")
+    assert password_hash(engine, "alice") == before
+
+
+def test_parallel_wrong_codes_evaluate_at_most_five(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path)
+    state = engine.start("reset", "alice", TERMINAL)
+    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    assert state.challenge is not None
+    challenge, code = state.challenge.id, last_code(engine)
+    real = engine.code_is_right
+
+    def slow(challenge: Any, digits: str) -> bool:
+        time.sleep(0.03)
+        return real(challenge, digits)
+
+    engine.code_is_right = slow  # type: ignore[method-assign]
+    guesses = [f"{(int(code) + i) % 10**8:08d}" for i in range(1, 21)]
+    in_parallel(20, lambda i: engine.verify_code(state.flow_id, TERMINAL, challenge, guesses[i]))
+    assert evaluated(engine, "wrong code") <= 5
+    with pytest.raises((Blocked, FlowNotFound)):
+        engine.verify_code(state.flow_id, TERMINAL, challenge, code)
+
+
+def test_a_block_set_elsewhere_stops_a_proven_flow_before_the_password(tmp_path: Path) -> None:
+    """set_password and unlock re-check blocks: proof on one terminal, a block from another."""
+    engine = make_engine(tmp_path)
+    proven = engine.start("reset", "alice", TERMINAL)
+    proven = engine.answer(proven.flow_id, TERMINAL, right_answers(engine, proven.flow_id))
+    assert proven.step.value == "new_password"
+    other = "console:other"
+    state = engine.start("reset", "alice", other)
+    state = engine.send_code(state.flow_id, other, "email", "email")
+    assert state.challenge is not None
+    code = last_code(engine)
+    for i in range(5):
+        with pytest.raises(KioskError):
+            engine.verify_code(state.flow_id, other, state.challenge.id,
+                               wrong(f"{(int(code) + i) % 10**8:08d}"))
+    before = password_hash(engine, "alice")
+    with pytest.raises(Blocked):
+        engine.set_password(proven.flow_id, TERMINAL, NEW)
+    with pytest.raises(Blocked):
+        engine.check_password(proven.flow_id, TERMINAL, NEW)
+    assert password_hash(engine, "alice") == before
+
+
+def test_dave_cannot_unlock_while_blocked(tmp_path: Path) -> None:
+    engine = make_engine(tmp_path)
+    state = engine.start("unlock", "dave", TERMINAL)
+    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    assert state.challenge is not None
+    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id, last_code(engine))
+    assert state.step.value == "unlock"
+    with engine.db.begin() as conn:  # a block written meanwhile (by another terminal)
+        engine.throttle._block(conn, engine.clock.now(), state_subject(engine, state.flow_id),
+                               "verify_failures", "TEST-0000", timedelta(hours=1))
+    with pytest.raises(Blocked):
+        engine.unlock(state.flow_id, TERMINAL)
+
+
+def state_subject(engine: Engine, flow_id: str) -> str:
+    with engine.db.connect() as conn:
+        return str(conn.execute(text("SELECT subject FROM flows WHERE id = :i"),
+                                {"i": flow_id}).scalar_one())
+
+
+def test_name_variants_share_one_account_counter(tmp_path: Path) -> None:
+    """'Alice', ' alice ' and 'ALICE' are one account: five failures across them block it."""
+    engine = make_engine(tmp_path)
+    for i, name in enumerate(["Alice", " alice ", "ALICE", "alice", "aLiCe"]):
+        state = engine.start("reset", name, TERMINAL)
+        state = engine.questions(state.flow_id, TERMINAL)
+        with pytest.raises(KioskError):
+            engine.answer(state.flow_id, TERMINAL, wrong_answers(i))
+    with pytest.raises(Blocked):
+        engine.start("reset", "alice", "console:other")
+
+
+# ---------------------------------------------------------------- two instances, PostgreSQL
+
+CANDIDATES = ["postgresql://postgres@127.0.0.1:5432/test", "postgresql://root@127.0.0.1:5432/test"]
+
+
+def _pg_url() -> str | None:
+    urls = [os.environ["KIOSK_TEST_PG_URL"]] if os.environ.get("KIOSK_TEST_PG_URL") \
+        else CANDIDATES
+    for url in urls:
+        db = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+                           connect_args={"connect_timeout": 3})
+        try:
+            with db.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return url
+        except Exception:
+            continue
+        finally:
+            db.dispose()
+    return None
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    url = _pg_url()
+    if url is None:
+        message = "PostgreSQL is not reachable on 127.0.0.1:5432"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (CI=true: these tests must run)")
+        pytest.skip(message)
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+                          isolation_level="AUTOCOMMIT")
+    name = f"kiosk_race_{secrets.token_hex(5)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    try:
+        yield str(make_url(url).update_query_dict({"options": f"-csearch_path={name}"})
+                  .render_as_string(hide_password=False))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("n", [20, 40])
+def test_two_instances_on_postgresql_evaluate_at_most_five(pg_schema: str, n: int) -> None:
+    policy = parse_policy({**DEMO_POLICY, "security": CHEAP_ARGON2,
+                           "database": {"url": pg_schema}})
+    clock = FrozenClock()
+    first = Engine(policy, clock=clock)
+    seed(first)
+    second = Engine(policy, clock=clock)  # its own pool: another instance on the same database
+    try:
+        for engine in (first, second):
+            SlowChecks(engine)
+        before = password_hash(first, "alice")
+        flow = attack_questions([first, second], n)
+        assert evaluated(first, "wrong answers") <= 5
+        assert block_count(first) == 1
+        with pytest.raises((Blocked, FlowNotFound)):
+            first.answer(flow, TERMINAL, [ALICE["pet"], ALICE["city"], ALICE["nickname"]])
+        with pytest.raises(Blocked):
+            second.start("reset", "alice", "console:other")
+        assert password_hash(second, "alice") == before
+    finally:
+        first.db.dispose()
+        second.db.dispose()
