@@ -21,10 +21,10 @@ from backend_stub.auth import admin_caller
 from backend_stub.problems import documented
 from kiosk.backend import NotAvailable
 from kiosk.engine import registry
+from kiosk.engine.accounts import masks_of
 from kiosk.engine.audit import ACTIVITY_LABELS, Activity
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import audit_events, blocks, flows, users
-from kiosk.engine.service import masks_of
 from kiosk.engine.terminals import TerminalStore
 from kiosk.engine.text import normalize_username
 from kiosk.engine.throttle import subjects_of

@@ -28,15 +28,6 @@ from kiosk.engine.schema import challenges, flows
 # the verification steps between which a person may move freely (switching method)
 VERIFY_STEPS = (Step.CHOOSE_METHOD, Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP)
 
-CHANNELS_OF: dict[str, list[Channel]] = {
-    "email": [Channel.EMAIL],
-    "mobile": [Channel.TEXT, Channel.CALL],
-    "office": [Channel.CALL],
-    "questions": [],
-    "authenticator": [],
-}
-
-
 @dataclass
 class Flow:
     id: str

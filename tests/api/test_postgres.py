@@ -8,16 +8,13 @@ Each run works in a fresh schema (dropped at the end), so runs never see each ot
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, inspect, select
 
 from backend_stub.launch import ApiProcess, toml_text
 from kiosk.backend import (
@@ -39,66 +36,22 @@ from kiosk.engine.schema import audit_events, metadata, users
 from kiosk.engine.terminals import TerminalStore
 from kiosk.engine.totp import code_at
 from kiosk.remote import RemoteBackend
+from tests.support.postgres import fresh_schemas, require_server
 
 from .conftest import CHEAP_ARGON2, last_code
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-CANDIDATES = ["postgresql://postgres@127.0.0.1:5432/test", "postgresql://root@127.0.0.1:5432/test"]
-
-
-def _server_url() -> str | None:
-    urls = [os.environ["KIOSK_TEST_PG_URL"]] if os.environ.get("KIOSK_TEST_PG_URL") \
-        else CANDIDATES
-    for url in urls:
-        db = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
-                           connect_args={"connect_timeout": 3})
-        try:
-            with db.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return url
-        except Exception:
-            continue
-        finally:
-            db.dispose()
-    return None
-
-
-def _with_schema(url: str, schema: str) -> str:
-    return str(make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-               .render_as_string(hide_password=False))
-
-
 @pytest.fixture(scope="module")
 def pg_server() -> str:
-    url = _server_url()
-    if url is None:
-        message = "PostgreSQL is not reachable on 127.0.0.1:5432"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " (CI=true: these tests must run)")
-        pytest.skip(message)
-    return url
+    return require_server()
 
 
 @pytest.fixture(scope="module")
 def fresh_schema(pg_server: str) -> Iterator[Any]:
     """A factory of fresh schemas (URLs whose search_path is that schema); all are dropped."""
-    admin = create_engine(pg_server.replace("postgresql://", "postgresql+psycopg://", 1),
-                          isolation_level="AUTOCOMMIT")
-    made: list[str] = []
-
-    def make() -> str:
-        name = f"kiosk_test_{secrets.token_hex(5)}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{name}"'))
-        made.append(name)
-        return _with_schema(pg_server, name)
-
-    yield make
-    with admin.connect() as conn:
-        for name in made:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-    admin.dispose()
+    with fresh_schemas(pg_server) as make:
+        yield make
 
 
 def demo_policy(url: str) -> dict[str, Any]:

@@ -25,11 +25,11 @@ from kiosk.engine import crypto, registry
 from kiosk.engine.audit import AuditContext
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.config import Security
+from kiosk.engine.core import text_arg
 from kiosk.engine.delivery_base import Message
 from kiosk.engine.engine import Engine
 from kiosk.engine.notify import Notifier
 from kiosk.engine.schema import audit_events, blocks
-from kiosk.engine.service import text_arg
 from kiosk.engine.throttle import terminal_subject
 
 from .conftest import TERMINAL

@@ -9,8 +9,6 @@ so the requests really overlap, as they do with argon2 at its real cost.
 
 from __future__ import annotations
 
-import os
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,15 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 
 from kiosk.backend import Blocked, FlowNotFound, KioskError
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.config import parse_policy
 from kiosk.engine.demo import DEMO_POLICY, seed
 from kiosk.engine.engine import Engine
+from kiosk.engine.methods import codes
 from kiosk.engine.schema import audit_events, blocks, users
+from tests.support.postgres import fresh_schemas, require_server
 
 from .conftest import CHEAP_ARGON2, TERMINAL, last_code, make_engine, wrong
 
@@ -124,19 +123,20 @@ def test_parallel_wrong_answers_on_sqlite_evaluate_at_most_five(tmp_path: Path, 
     assert password_hash(engine, "alice") == before
 
 
-def test_parallel_wrong_codes_evaluate_at_most_five(tmp_path: Path) -> None:
+def test_parallel_wrong_codes_evaluate_at_most_five(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     engine = make_engine(tmp_path)
     state = engine.start("reset", "alice", TERMINAL)
     state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
     assert state.challenge is not None
     challenge, code = state.challenge.id, last_code(engine)
-    real = engine.code_is_right
+    real = codes.is_right
 
-    def slow(challenge: Any, digits: str) -> bool:
+    def slow(key: bytes, challenge: Any, digits: str) -> bool:
         time.sleep(0.03)
-        return real(challenge, digits)
+        return real(key, challenge, digits)
 
-    engine.code_is_right = slow  # type: ignore[method-assign]
+    monkeypatch.setattr(codes, "is_right", slow)
     guesses = [f"{(int(code) + i) % 10**8:08d}" for i in range(1, 21)]
     in_parallel(20, lambda i: engine.verify_code(state.flow_id, TERMINAL, challenge, guesses[i]))
     assert evaluated(engine, "wrong code") <= 5
@@ -201,46 +201,10 @@ def test_name_variants_share_one_account_counter(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- two instances, PostgreSQL
 
-CANDIDATES = ["postgresql://postgres@127.0.0.1:5432/test", "postgresql://root@127.0.0.1:5432/test"]
-
-
-def _pg_url() -> str | None:
-    urls = [os.environ["KIOSK_TEST_PG_URL"]] if os.environ.get("KIOSK_TEST_PG_URL") \
-        else CANDIDATES
-    for url in urls:
-        db = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
-                           connect_args={"connect_timeout": 3})
-        try:
-            with db.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return url
-        except Exception:
-            continue
-        finally:
-            db.dispose()
-    return None
-
-
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
-    url = _pg_url()
-    if url is None:
-        message = "PostgreSQL is not reachable on 127.0.0.1:5432"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " (CI=true: these tests must run)")
-        pytest.skip(message)
-    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
-                          isolation_level="AUTOCOMMIT")
-    name = f"kiosk_race_{secrets.token_hex(5)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
-    try:
-        yield str(make_url(url).update_query_dict({"options": f"-csearch_path={name}"})
-                  .render_as_string(hide_password=False))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
-        admin.dispose()
+    with fresh_schemas(require_server()) as make:
+        yield make()  # type: ignore[operator]
 
 
 @pytest.mark.postgres

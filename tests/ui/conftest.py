@@ -74,10 +74,10 @@ def make_app(backend: EmbeddedBackend, clock: FrozenClock, tmp_path: Path) -> Ma
 @pytest.fixture
 def deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fixed codes, support codes, question order and authenticator secret (screenshots)."""
-    monkeypatch.setattr("kiosk.engine.verify.new_code", lambda length: "12345678"[:length])
-    monkeypatch.setattr("kiosk.engine.service.uuid.uuid4", lambda: UUID(int=0x5EED))
-    monkeypatch.setattr("kiosk.engine.verify._random", random.Random(4))
-    monkeypatch.setattr("kiosk.engine.registration.totp.new_secret",
+    monkeypatch.setattr("kiosk.engine.methods.codes.new_code", lambda length: "12345678"[:length])
+    monkeypatch.setattr("kiosk.engine.stages.identify.uuid.uuid4", lambda: UUID(int=0x5EED))
+    monkeypatch.setattr("kiosk.engine.methods.questions._random", random.Random(4))
+    monkeypatch.setattr("kiosk.engine.stages.register.totp.new_secret",
                         lambda: "KIOSKDEMOSECRETKIOSKDEMOSECRETAB")
 
 

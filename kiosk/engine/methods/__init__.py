@@ -1,0 +1,43 @@
+"""One verifier per method kind, behind one small protocol.
+
+Each kind says whether an account has it registered (what may be offered) and how its
+contact is masked; its own module holds how a proof of it begins and is checked (codes are
+sent and compared, questions drawn and hashed, authenticator codes matched to a time step).
+Adding a kind means adding a module here, its screen and its strings.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from kiosk.backend import Channel
+from kiosk.engine.config import Policy
+from kiosk.engine.methods.authenticator import AuthenticatorMethod
+from kiosk.engine.methods.codes import ContactMethod
+from kiosk.engine.methods.questions import QuestionsMethod
+from kiosk.engine.registry import Registered
+
+
+class Method(Protocol):
+    kind: str
+    channels: list[Channel]  # how a code reaches the person (none: nothing is sent)
+
+    def registered(self, reg: Registered, policy: Policy, *, before_proof: bool) -> bool:
+        """Whether the account has this method, so that it may be offered."""
+        ...
+
+    def mask(self, value: str) -> str:
+        """The registered value as shown before any proof ("" when there is none to show)."""
+        ...
+
+
+METHODS: dict[str, Method] = {
+    "email": ContactMethod("email", [Channel.EMAIL]),
+    "mobile": ContactMethod("mobile", [Channel.TEXT, Channel.CALL]),
+    "office": ContactMethod("office", [Channel.CALL]),
+    "questions": QuestionsMethod(),
+    "authenticator": AuthenticatorMethod(),
+}
+
+CHANNELS_OF: dict[str, list[Channel]] = {kind: m.channels for kind, m in METHODS.items()}
+CONTACT_KINDS = tuple(kind for kind, m in METHODS.items() if isinstance(m, ContactMethod))
