@@ -212,6 +212,13 @@ class ResendTooSoon(KioskError):
     status = 429
 
 
+class SlowDown(KioskError):
+    """Too many wrong entries at this terminal lately: the next attempt waits (retry_after)."""
+
+    code = "slow_down"
+    status = 429
+
+
 class WrongAnswers(KioskError):
     """Any wrong answer: a new question set was drawn (in `state`)."""
 
@@ -261,7 +268,7 @@ ERRORS: dict[str, type[KioskError]] = {
     cls.code: cls
     for cls in (
         KioskError, InvalidInput, FlowNotFound, FlowExpired, StepOutOfOrder, WrongCode,
-        CodeExpired, ResendTooSoon, WrongAnswers, WrongPassword, Blocked, NotEligible,
+        CodeExpired, ResendTooSoon, SlowDown, WrongAnswers, WrongPassword, Blocked, NotEligible,
         NotRegistered, PasswordRejected, DeliveryFailed, NotAvailable, ServiceUnavailable,
     )
 }

@@ -98,6 +98,11 @@ class Throttle(_Section):
     terminal_failed_flows: int = Field(20, ge=1, le=1000)
     terminal_sends: int = Field(40, ge=1, le=1000)
     terminal_block_minutes: int = Field(60, ge=1, le=1440)
+    # before that hard block, a growing wait: after this many failed verifications at one
+    # terminal, each next attempt there waits delay × 2^(failures past it), at most the max
+    terminal_delay_after: int = Field(10, ge=1, le=1000)
+    terminal_delay_seconds: int = Field(15, ge=1, le=3600)
+    terminal_delay_max_seconds: int = Field(300, ge=1, le=3600)
 
 
 class Registration(_Section):

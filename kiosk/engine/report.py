@@ -18,7 +18,7 @@ from kiosk.engine.admin import NOT_REGISTERED, Admin
 from kiosk.engine.audit import ACTIVITY_LABELS, Activity, Result
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import audit_events
-from kiosk.engine.throttle import per_user_blocks
+from kiosk.engine.throttle import TerminalState, per_user_blocks, terminal_states
 
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -133,6 +133,7 @@ class Report:
     activity: dict[str, dict[str, int]]  # activity -> result -> count (only non-zero)
     coverage: Coverage
     blocked: list[BlockedUser]
+    terminals: list[TerminalState] = field(default_factory=list)
 
     @property
     def total_events(self) -> int:
@@ -157,6 +158,10 @@ class Report:
                          "support_code": b.support_code,
                          "since": b.since.isoformat(timespec="seconds"),
                          "until": b.until.isoformat(timespec="seconds")} for b in self.blocked],
+            "terminals": [{"terminal": t.terminal, "failures": t.failures,
+                           "wait_seconds": t.wait_seconds, "reason": t.reason,
+                           "blocked_until": t.blocked_until.isoformat(timespec="seconds")
+                           if t.blocked_until else None} for t in self.terminals],
         }
 
 
@@ -204,9 +209,11 @@ def blocked_users(engine: Engine, now: datetime) -> list[BlockedUser]:
 def build_report(admin: Admin, since: datetime, until: datetime) -> Report:
     engine = admin.engine
     now = engine.clock.now()
+    with engine.db.connect() as conn:
+        terminals = terminal_states(engine.throttle, conn, now)
     return Report(since=since, until=until, generated_at=now,
                   activity=activity_counts(engine, since, until), coverage=coverage(admin),
-                  blocked=blocked_users(engine, now))
+                  blocked=blocked_users(engine, now), terminals=terminals)
 
 
 def render_report(report: Report, *, max_names: int = 20) -> str:
@@ -246,4 +253,10 @@ def render_report(report: Report, *, max_names: int = 20) -> str:
         who = b.username if b.known else f"{b.username} (not in the directory)"
         lines.append(f"  {who}  until {stamp(b.until)}  {b.reason}  support code "
                      f"{b.support_code}")
+    lines += ["", f"Terminals slowed down or blocked now: {len(report.terminals)}"]
+    for t in report.terminals:
+        state = (f"blocked until {stamp(t.blocked_until)} ({t.reason})" if t.blocked_until
+                 else f"waits {t.wait_seconds} s before its next attempt")
+        lines.append(f"  {t.terminal}  {t.failures} failed verifications  {state}"
+                     "  (lift: kiosk admin throttle lift TERMINAL)")
     return "\n".join(lines)

@@ -14,6 +14,7 @@ ever evaluated than the limit allows.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,6 +59,13 @@ class Reservation:
 
     method: str
     event_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Delay:
+    """The terminal must wait this long before its next attempt (many recent failures)."""
+
+    seconds: int
 
 
 @dataclass(frozen=True)
@@ -128,15 +136,19 @@ class Throttler:
 
     # ------------------------------------------------------------ verifications
     def reserve(self, conn: Connection, now: datetime, user: str, terminal: str, method: str,
-                support_code: str) -> Reservation | ActiveBlock | Busy:
-        """Reserve one attempt before checking it, or say why none is left: a block, or
-        `Busy` when attempts still being checked fill the rest of the limit."""
+                support_code: str) -> Reservation | ActiveBlock | Delay | Busy:
+        """Reserve one attempt before checking it, or say why none is left: a block, a
+        `Delay` the terminal must wait out first, or `Busy` when attempts still being checked
+        fill the rest of the limit."""
         term = terminal_subject(terminal)
         self.lock(conn, user, term)
         block = self.active_block(conn, now, user, term)
         if block is not None:
             return block
         window = now - timedelta(minutes=self.cfg.verify_window_minutes)
+        wait = self.terminal_wait(conn, now, terminal)
+        if wait > 0:
+            return Delay(wait)
         counted = (VERIFY_FAIL, VERIFY_PENDING)
         if (self._count(conn, user, counted, window, method) >= self.cfg.verify_failures
                 or self._count(conn, term, counted, window)
@@ -144,6 +156,24 @@ class Throttler:
             return Busy()
         return Reservation(method, [self._add(conn, now, user, VERIFY_PENDING, method),
                                     self._add(conn, now, term, VERIFY_PENDING, method)])
+
+    def terminal_wait(self, conn: Connection, now: datetime, terminal: str) -> int:
+        """Seconds the terminal must still wait: one visitor trying many names slows the
+        kiosk down step by step before the hard block locks it for everyone."""
+        term = terminal_subject(terminal)
+        window = now - timedelta(minutes=self.cfg.verify_window_minutes)
+        failures, last = conn.execute(
+            select(func.count(), func.max(throttle_events.c.at)).where(
+                throttle_events.c.subject == term, throttle_events.c.kind == VERIFY_FAIL,
+                throttle_events.c.at > window)).one()
+        past = int(failures) - self.cfg.terminal_delay_after
+        if past < 0 or last is None:
+            return 0
+        if last.tzinfo is None:  # SQLite keeps no zone (schema.UtcDateTime adds it on rows)
+            last = last.replace(tzinfo=now.tzinfo)
+        wait = min(self.cfg.terminal_delay_max_seconds,
+                   self.cfg.terminal_delay_seconds * 2 ** min(past, 20))
+        return max(0, math.ceil(wait - (now - last).total_seconds()))
 
     def release(self, conn: Connection, reservation: Reservation) -> None:
         """The attempt succeeded (or was never evaluated): it does not count."""
@@ -237,6 +267,51 @@ class Throttler:
             .values(until=now)
         )
         return result.rowcount or 0
+
+
+@dataclass(frozen=True)
+class TerminalState:
+    """A terminal the throttle is slowing down or blocking now (for the operator)."""
+
+    terminal: str
+    failures: int  # failed verifications in the window
+    wait_seconds: int  # before its next attempt (0: none)
+    blocked_until: datetime | None
+    reason: str
+
+
+def terminal_states(throttler: Throttler, conn: Connection, now: datetime) -> list[TerminalState]:
+    """Every terminal with recent failures past the free ones, or a block, worst first."""
+    cfg = throttler.cfg
+    window = now - timedelta(minutes=cfg.verify_window_minutes)
+    failures = dict(conn.execute(
+        select(throttle_events.c.subject, func.count()).where(
+            throttle_events.c.subject.like("terminal:%"), throttle_events.c.kind == VERIFY_FAIL,
+            throttle_events.c.at > window).group_by(throttle_events.c.subject)).all())
+    blocked = {row.subject: row for row in conn.execute(select(blocks).where(
+        blocks.c.subject.like("terminal:%"), blocks.c.until > now).order_by(blocks.c.until))}
+    states = []
+    for subject in sorted(set(failures) | set(blocked)):
+        terminal = subject.removeprefix("terminal:")
+        count = int(failures.get(subject, 0))
+        block = blocked.get(subject)
+        if block is None and count < cfg.terminal_delay_after:
+            continue
+        states.append(TerminalState(terminal, count, throttler.terminal_wait(conn, now, terminal),
+                                    block.until if block else None,
+                                    block.reason if block else "slowed down"))
+    return sorted(states, key=lambda s: (s.blocked_until is None, -s.failures))
+
+
+def lift_terminal(throttler: Throttler, conn: Connection, now: datetime, terminal: str) -> int:
+    """Operator action: end the terminal's blocks and forget its failures (so its waits end
+    too). Returns how many blocks were lifted."""
+    subject = terminal_subject(terminal)
+    lifted = throttler.lift(conn, now, subject)
+    conn.execute(delete(throttle_events).where(
+        throttle_events.c.subject == subject,
+        throttle_events.c.kind.in_((VERIFY_FAIL, FLOW_FAIL))))
+    return lifted
 
 
 def subjects_of(account_id: int | None, username: str) -> list[str]:

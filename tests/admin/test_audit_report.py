@@ -220,10 +220,15 @@ def test_report_figures(kiosk: Kiosk) -> None:
     ]
     assert "4 of 7 eligible users: 57.1%" in words
     assert "not registered enough: bob, carol, hugo" in words
-    assert "Blocked from self-service now: 2" in words
-    assert words[-2].startswith("alice until ") and words[-2].endswith("too_many_codes "
-                                                                       "support code S-too_ma")
-    assert words[-1].startswith("ghost (not in the directory) until ")
+    at = words.index("Blocked from self-service now: 2")
+    assert words[at + 1].startswith("alice until ") and words[at + 1].endswith(
+        "too_many_codes support code S-too_ma")
+    assert words[at + 2].startswith("ghost (not in the directory) until ")
+    # the terminal's block, with how to lift it
+    assert words[at + 4] == "Terminals slowed down or blocked now: 1"
+    assert words[at + 5].startswith("console:lobby 0 failed verifications blocked until ")
+    assert words[at + 5].endswith("(lift: kiosk admin throttle lift TERMINAL)")
+    assert data["terminals"][0]["terminal"] == "console:lobby"
 
     quiet = kiosk.ok("report").stdout  # the default period (30 days) has no events
     assert "no events in this period" in quiet and "57.1%" in quiet

@@ -204,3 +204,32 @@ def test_debug_logging_ends_with_the_command(seeded: Kiosk) -> None:
     handlers, level = list(logger.handlers), logger.level
     assert seeded.run("--debug", "users", "list").exit_code == 0
     assert logger.handlers == handlers and logger.level == level
+
+
+def test_throttle_show_and_lift_a_slowed_terminal(kiosk) -> None:  # type: ignore[no-untyped-def]
+    """One visitor trying many names at a kiosk: the operator sees the terminal's wait and
+    lifts it; the lift is audited."""
+    from kiosk.backend import KioskError
+
+    engine = kiosk.engine()
+    terminal = "console:lobby"
+    failures = 0
+    for n in range(200):
+        state = engine.start("reset", f"stranger{n}", terminal)
+        if "questions" not in {m.kind.value for m in state.methods}:
+            engine.cancel(state.flow_id, terminal)
+            continue
+        state = engine.questions(state.flow_id, terminal)
+        try:
+            engine.answer(state.flow_id, terminal, ["wrong-a", "wrong-b", "wrong-c"])
+        except KioskError as exc:
+            if exc.code == "slow_down":
+                break
+            failures += 1
+    assert failures == engine.policy.throttle.terminal_delay_after
+    shown = kiosk.ok("throttle", "show").output
+    assert f"{terminal}  {failures} failed verifications  waits" in shown
+    assert "lifted 0 block(s) on console:lobby" in kiosk.ok("throttle", "lift", terminal).output
+    assert "no terminal is slowed down or blocked" in kiosk.ok("throttle", "show").output
+    assert "terminal throttle lifted" in kiosk.ok("audit", "export", "--since", "2000-01-01",
+                                                  "--format", "csv").output

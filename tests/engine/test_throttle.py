@@ -179,3 +179,68 @@ def test_admins_get_one_misuse_alert_per_block(engine: Engine) -> None:
             engine.start("reset", "alice", TERMINAL)
     alerts = [m for m in engine.outbox_messages(50) if m.recipient == "carol@contoso.org"]
     assert len(alerts) == 1 and "alice" in alerts[0].body
+
+
+def wrong_answers_at(engine: Engine, name: str, terminal: str = TERMINAL) -> None:
+    """One wrong answer set for `name` (a decoy offering questions, or a real user)."""
+    state = engine.start("reset", name, terminal)
+    state = engine.questions(state.flow_id, terminal)
+    engine.answer(state.flow_id, terminal, ["wrong-a", "wrong-b", "wrong-c"])
+
+
+def names_with_questions(engine: Engine, count: int) -> list[str]:
+    names = [f"nobody{n}" for n in range(80)]
+    return [n for n in names if "questions" in {m.kind.value for m in
+                                                engine.start("reset", n, "console:probe").methods}
+            ][:count]
+
+
+def test_a_terminal_trying_many_names_slows_down_before_it_is_blocked(
+        tmp_path: Path, clock: FrozenClock) -> None:
+    """Proportionate: after the free failures each next attempt at that terminal waits
+    longer (delay × 2^n); other terminals are not slowed; the hard block stays."""
+    from kiosk.backend import SlowDown
+
+    engine = make_engine(tmp_path, clock, throttle={"terminal_delay_after": 3,
+                                                    "terminal_delay_seconds": 10})
+    names = names_with_questions(engine, 7)
+    for name in names[:3]:
+        with pytest.raises(WrongAnswers):
+            wrong_answers_at(engine, name)
+    with pytest.raises(SlowDown) as slow:
+        wrong_answers_at(engine, names[3])
+    assert slow.value.params["retry_after"] == 10
+    assert engine.start("reset", "alice", "console:other").methods  # another kiosk: no wait
+    clock.advance(seconds=10)
+    with pytest.raises(WrongAnswers):
+        wrong_answers_at(engine, names[4])  # waited: checked, and the next wait doubles
+    with pytest.raises(SlowDown) as slow:
+        wrong_answers_at(engine, names[5])
+    assert slow.value.params["retry_after"] == 20
+    clock.advance(seconds=20)
+    with pytest.raises(WrongAnswers):
+        wrong_answers_at(engine, names[6])
+
+
+def test_the_operator_sees_a_slowed_terminal_and_lifts_it(tmp_path: Path,
+                                                          clock: FrozenClock) -> None:
+    from kiosk.engine.report import render_report
+    from kiosk.engine.throttle import lift_terminal, terminal_states
+
+    engine = make_engine(tmp_path, clock, throttle={"terminal_delay_after": 2,
+                                                    "terminal_delay_seconds": 60})
+    for name in names_with_questions(engine, 2):
+        with pytest.raises(WrongAnswers):
+            wrong_answers_at(engine, name)
+    with engine.db.connect() as conn:
+        [state] = terminal_states(engine.throttle, conn, clock.now())
+    assert (state.terminal, state.failures, state.wait_seconds) == (TERMINAL, 2, 60)
+    from kiosk.engine.admin import Admin
+    from kiosk.engine.report import build_report
+
+    report = build_report(Admin(engine), clock.now(), clock.now())
+    assert f"{TERMINAL}  2 failed verifications  waits 60 s" in render_report(report)
+    with engine.db.begin() as conn:
+        lift_terminal(engine.throttle, conn, clock.now(), TERMINAL)
+    with engine.db.connect() as conn:
+        assert terminal_states(engine.throttle, conn, clock.now()) == []

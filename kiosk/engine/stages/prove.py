@@ -24,6 +24,7 @@ from kiosk.backend import (
     MethodKind,
     Purpose,
     ResendTooSoon,
+    SlowDown,
     Step,
     StepOutOfOrder,
     WrongAnswers,
@@ -40,7 +41,7 @@ from kiosk.engine.methods import CHANNELS_OF, CONTACT_KINDS, codes, questions
 from kiosk.engine.methods.authenticator import repeat_key
 from kiosk.engine.methods.codes import CodeToCheck, clean_code
 from kiosk.engine.text import normalize_answer
-from kiosk.engine.throttle import ActiveBlock, Busy, Reservation, terminal_subject
+from kiosk.engine.throttle import ActiveBlock, Busy, Delay, Reservation, terminal_subject
 
 PURPOSE_LABELS = {
     Purpose.RESET: "password reset", Purpose.UNLOCK: "account unlock",
@@ -82,6 +83,12 @@ class Prove:
                 core.progress(conn, flow, Result.BLOCKED, f"attempt refused: {got.reason}",
                               method)
                 raise CommitThenRaise(core.blocked_error(got))
+            if isinstance(got, Delay):
+                core.progress(conn, flow, Result.FAILED,
+                              f"attempt refused: terminal waits {got.seconds} s", method)
+                raise CommitThenRaise(SlowDown(
+                    "too many wrong entries at this terminal; please wait a moment",
+                    support_code=flow.support_code, retry_after=got.seconds))
             if isinstance(got, Busy):
                 core.progress(conn, flow, Result.FAILED, "attempt refused: others in flight",
                               method)
