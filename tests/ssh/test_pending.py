@@ -23,7 +23,8 @@ def silent(server: Server, source: str = HOST) -> socket.socket:
     return socket.create_connection((HOST, server.port), timeout=10, source_address=(source, 0))
 
 
-def read_until(sock: socket.socket, timeout: float, *, want: bytes | None = None) -> tuple[bytes, bool]:
+def read_until(sock: socket.socket, timeout: float, *,
+               want: bytes | None = None) -> tuple[bytes, bool]:
     """What the server sent, and whether it closed the connection, within `timeout` seconds
     (or as soon as `want` has arrived)."""
     data, deadline = b"", time.monotonic() + timeout
