@@ -13,7 +13,7 @@ import time
 
 import asyncssh
 
-from tests.ssh.conftest import HOST, WELCOME, Client, Server
+from tests.ssh.conftest import HOST, WELCOME, Client, Server, Tmux
 
 OTHER = "127.0.0.2"  # another source address; on Linux all of 127/8 reaches 127.0.0.1
 
@@ -116,6 +116,33 @@ def test_pending_sign_ins_are_capped_per_source_address(make_server, connect) ->
     finally:
         for sock in held:
             sock.close()
+
+
+def test_the_grace_ends_where_a_person_may_be_asked(make_server, tmux: Tmux, tmp_path) -> None:
+    """A first visit asks the visitor to confirm the host key: that may take longer than the
+    grace, which only covers what the client does on its own."""
+    server: Server = make_server("--demo", "--rate-limit", "0",
+                                 env={"KIOSK_SSH_LOGIN_GRACE": "2"})
+    known = tmp_path / "known_hosts"
+    ssh = (f"ssh -p {server.port} -o StrictHostKeyChecking=ask -o UserKnownHostsFile={known} "
+           f"reset@{HOST}")
+    tmux.run("new-session", "-d", "-s", "first", "-x", "100", "-y", "30", "sh", "-c",
+             f"TERM=xterm-256color {ssh}; echo \"[ssh exited $?]\"; sleep 600")
+    visitor = Client(tmux, "first")
+    visitor.wait_for("continue connecting")
+    # a silent connection opened now is dropped when its grace ends: by then the visitor has
+    # been at the prompt for longer than the grace
+    sock = silent(server)
+    try:
+        _, closed = read_until(sock, 20)
+        assert closed
+    finally:
+        sock.close()
+    server.wait_log(r"no key exchange within the 2 s login grace")
+    visitor.type("yes")
+    visitor.send("Enter")
+    screen = welcome_or_exit(visitor)
+    assert WELCOME in screen, screen
 
 
 async def test_a_terminal_type_with_a_nul_byte_is_refused(make_server) -> None:
