@@ -182,6 +182,8 @@ def start_server(workdir: Path, fork_server: bool) -> tuple[subprocess.Popen[str
     cmd = [sys.executable, "-m", "kiosk.cli", "serve-ssh", "--demo", "--host", "127.0.0.1",
            "--port", "0", "--host-key", str(workdir / "host_key"), "--max-sessions", "200",
            "--rate-limit", "0", "--idle-timeout", "600",
+           # all rounds come from one address at once: no cap on sign-ins in progress
+           "--max-startups", "200", "--per-source-max-startups", "0",
            "--fork-server" if fork_server else "--no-fork-server"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_STATE_HOME": str(workdir)}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,

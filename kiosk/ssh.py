@@ -29,6 +29,7 @@ from typing import Any
 import click
 
 from kiosk.ssh_child import LOG_ENV
+from kiosk.ssh_limits import StartupLimit
 from kiosk.ssh_server import (
     AUTH_MODES,
     HostKeyError,
@@ -194,7 +195,14 @@ def _configure_logging(log_file: str | None, verbose: bool) -> None:
 @click.option("--passphrase-hash-file", type=click.Path(exists=True, dir_okay=False),
               default=None, help="A file holding that hash.")
 @click.option("--max-sessions", type=click.IntRange(1, 10000), default=20,
-              help="Concurrent connections.")
+              help="Concurrent sessions (connections that have signed in).")
+@click.option("--max-startups", default="10:30:100", metavar="START:RATE:FULL",
+              help="Connections not signed in yet, in all (OpenSSH's MaxStartups): from START "
+                   "on a new one is dropped with RATE % chance, rising to all at FULL; one "
+                   "number N: at most N.")
+@click.option("--per-source-max-startups", type=click.IntRange(0, 10000), default=3,
+              help="Connections not signed in yet from one address (IPv6: one /64); 0: no "
+                   "limit.")
 @click.option("--rate-limit", type=click.IntRange(0, 10000), default=10,
               help="New connections per source address per minute (0: no limit).")
 @click.option("--idle-timeout", type=click.FloatRange(min=1), default=300.0,
@@ -203,7 +211,10 @@ def _configure_logging(log_file: str | None, verbose: bool) -> None:
 @click.option("--max-session-length", type=click.FloatRange(min=1), default=1800.0,
               help="Seconds a connection may last in all.")
 @click.option("--login-timeout", type=click.FloatRange(min=1), default=60.0,
-              help="Seconds to finish signing in.")
+              help="Seconds to finish signing in (confirming the host key, a passphrase).")
+@click.option("--login-grace", type=click.FloatRange(min=1), default=10.0,
+              help="Seconds a new connection has to get through the SSH key exchange; one that "
+                   "never speaks SSH is dropped then.")
 @click.option("--theme", type=click.Choice(THEMES), default=None,
               help="Override the theme of the policy file.")
 @click.option("--language", type=click.Choice(LANGS), default=None,
@@ -222,8 +233,9 @@ def _configure_logging(log_file: str | None, verbose: bool) -> None:
 def serve_ssh(host: str, port: int, host_key_path: str | None, policy_file: str | None,
               demo: bool, remote: str | None, api_key_file: str | None, auth: str, user: str,
               passphrase_hash: str | None, passphrase_hash_file: str | None, max_sessions: int,
-              rate_limit: int, idle_timeout: float, max_session_length: float,
-              login_timeout: float, theme: str | None, language: str | None,
+              max_startups: str, per_source_max_startups: int, rate_limit: int,
+              idle_timeout: float, max_session_length: float, login_timeout: float,
+              login_grace: float, theme: str | None, language: str | None,
               app_log: str | None, log_file: str | None, fork_server: bool, verbose: bool,
               hash_passphrase: bool) -> None:
     if hash_passphrase:
@@ -235,6 +247,10 @@ def serve_ssh(host: str, port: int, host_key_path: str | None, policy_file: str 
         raise click.UsageError("--remote needs --api-key-file")
     if remote and "--remote" not in _run_options():
         raise click.ClickException("this build's `kiosk run` has no --remote option")
+    try:
+        startups = StartupLimit.parse(max_startups)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--max-startups") from None
     if passphrase_hash_file:
         passphrase_hash = Path(passphrase_hash_file).read_text(encoding="utf-8").strip()
     if auth == "passphrase" and not passphrase_hash:
@@ -275,6 +291,8 @@ def serve_ssh(host: str, port: int, host_key_path: str | None, policy_file: str 
                 passphrase_hash=passphrase_hash, max_sessions=max_sessions,
                 rate_limit=rate_limit, idle_timeout=idle_timeout,
                 max_session_length=max_session_length, login_timeout=login_timeout,
+                login_grace=login_grace, max_startups=startups,
+                per_source_max_startups=per_source_max_startups,
                 child_env=_child_env(child_log), child_cwd=os.getcwd())
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None

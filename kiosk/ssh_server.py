@@ -6,10 +6,12 @@ its own pseudo-terminal with the client's TERM and window size. Everything else 
 ask of an SSH server is refused: exec requests (`ssh host command`), subsystems (sftp), local
 and remote port forwarding, Unix socket and tun/tap forwarding, agent and X11 forwarding.
 
-Limits, all per server: concurrent connections (a slot is taken when a connection is accepted
-and given back when it ends), new connections per source address per minute, the login time,
-the idle time (no input from the client; applied to the transport, so a connection that never
-opens a session is dropped too), and the total session length.
+Limits, all per server: concurrent sessions (a slot is taken when a connection has signed in
+and given back when it ends), connections not signed in yet (per source and in all, see
+kiosk.ssh_limits; they never hold a session slot), the login grace (time to get through the key
+exchange) and the login time, new connections per source per minute, the idle time (no input
+from the client; applied to the transport, so a connection that never opens a session is
+dropped too), and the total session length.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 
 import asyncssh
 
+from kiosk.ssh_limits import StartupLimit, source_key, valid_term_type
 from kiosk.ssh_pty import PtyChild, Spawner, exec_spawner
 
 log = logging.getLogger("kiosk.ssh")
@@ -59,6 +62,9 @@ class ServerConfig:
     idle_timeout: float = 300.0
     max_session_length: float = 1800.0
     login_timeout: float = 60.0
+    login_grace: float = 10.0  # to get through the key exchange; then login_timeout
+    max_startups: StartupLimit = field(default_factory=lambda: StartupLimit(10, 30, 100))
+    per_source_max_startups: int = 3  # connections not signed in from one source; 0 = any
     child_env: dict[str, str] = field(default_factory=dict)
     child_cwd: str | None = None
     kill_grace: float = 1.0
@@ -73,7 +79,9 @@ class ServerConfig:
             raise ValueError("max_sessions must be at least 1")
         if self.rate_limit < 0:
             raise ValueError("rate_limit must be 0 (no limit) or more")
-        for name in ("idle_timeout", "max_session_length", "login_timeout"):
+        if self.per_source_max_startups < 0:
+            raise ValueError("per_source_max_startups must be 0 (no limit) or more")
+        for name in ("idle_timeout", "max_session_length", "login_timeout", "login_grace"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be more than 0 seconds")
 
@@ -182,7 +190,24 @@ class KioskSSHService:
 
     @property
     def active(self) -> int:
+        """Session slots in use: connections that have signed in."""
         return sum(1 for c in self.connections if c.has_slot)
+
+    def pending(self, source: str | None = None) -> int:
+        """Connections not signed in yet, from one source or in all."""
+        return sum(1 for c in self.connections
+                   if c.pending and (source is None or c.source == source))
+
+    def startup_refusal(self, source: str) -> str | None:
+        """Why a new connection from `source` is dropped before the handshake, if it is."""
+        cfg = self.config
+        cap = cfg.per_source_max_startups
+        if cap and (count := self.pending(source)) >= cap:
+            return f"{count} sign-ins pending from {source}"
+        total = self.pending()
+        if cfg.max_startups.refuse(total):
+            return f"{total} sign-ins pending in all (max-startups {cfg.max_startups})"
+        return None
 
     @property
     def sessions(self) -> list[KioskSession]:
@@ -244,9 +269,13 @@ class KioskConnection(asyncssh.SSHServer):
         self.config = service.config
         self.conn: asyncssh.SSHServerConnection | None = None
         self.address = "unknown"
+        self.source = "unknown"  # what the per-source limits count (IPv6: the /64)
         self.terminal = "ssh:unknown"
         self.port = 0
-        self.has_slot = False
+        self.admitted = False  # past the startup limits
+        self.pending = False  # admitted, not signed in yet
+        self.auth_begun = False
+        self.has_slot = False  # holds a session slot (signed in)
         self.refusal: str | None = None
         self.session: KioskSession | None = None
         self.session_opened = False
@@ -263,26 +292,35 @@ class KioskConnection(asyncssh.SSHServer):
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
         self.address = client_address(conn)
+        self.source = source_key(self.address)
         self.terminal = f"ssh:{self.address}"
         peer = conn.get_extra_info("peername") or ("", 0)
         self.port = int(peer[1]) if len(peer) > 1 else 0
+        why = self.service.startup_refusal(self.source)
+        if why is not None:
+            # dropped before the server's version line: no key exchange is spent on it
+            log.warning("%s refused (port %s): %s [%s]", self.terminal, self.port, why, self.id)
+            conn.abort()
+            return
+        self.admitted = self.pending = True
         self.service.connections.add(self)
-        if not self.service.limiter.allow(self.address):
-            wait = self.service.limiter.retry_after(self.address)
-            self.refusal = (f"Too many connections from {self.address}: at most "
+        if not self.service.limiter.allow(self.source):
+            wait = self.service.limiter.retry_after(self.source)
+            self.refusal = (f"Too many connections from {self.source}: at most "
                             f"{self.config.rate_limit} a minute. Try again in "
                             f"{max(1, round(wait))} s.")
             log.warning("%s refused (port %s): more than %d connections a minute [%s]",
                         self.terminal, self.port, self.config.rate_limit, self.id)
-        elif self.service.active >= self.config.max_sessions:
-            self.refusal = ("The kiosk is busy: all sessions are in use. "
-                            "Please try again in a few minutes.")
-            log.warning("%s refused (port %s): all %d sessions in use [%s]",
-                        self.terminal, self.port, self.config.max_sessions, self.id)
         else:
-            self.has_slot = True
             log.info("%s connected (port %s) [%s]", self.terminal, self.port, self.id)
         self._watchdog = asyncio.get_running_loop().create_task(self._watch())
+
+    def _refuse_busy(self) -> None:
+        self.refusal = ("The kiosk is busy: all sessions are in use. "
+                        "Please try again in a few minutes.")
+        log.warning("%s refused (port %s): all %d sessions in use [%s]",
+                    self.terminal, self.port, self.config.max_sessions, self.id)
+        self._refuse_now()
 
     def _refuse_now(self) -> None:
         assert self.conn is not None and self.refusal is not None
@@ -293,12 +331,13 @@ class KioskConnection(asyncssh.SSHServer):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.service.connections.discard(self)
+        self.pending = self.has_slot = False
         if self._watchdog:
             self._watchdog.cancel()
         if self.session is not None:
             self.session.stop_child()
-        if self.has_slot:
-            self.has_slot = False
+        if self.admitted and self.refusal is None:
+            self.admitted = False
             reason = self.end_reason or ("connection lost" if exc else "client closed")
             log.info("%s disconnected after %s: %s [%s]", self.terminal,
                      _duration(time.monotonic() - self.started), reason, self.id)
@@ -306,8 +345,12 @@ class KioskConnection(asyncssh.SSHServer):
     # ------------------------------------------------------------ authentication
     def begin_auth(self, username: str) -> bool:
         self.username = username
+        self.auth_begun = True
         if self.refusal:
             self._refuse_now()
+            return True
+        if self.service.active >= self.config.max_sessions:
+            self._refuse_busy()  # told before a passphrase is asked for
             return True
         mode = self.config.auth
         if mode == "none":
@@ -348,6 +391,11 @@ class KioskConnection(asyncssh.SSHServer):
         return ok
 
     def auth_completed(self) -> None:
+        self.pending = False
+        if self.service.active >= self.config.max_sessions:  # taken while this one signed in
+            self._refuse_busy()
+            return
+        self.has_slot = True
         self.last_input = time.monotonic()
         log.info("%s signed in as %s [%s]", self.terminal, _printable(self.username), self.id)
 
@@ -390,12 +438,27 @@ class KioskConnection(asyncssh.SSHServer):
     def touch(self) -> None:
         self.last_input = time.monotonic()
 
+    def _past_key_exchange(self) -> bool:
+        # asyncssh records the ciphers when the server has answered the client's key exchange;
+        # the rest of the sign-in may wait on a person (the host key prompt, a passphrase)
+        return self.auth_begun or (
+            self.conn is not None and self.conn.get_extra_info("send_cipher") is not None)
+
     async def _watch(self) -> None:
         cfg = self.config
+        grace_at: float | None = self.started + cfg.login_grace
         while True:
             now = time.monotonic()
             idle_at = self.last_input + cfg.idle_timeout
             limit_at = self.started + cfg.max_session_length
+            if grace_at is not None and self._past_key_exchange():
+                grace_at = None
+            if grace_at is not None and now >= grace_at:
+                self.end_reason = (f"no key exchange within the {_duration(cfg.login_grace)} "
+                                   "login grace")
+                if self.conn is not None:
+                    self.conn.abort()
+                return
             if now >= limit_at:
                 await self.end(f"Session closed: the time limit of "
                                f"{_duration(cfg.max_session_length)} was reached.",
@@ -405,7 +468,8 @@ class KioskConnection(asyncssh.SSHServer):
                 await self.end(f"Session closed after {_duration(cfg.idle_timeout)} "
                                "without input.", reason="idle")
                 return
-            await asyncio.sleep(min(idle_at, limit_at) - now + 0.01)
+            wake = min(idle_at, limit_at, grace_at or limit_at)
+            await asyncio.sleep(wake - now + 0.01)
 
     async def end(self, message: str, reason: str | None = None) -> None:
         """Close this connection from the server's side, telling the visitor why."""
@@ -437,7 +501,19 @@ class KioskSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
 
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
                       term_modes: Any) -> bool:
-        self.term_type = term_type or "xterm"
+        term = term_type or "xterm"
+        if not valid_term_type(term):  # it would go into the kiosk's environment
+            owner = self.owner
+            log.warning("%s refused terminal type %s [%s]", owner.terminal, _printable(term),
+                        owner.id)
+            owner.end_reason = "invalid terminal type"
+            if self.chan is not None:  # the client shows this before it sees the disconnect
+                self.chan.write_stderr(b"Refused: the terminal type is not valid.\r\n")
+            if owner.conn is not None:
+                owner.conn.disconnect(asyncssh.DISC_BY_APPLICATION,
+                                      "Refused: the terminal type is not valid.")
+            return False
+        self.term_type = term
         if term_size[0] and term_size[1]:
             self.size = term_size
         return True
@@ -492,7 +568,7 @@ class KioskSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
                          spawner=owner.config.spawner)
         try:
             await child.start()
-        except (OSError, RuntimeError) as exc:
+        except (OSError, RuntimeError, ValueError) as exc:
             log.error("%s could not start the kiosk: %s [%s]", owner.terminal, exc, owner.id)
             chan.write(b"The kiosk could not start. Please contact the helpdesk.\r\n")
             chan.exit(1)
