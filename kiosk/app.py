@@ -30,6 +30,7 @@ from textual.screen import Screen
 
 from kiosk.backend import Backend, Branding, FlowState, KioskError, Purpose, Step
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language
+from kiosk.operator_guard import OperatorGuard
 from kiosk.styles.themes import THEMES, register_themes
 
 log = logging.getLogger("kiosk.ui")
@@ -134,7 +135,9 @@ class KioskApp(App[str | None], inherit_bindings=False):
             )
             log.addHandler(self._log_handler)
             log.setLevel(logging.INFO)
+        self.operator_guard: OperatorGuard | None = None
         if operator_exit is not None:
+            self.operator_guard = OperatorGuard(backend, self.clock)
             self._bindings.bind(operator_exit.key, "operator_exit", show=False, priority=True)
         set_language(self.default_language)
         register_themes(self)
@@ -436,9 +439,11 @@ class KioskApp(App[str | None], inherit_bindings=False):
     async def action_operator_exit(self) -> None:
         from kiosk.screens.dialogs import OperatorExitDialog
 
-        if self.operator_exit is None or isinstance(self.screen, OperatorExitDialog):
+        if (self.operator_exit is None or self.operator_guard is None
+                or isinstance(self.screen, OperatorExitDialog)):
             return
-        await self.push_screen(OperatorExitDialog(self.operator_exit), self._operator_answer)
+        await self.push_screen(OperatorExitDialog(self.operator_exit, self.operator_guard),
+                               self._operator_answer)
 
     def _operator_answer(self, ok: bool | None) -> None:
         if ok:
