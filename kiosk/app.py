@@ -26,6 +26,7 @@ from typing import Any, ClassVar, TypeVar
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.screen import Screen
 
 from kiosk.backend import Backend, Branding, FlowState, KioskError, Purpose, Step
@@ -146,6 +147,15 @@ class KioskApp(App[str | None], inherit_bindings=False):
 
     # ------------------------------------------------------------------ start-up
 
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's terminal driver, with pastes that end by themselves (terminal_input)."""
+        driver = super().get_driver_class()
+        if driver.__module__ == "textual.drivers.linux_driver" and driver.__name__ == "LinuxDriver":
+            from kiosk.terminal_input import KioskDriver
+
+            return KioskDriver
+        return driver
+
     async def on_mount(self) -> None:
         self.set_interval(self.tick_interval, self._idle_tick)
         await self.load_branding()
@@ -198,6 +208,9 @@ class KioskApp(App[str | None], inherit_bindings=False):
         from kiosk.screens.welcome import WelcomeScreen
 
         self._dirty = False
+        reset_paste = getattr(self._driver, "reset_paste", None)  # KioskDriver
+        if reset_paste is not None:
+            reset_paste()  # a paste left open must not swallow the next visitor's keys
         flow, self.flow = self.flow, None
         await self._cancel_quietly(flow)
         self.purpose = None
