@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from kiosk.backend import Channel, MethodKind, Purpose
 
@@ -72,6 +72,10 @@ class QuestionEntry(_Body):
 
 class QuestionsBody(_Body):
     entries: list[QuestionEntry]
+
+
+class OperatorExitBody(_Body):
+    ok: StrictBool = Field(description="whether the passphrase the kiosk checked was right")
 
 
 class Health(BaseModel):

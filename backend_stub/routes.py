@@ -16,6 +16,7 @@ from backend_stub.models import (
     AnswersBody,
     CodeBody,
     EmailBody,
+    OperatorExitBody,
     PasswordBody,
     PhoneBody,
     QuestionsBody,
@@ -27,6 +28,7 @@ from kiosk.backend import (
     AuthenticatorEnrollment,
     Branding,
     FlowState,
+    OperatorExitState,
     OutboxMessage,
     PasswordCheck,
     Question,
@@ -197,6 +199,24 @@ def confirm_authenticator(flow_id: str, body: CodeBody, engine: EngineDep,
              tags=["registration"], responses=FLOW_ERRORS)
 def finish_registration(flow_id: str, engine: EngineDep, terminal: Terminal) -> FlowState:
     return engine.finish_registration(flow_id, terminal)
+
+
+# ---------------------------------------------------------------- operator exit
+
+
+@router.get("/operator-exit", response_model=OperatorExitState, tags=["kiosk"])
+def operator_gate(engine: EngineDep, terminal: Terminal) -> OperatorExitState:
+    """Whether this terminal's operator exit may check a passphrase now (`retry_after` 0)."""
+    return engine.operator_gate(terminal)
+
+
+@router.post("/operator-exit", response_model=OperatorExitState, tags=["kiosk"])
+def operator_exit(body: OperatorExitBody, engine: EngineDep,
+                  terminal: Terminal) -> OperatorExitState:
+    """Record one passphrase the kiosk checked (audited with this terminal); after five wrong
+    ones each next try waits longer, after ten the administrators are alerted. The kiosk
+    closes only when the answer's `may_exit` is true."""
+    return engine.operator_exit(terminal, body.ok)
 
 
 # ---------------------------------------------------------------- demo

@@ -26,10 +26,12 @@ from typing import Any, ClassVar, TypeVar
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.screen import Screen
 
 from kiosk.backend import Backend, Branding, FlowState, KioskError, Purpose, Step
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language
+from kiosk.operator_guard import OperatorGuard
 from kiosk.styles.themes import THEMES, register_themes
 
 log = logging.getLogger("kiosk.ui")
@@ -134,7 +136,9 @@ class KioskApp(App[str | None], inherit_bindings=False):
             )
             log.addHandler(self._log_handler)
             log.setLevel(logging.INFO)
+        self.operator_guard: OperatorGuard | None = None
         if operator_exit is not None:
+            self.operator_guard = OperatorGuard(backend, self.clock)
             self._bindings.bind(operator_exit.key, "operator_exit", show=False, priority=True)
         set_language(self.default_language)
         register_themes(self)
@@ -142,6 +146,15 @@ class KioskApp(App[str | None], inherit_bindings=False):
         self.theme = THEMES.get(theme or "default", THEMES["default"])
 
     # ------------------------------------------------------------------ start-up
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's terminal driver, with pastes that end by themselves (terminal_input)."""
+        driver = super().get_driver_class()
+        if driver.__module__ == "textual.drivers.linux_driver" and driver.__name__ == "LinuxDriver":
+            from kiosk.terminal_input import KioskDriver
+
+            return KioskDriver
+        return driver
 
     async def on_mount(self) -> None:
         self.set_interval(self.tick_interval, self._idle_tick)
@@ -195,6 +208,9 @@ class KioskApp(App[str | None], inherit_bindings=False):
         from kiosk.screens.welcome import WelcomeScreen
 
         self._dirty = False
+        reset_paste = getattr(self._driver, "reset_paste", None)  # KioskDriver
+        if reset_paste is not None:
+            reset_paste()  # a paste left open must not swallow the next visitor's keys
         flow, self.flow = self.flow, None
         await self._cancel_quietly(flow)
         self.purpose = None
@@ -436,9 +452,11 @@ class KioskApp(App[str | None], inherit_bindings=False):
     async def action_operator_exit(self) -> None:
         from kiosk.screens.dialogs import OperatorExitDialog
 
-        if self.operator_exit is None or isinstance(self.screen, OperatorExitDialog):
+        if (self.operator_exit is None or self.operator_guard is None
+                or isinstance(self.screen, OperatorExitDialog)):
             return
-        await self.push_screen(OperatorExitDialog(self.operator_exit), self._operator_answer)
+        await self.push_screen(OperatorExitDialog(self.operator_exit, self.operator_guard),
+                               self._operator_answer)
 
     def _operator_answer(self, ok: bool | None) -> None:
         if ok:

@@ -145,6 +145,15 @@ class OutboxMessage(BaseModel):
     body: str
 
 
+class OperatorExitState(BaseModel):
+    """The operator exit's limit at this terminal. The engine counts wrong passphrases per
+    terminal (across dialogs and restarts); after a few, each next try must wait longer."""
+
+    failures: int = 0  # wrong passphrases counted at this terminal
+    retry_after: int = 0  # seconds until a passphrase may be checked again; 0: now
+    may_exit: bool = False  # (the answer to operator_exit) the kiosk may close now
+
+
 class QuestionAnswer(BaseModel):
     question_id: str | None = None  # a predefined question's id
     custom_text: str | None = None  # or the user's own question
@@ -325,6 +334,15 @@ class Backend(Protocol):
     async def confirm_authenticator(self, flow_id: str, code: str) -> FlowState: ...
 
     async def finish_registration(self, flow_id: str) -> FlowState: ...
+
+    # the operator exit: the UI checks the passphrase (its hash is the kiosk's own), the
+    # engine keeps this terminal's count, its wait and the audit trail
+    async def operator_gate(self) -> OperatorExitState:
+        """Whether a passphrase may be checked now (`retry_after` 0) or not yet."""
+
+    async def operator_exit(self, ok: bool) -> OperatorExitState:
+        """Record one passphrase tried (`ok`: it was right); the kiosk closes only when the
+        answer's `may_exit` is true."""
 
     # demo / training mode only
     async def outbox(self, limit: int = 20) -> list[OutboxMessage]:

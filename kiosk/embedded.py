@@ -16,6 +16,7 @@ from kiosk.backend import (
     Channel,
     FlowState,
     MethodKind,
+    OperatorExitState,
     OutboxMessage,
     PasswordCheck,
     Purpose,
@@ -98,6 +99,12 @@ class EmbeddedBackend:
 
     async def finish_registration(self, flow_id: str) -> FlowState:
         return await self._run(self.engine.finish_registration, flow_id, self.terminal)
+
+    async def operator_gate(self) -> OperatorExitState:
+        return await self._run(self.engine.operator_gate, self.terminal)
+
+    async def operator_exit(self, ok: bool) -> OperatorExitState:
+        return await self._run(self.engine.operator_exit, self.terminal, ok)
 
     async def outbox(self, limit: int = 20) -> list[OutboxMessage]:
         return await self._run(self.engine.outbox_messages, limit)

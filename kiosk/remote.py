@@ -38,6 +38,7 @@ from kiosk.backend import (
     InvalidInput,
     KioskError,
     MethodKind,
+    OperatorExitState,
     OutboxMessage,
     PasswordCheck,
     Purpose,
@@ -277,6 +278,14 @@ class RemoteBackend:
 
     async def finish_registration(self, flow_id: str) -> FlowState:
         return await self._state("POST", self._flow(flow_id) + "/registration/finish")
+
+    async def operator_gate(self) -> OperatorExitState:
+        data = await self._call("GET", "/v1/operator-exit", idempotent=True)
+        return self._model(OperatorExitState, data)
+
+    async def operator_exit(self, ok: bool) -> OperatorExitState:
+        data = await self._call("POST", "/v1/operator-exit", body={"ok": ok})
+        return self._model(OperatorExitState, data)
 
     async def outbox(self, limit: int = 20) -> list[OutboxMessage]:
         if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 200:

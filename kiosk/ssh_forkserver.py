@@ -36,7 +36,7 @@ PRELOAD = (
     "kiosk.screens.verify", "kiosk.screens.password", "kiosk.screens.outcome",
     "kiosk.screens.register", "kiosk.screens.dialogs", "kiosk.embedded", "kiosk.remote",
     "kiosk.engine.engine", "kiosk.ui_commands", "kiosk.cli", "kiosk.ssh_child",
-    "textual.drivers.linux_driver", "sqlalchemy.dialects.sqlite",
+    "textual.drivers.linux_driver", "kiosk.terminal_input", "sqlalchemy.dialects.sqlite",
 )
 
 

@@ -18,6 +18,7 @@ class Activity(StrEnum):
     REGISTERED = "registered"
     BLOCKED = "blocked"
     PROGRESS = "flow_progress"
+    OPERATOR_EXIT = "operator_exit"  # the kiosk's operator exit: each passphrase tried
 
 
 ACTIVITY_LABELS = {
@@ -27,6 +28,7 @@ ACTIVITY_LABELS = {
     Activity.REGISTERED: "registered",
     Activity.BLOCKED: "blocked",
     Activity.PROGRESS: "flow progress",
+    Activity.OPERATOR_EXIT: "operator exit",
 }
 
 

@@ -19,6 +19,7 @@ from kiosk.backend import (
     InvalidInput,
     KioskError,
     NotAvailable,
+    OperatorExitState,
     OutboxMessage,
     PasswordCheck,
     Purpose,
@@ -32,6 +33,7 @@ from kiosk.engine.crypto import Hasher
 from kiosk.engine.delivery_base import Delivery
 from kiosk.engine.directory import Directory, User
 from kiosk.engine.notify import Notifier
+from kiosk.engine.operator import OperatorExits
 from kiosk.engine.outbox import OutboxDelivery
 from kiosk.engine.passwords import PasswordPolicy
 from kiosk.engine.stages.complete import Complete
@@ -156,6 +158,15 @@ class Engine:
 
     def finish_registration(self, flow_id: object, terminal: str) -> FlowState:
         return self.register.finish_registration(flow_id, terminal)
+
+
+    # ------------------------------------------------------------ the kiosk's operator exit
+    def operator_gate(self, terminal: str) -> OperatorExitState:
+        """This terminal's count, wait and audit trail (kiosk/engine/operator.py)."""
+        return OperatorExits(self.core).gate(terminal)
+
+    def operator_exit(self, terminal: str, ok: object) -> OperatorExitState:
+        return OperatorExits(self.core).record(terminal, ok)
 
 
 def open_engine(policy_file: str | Path | None = None, **overrides: object) -> Engine:

@@ -105,6 +105,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "misuse.support": (
             "Support code: {support_code} (the person at the kiosk sees the same code)."
         ),
+        "operator.subject": "{org}: wrong operator passphrases at {terminal}",
+        "operator.what": (
+            "The operator exit of the kiosk terminal {terminal} was tried with a wrong "
+            "passphrase {failures} times. Every attempt is in the audit log."
+        ),
     },
     "de": {
         "greeting": "Guten Tag,",
@@ -193,6 +198,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "misuse.until": "Die Sperre endet: {until}.",
         "misuse.support": (
             "Support-Code: {support_code} (die Person am Kiosk sieht denselben Code)."
+        ),
+        "operator.subject": "{org}: falsche Betreiber-Passphrasen an {terminal}",
+        "operator.what": (
+            "Der Betreiber-Ausgang des Kiosk-Terminals {terminal} wurde {failures}-mal mit "
+            "einer falschen Passphrase versucht. Jeder Versuch steht im Audit-Protokoll."
         ),
     },
 }
@@ -592,6 +602,36 @@ def misuse_alert(
         org=org_name,
         subject=_one_line(subject),
         what=what,
+        when=when,
+        terminal=terminal,
+        contact_key="alert.contact",
+        helpdesk=helpdesk,
+        purpose="alert",
+    )
+
+
+def operator_exit_alert(
+    channel: Channel,
+    recipient: str,
+    *,
+    failures: int,
+    org: str | Organization,
+    when: datetime,
+    terminal: str,
+    helpdesk: str = "",
+    language: str = "en",
+) -> Message:
+    """To admins when a terminal's operator exit saw many wrong passphrases (rate-limited by
+    the engine: kiosk.engine.operator)."""
+    _ = translate(language)
+    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
+    return _notice(
+        _,
+        channel,
+        recipient,
+        org=org_name,
+        subject=_one_line(_("operator.subject", org=org_name, terminal=terminal)),
+        what=[("operator.what", {"terminal": terminal, "failures": failures})],
         when=when,
         terminal=terminal,
         contact_key="alert.contact",

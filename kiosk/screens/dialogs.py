@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import struct
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
@@ -24,6 +25,8 @@ from kiosk.widgets.inputs import SecureInput
 
 if TYPE_CHECKING:
     from kiosk.app import OperatorExit
+    from kiosk.backend import OperatorExitState
+    from kiosk.operator_guard import OperatorGuard
 
 
 class IdleWarning(KioskModal):
@@ -154,12 +157,20 @@ class ConfirmCancelDialog(KioskModal):
 
 
 class OperatorExitDialog(KioskModal):
-    """The configured operator key opens this; the right passphrase closes the kiosk."""
+    """The configured operator key opens this; the right passphrase closes the kiosk.
 
-    def __init__(self, operator: OperatorExit) -> None:
+    Wrong passphrases are counted by the engine for this terminal (`OperatorGuard`): after a
+    few, each next try must wait longer, and while it waits the dialog refuses without
+    checking. Closing and reopening the dialog starts nothing over."""
+
+    def __init__(self, operator: OperatorExit, guard: OperatorGuard) -> None:
         super().__init__()
         self.operator = operator
-        self.tries = 0
+        self.guard = guard
+        self.wait_until: datetime | None = None
+        self.ready = False  # the engine's wait is known (tests wait on it)
+        self.answered = 0  # passphrases submitted and answered (tests wait on it)
+        self._checking = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -167,19 +178,51 @@ class OperatorExitDialog(KioskModal):
             yield Static(escape(t("operator.label")), classes="label")
             yield SecureInput(id="passphrase", max_length=256)
             yield Static("", id="operator-error", classes="error-line")
+            yield Static("", id="operator-wait", classes="error-line")
             yield Static(escape(t("dialog.escape_back")), classes="hint")
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.query_one("#passphrase", SecureInput).focus()
+        self.set_interval(0.5, self.show_wait)
+        self.wait(await self.guard.gate())
+        self.ready = True
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def wait(self, state: OperatorExitState) -> None:
+        clock = self.app.clock  # type: ignore[attr-defined]
+        self.wait_until = clock() + timedelta(seconds=state.retry_after) \
+            if state.retry_after else None
+        self.show_wait()
+
+    def show_wait(self) -> None:
+        left = 0.0
+        if self.wait_until is not None:
+            left = (self.wait_until - self.app.clock()).total_seconds()  # type: ignore[attr-defined]
+        text = escape(t("operator.wait", time=format_seconds(left))) if left > 0 else ""
+        self.query_one("#operator-wait", Static).update(text)
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        if self.operator.verify(event.value):
+        passphrase, event.input.value = event.value, ""
+        if self._checking:
+            return
+        self._checking = True
+        try:
+            await self._try(passphrase)
+        finally:
+            self._checking = False
+            self.answered += 1
+
+    async def _try(self, passphrase: str) -> None:
+        gate = await self.guard.gate()
+        if gate.retry_after:  # refused without checking
+            self.wait(gate)
+            return
+        ok = await asyncio.to_thread(self.operator.verify, passphrase)
+        state = await self.guard.report(ok)
+        if state.may_exit:
             self.dismiss(True)
             return
-        self.tries += 1
-        event.input.value = ""
-        if self.tries >= 3:
-            self.dismiss(False)
-            return
-        self.query_one("#operator-error", Static).update(f"⚠ {escape(t('operator.wrong'))}")
+        self.wait(state)
+        if not ok:
+            self.query_one("#operator-error", Static).update(
+                f"⚠ {escape(t('operator.wrong'))}")

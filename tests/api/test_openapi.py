@@ -55,6 +55,7 @@ def test_the_protocol_is_all_there() -> None:
         ("POST", f"{flow}/registration/authenticator"),
         ("POST", f"{flow}/registration/authenticator/confirm"),
         ("POST", f"{flow}/registration/finish"), ("GET", "/v1/outbox"),
+        ("GET", "/v1/operator-exit"), ("POST", "/v1/operator-exit"),
         ("GET", "/v1/admin/users"), ("GET", "/v1/admin/users/{username}"),
         ("GET", "/v1/admin/audit"), ("GET", "/v1/admin/audit.csv"), ("GET", "/v1/admin/report"),
         ("GET", "/v1/admin/terminals"), ("GET", "/healthz"), ("GET", "/readyz"),

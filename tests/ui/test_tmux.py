@@ -29,9 +29,11 @@ class Tmux:
         self.session = session
 
     def run(self, *args: str) -> str:
+        """A tmux command on this test's own server (`-L`): it runs the kiosk with this test
+        process's environment, not with whatever another tmux server was started with."""
         assert TMUX is not None, "CI needs tmux for this test"
-        return subprocess.run([TMUX, *args], check=True, capture_output=True,
-                              text=True).stdout
+        return subprocess.run([TMUX, "-L", self.session, *args], check=True,
+                              capture_output=True, text=True).stdout
 
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", self.session)
@@ -62,7 +64,7 @@ def tmux(tmp_path: Path):  # type: ignore[no-untyped-def]
     env = f"env TMPDIR={tmp_path} TERM=xterm-256color"
     t.run("new-session", "-d", "-s", session, "-x", "80", "-y", "24", f"{env} {KIOSK} demo")
     yield t
-    subprocess.run([TMUX or "tmux", "kill-session", "-t", session], capture_output=True)
+    subprocess.run([TMUX or "tmux", "-L", session, "kill-server"], capture_output=True)
 
 
 @pytest.mark.slow
@@ -91,3 +93,31 @@ def test_alice_resets_her_password_in_a_real_terminal(tmux: Tmux, tmp_path: Path
     assert "Traceback" not in screen
     # the demo wrote nothing outside its temporary directory (TMPDIR is this test's)
     assert any(p.name.startswith("kiosk-demo-") for p in tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_a_lone_paste_start_does_not_freeze_the_keyboard(tmux: Tmux) -> None:
+    """`ESC[200~` without its end (issue 11, item 4): what follows is held as paste text only
+    until the paste times out; then the keyboard works again, and the held keys are gone."""
+    tmux.wait_for("What would you like to do?", timeout=60)
+    tmux.keys("1")
+    tmux.wait_for("First, tell us who you are.")
+    tmux.run("send-keys", "-t", tmux.session, "-H", "1b", "5b", "32", "30", "30", "7e")
+    tmux.type("mallory")  # into the open paste
+    typed = 0
+    deadline = time.monotonic() + 60
+    while True:  # the paste ends by itself: typing shows up again (no end marker is ever sent)
+        tmux.type("qz")
+        typed += 2
+        try:
+            tmux.wait_for("qz", timeout=3)
+            break
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+    assert "mallory" not in tmux.screen()  # dropped, not released into the field
+    tmux.keys(*["BSpace"] * (typed + 2))
+    tmux.type("alice")
+    tmux.keys("Enter")
+    screen = tmux.wait_for("a•••@c•••.org")
+    assert "mallory" not in screen and "qz" not in screen
