@@ -238,7 +238,7 @@ class Registration(Completion):
         def work(conn: Connection, notices: list[Message]) -> AuthenticatorEnrollment:
             flow, user = self.registering(conn, flow_id, terminal, notices, "authenticator")
             secret = totp.new_secret()
-            flow.data["enroll_secret"] = secret  # kept only until confirmed or the flow ends
+            registry.set_pending_secret(self.key, flow, secret)  # sealed, until confirmed or ended
             save_flow(conn, flow)
             self.progress(conn, flow, Result.SUCCEEDED, "authenticator enrolment started",
                           "authenticator")
@@ -252,7 +252,7 @@ class Registration(Completion):
 
         def load(conn: Connection, flow: Flow) -> str:
             self.registrant(conn, flow, "authenticator")
-            secret = flow.data.get("enroll_secret")
+            secret = registry.pending_secret(self.key, flow)
             if not secret:
                 raise InvalidInput("start the authenticator set-up first", field="code")
             return str(secret)
@@ -260,7 +260,7 @@ class Registration(Completion):
         def settle(conn: Connection, notices: list[Message], flow: Flow, secret: str,
                    step: int | None, reservation: Reservation) -> FlowState:
             user = self.registrant(conn, flow, "authenticator")
-            if step is None or flow.data.get("enroll_secret") != secret:
+            if step is None or registry.pending_secret(self.key, flow) != secret:
                 self.failed(conn, notices, flow, "authenticator", self.totp_entry(digits),
                             "wrong authenticator code at enrolment",
                             WrongCode("that code is not right", support_code=flow.support_code),
@@ -268,7 +268,7 @@ class Registration(Completion):
             assert step is not None
             self.throttle.release(conn, reservation)
             before = registry.load(conn, user.id).contacts
-            registry.set_method(conn, user.id, "authenticator", secret, self.clock.now())
+            registry.set_authenticator(conn, self.key, user.id, secret, self.clock.now())
             registry.claim_totp_step(conn, user.id, step)  # the set-up code is spent
             flow.data.pop("enroll_secret", None)
             return self.registered(conn, notices, flow, user, "authenticator", before,

@@ -419,7 +419,7 @@ class Verification(EngineCore):
         if flow.decoy:  # a secret nobody knows: the decoy behaves like a real app
             raw = bytes.fromhex(keyed_hash(self.key, "decoy-totp", flow.username))[:20]
             return base64.b32encode(raw).decode()
-        return registry.load(conn, flow.user_id).totp_secret or ""  # type: ignore[arg-type]
+        return registry.authenticator_secret(conn, self.key, flow.user_id) or ""  # type: ignore[arg-type]
 
     def totp_entry(self, digits: str) -> str:
         """The repeat key of a wrong authenticator code: the code within its 30 s step, so the
