@@ -558,9 +558,12 @@ def policy_group() -> None:
 @policy_group.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def policy_check(file: Path) -> None:
-    """Validate a policy file: each problem on its own line (stdout); exit 0 valid, 1 not."""
+    """Validate a policy file: each problem on its own line (stdout); exit 0 valid, 1 not.
+    The secret files it names (SMTP password, gateway secret, LDAP bind password, server key)
+    must exist and be readable by their owner only."""
     from kiosk.engine.admin import plural
     from kiosk.engine.config import PolicyError, load_policy
+    from kiosk.engine.secret_files import secret_file_problems
 
     try:
         policy = load_policy(file)
@@ -568,6 +571,11 @@ def policy_check(file: Path) -> None:
         for problem in exc.problems:
             click.echo(problem if problem.startswith(f"{file}:") else f"{file}: {problem}")
         raise Failure([f"{file}: {plural(len(exc.problems), 'problem')}"]) from None
+    problems = secret_file_problems(policy)
+    if problems:
+        for problem in problems:
+            click.echo(f"{file}: {problem}")
+        raise Failure([f"{file}: {plural(len(problems), 'problem')}"])
     sspr = policy.sspr
     scope = f"selected groups ({', '.join(sspr.groups)})" if sspr.enabled == "selected" \
         else sspr.enabled
