@@ -234,7 +234,7 @@ def _upgrade(db: Engine, key: bytes, *, moved: bool, checked: bool) -> None:
             conn.execute(insert(settings).values(key=CHECK, value=fingerprint(key)))
     if sealed or moved:
         log.warning("secrets at rest: %d plaintext authenticator secret(s) sealed%s", sealed,
-                    "; the server key moved out of the database" if moved else "")
+                    "; the database no longer holds the server key" if moved else "")
         if db.dialect.name == "sqlite":  # no copy in free pages or the WAL
             with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM")

@@ -69,8 +69,8 @@ def _pending(conn: Connection) -> list[tuple[str, dict[str, object]]]:
 
 
 def seal_plaintext(conn: Connection, key: bytes) -> int:
-    """Seal authenticator secrets (and pending enrolments) stored in plaintext; the number of
-    registered secrets sealed. Sealed ones are left alone."""
+    """Seal authenticator secrets (registered and pending) stored in plaintext; how many were
+    sealed. Sealed ones are left alone."""
     count = 0
     for row_id, user_id, value in _authenticators(conn):
         if not is_sealed(value):
@@ -82,6 +82,7 @@ def seal_plaintext(conn: Connection, key: bytes) -> int:
         if not is_sealed(value):
             data[PENDING] = seal(key, value, pending_context(flow_id))
             conn.execute(update(flows).where(flows.c.id == flow_id).values(data=data))
+            count += 1
     return count
 
 
