@@ -7,7 +7,6 @@ then run under a PostgreSQL advisory lock, so exactly one instance does them.
 from __future__ import annotations
 
 import contextlib
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from kiosk.engine.config import Policy, load_policy
 from kiosk.engine.db import create_db_engine
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import users
+from kiosk.engine.secret_files import write_private
 
 # any fixed 64-bit number: "helpdesk kiosk schema"
 _LOCK_ID = 0x6B696F736B5F6462
@@ -84,9 +84,6 @@ def read_secret_file(path: str | Path) -> str:
 
 
 def write_secret_file(path: str | Path, value: str) -> None:
-    """Write a key readable by its owner only."""
-    target = Path(path)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(value + "\n")
-    target.chmod(0o600)
+    """Write a key readable by its owner only (0600 whatever the umask), whole or not at all;
+    a file that was there is replaced."""
+    write_private(Path(path), (value + "\n").encode("utf-8"), replace=True)

@@ -263,7 +263,9 @@ def run_scenario(name: str, url: str, instances: int, args: argparse.Namespace,
                  security: dict[str, int], folder: Path) -> tuple[Results, float] | None:
     keys = seed_users(url, args.kiosks, security)
     policy_file = folder / f"{name}.toml"
-    policy_file.write_text(toml_text(bench_policy(security)))
+    # every instance reads one key file (PostgreSQL needs one; SQLite would make it anyway)
+    policy_file.write_text(toml_text({**bench_policy(security),
+                                      "secrets": {"key_file": str(folder / f"{name}.key")}}))
     cli = ["--policy", str(policy_file), "--database-url", url, "--log-level", "warning"]
     servers = [ApiProcess(cli).start() for _ in range(instances)]
     box = Outbox(url)

@@ -35,6 +35,8 @@ log = logging.getLogger("kiosk.admin")
 F = TypeVar("F", bound=Callable[..., Any])
 
 TERMINALS_MODULE = "backend_stub.terminals_cli"
+# command groups in modules of their own (they use engine_options from here): name -> module
+SUBCOMMANDS = {"keys": "kiosk.admin_keys"}
 DEFAULT_POLICY_FILE = "kiosk.toml"
 DEFAULT_DEMO_DIR = "kiosk-demo"
 
@@ -82,7 +84,7 @@ class AdminGroup(click.Group):
     `terminals` from backend_stub when that module exists."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        names = set(super().list_commands(ctx))
+        names = set(super().list_commands(ctx)) | set(SUBCOMMANDS)
         if _module_exists(TERMINALS_MODULE):
             names.add("terminals")
         return sorted(names)
@@ -90,6 +92,10 @@ class AdminGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "terminals" and cmd_name not in self.commands:
             return _terminals_command()
+        if cmd_name in SUBCOMMANDS and cmd_name not in self.commands:
+            command = getattr(importlib.import_module(SUBCOMMANDS[cmd_name]), cmd_name)
+            self.add_command(command)
+            return command  # type: ignore[no-any-return]
         return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -274,7 +280,7 @@ def _status(info: Any) -> str:
               help="Log tracebacks of errors to stderr (env KIOSK_DEBUG).")
 @click.pass_context
 def admin(ctx: click.Context, debug: bool) -> None:
-    """Operator commands: users, groups, policy, audit, report, demo.
+    """Operator commands: users, groups, policy, audit, report, keys, demo.
 
     Every command that reads or changes data takes --policy FILE and --database-url URL.
     Exit codes: 0 done, 1 validation problem or not found, 2 usage error.
@@ -558,9 +564,12 @@ def policy_group() -> None:
 @policy_group.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def policy_check(file: Path) -> None:
-    """Validate a policy file: each problem on its own line (stdout); exit 0 valid, 1 not."""
+    """Validate a policy file: each problem on its own line (stdout); exit 0 valid, 1 not.
+    The secret files it names (SMTP password, gateway secret, LDAP bind password, server key)
+    must exist and be readable by their owner only."""
     from kiosk.engine.admin import plural
     from kiosk.engine.config import PolicyError, load_policy
+    from kiosk.engine.secret_files import secret_file_problems
 
     try:
         policy = load_policy(file)
@@ -568,6 +577,11 @@ def policy_check(file: Path) -> None:
         for problem in exc.problems:
             click.echo(problem if problem.startswith(f"{file}:") else f"{file}: {problem}")
         raise Failure([f"{file}: {plural(len(exc.problems), 'problem')}"]) from None
+    problems = secret_file_problems(policy)
+    if problems:
+        for problem in problems:
+            click.echo(f"{file}: {problem}")
+        raise Failure([f"{file}: {plural(len(problems), 'problem')}"])
     sspr = policy.sspr
     scope = f"selected groups ({', '.join(sspr.groups)})" if sspr.enabled == "selected" \
         else sspr.enabled

@@ -94,6 +94,8 @@ class HostKeyError(ValueError):
 def load_or_create_host_key(path: Path) -> tuple[asyncssh.SSHKey, bool]:
     """The server's Ed25519 key from `path`, made (mode 0600) when the file does not exist.
     Refuses a key file that others may read, as OpenSSH does."""
+    from kiosk.engine.secret_files import write_private
+
     path = Path(path)
     if path.exists():
         mode = path.stat().st_mode
@@ -106,10 +108,9 @@ def load_or_create_host_key(path: Path) -> tuple[asyncssh.SSHKey, bool]:
             raise HostKeyError(f"cannot read the host key {path}: {exc}") from None
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     key = asyncssh.generate_private_key("ssh-ed25519", comment="helpdesk-kiosk")
-    data = key.export_private_key("openssh")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        out.write(data)
+    # 0600 whatever the umask, whole or not at all; another server starting at once wins
+    if not write_private(path, key.export_private_key("openssh")):
+        return load_or_create_host_key(path)
     with contextlib.suppress(OSError):
         path.with_name(path.name + ".pub").write_bytes(key.export_public_key("openssh"))
     return key, True

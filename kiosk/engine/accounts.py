@@ -27,6 +27,7 @@ from kiosk.engine.directory import Directory, User
 from kiosk.engine.flow import Flow
 from kiosk.engine.methods import CHANNELS_OF, METHODS
 from kiosk.engine.methods.authenticator import decoy_secret
+from kiosk.engine.sealing import method_context, unseal
 
 QuestionRef = tuple[str, "str | None"]  # (question id, custom text)
 
@@ -62,6 +63,7 @@ class RealAccount(Account):
     user: User
     reg: registry.Registered
     policy: Policy
+    key: bytes  # opens the sealed authenticator secret
 
     def usable(self, flow: Flow) -> list[str]:
         return usable_methods(self.policy, self.user, self.reg,
@@ -83,7 +85,10 @@ class RealAccount(Account):
                     None)
 
     def totp_secret(self) -> str:
-        return self.reg.totp_secret or ""
+        if not self.reg.totp_secret:
+            return ""
+        return unseal(self.key, self.reg.totp_secret,
+                      method_context(self.user.id, registry.AUTHENTICATOR))
 
 
 @dataclass
@@ -127,7 +132,7 @@ def load(conn: Connection, flow: Flow, policy: Policy, directory: Directory, key
             key, flow.username, list(policy.sspr.methods), policy.questions.to_register,
             policy.sspr.methods_required, shape), key, policy)
     user = directory.get(conn, flow.user_id)
-    return RealAccount(user, registry.load(conn, user.id), policy)
+    return RealAccount(user, registry.load(conn, user.id), policy, key)
 
 
 # ---------------------------------------------------------------- the policy's account rules

@@ -167,21 +167,45 @@ class Security(_Section):
     argon2_parallelism: int = Field(4, ge=1, le=16)
 
 
+class Secrets(_Section):
+    """Where the server key lives (see kiosk.engine.keys); env KIOSK_SECRET_KEY wins."""
+
+    key_file: str = Field("", max_length=300)  # "": beside the SQLite file (kiosk.db -> kiosk.key)
+
+
+def _one_of(value: str, file: str, key: str) -> None:
+    if value and file:
+        name = key.rsplit(".", 1)[1]
+        raise ValueError(f"{key}_file: set either {name} or {name}_file, not both")
+
+
 class Smtp(_Section):
     host: str = ""
     port: int = Field(587, ge=1, le=65535)
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str = ""
     password: str = ""
+    password_file: str = Field("", max_length=300)  # read at start; else env KIOSK_SMTP_PASSWORD
     from_address: str = "kiosk@example.org"
     timeout_seconds: float = Field(10, gt=0, le=120)
     ca_file: str = ""  # PEM bundle to trust instead of the system CAs (a relay with a private CA)
+
+    @model_validator(mode="after")
+    def _password_once(self) -> Self:
+        _one_of(self.password, self.password_file, "delivery.smtp.password")
+        return self
 
 
 class Gateway(_Section):
     url: str = ""
     secret: str = ""
+    secret_file: str = Field("", max_length=300)  # read at start; else env KIOSK_GATEWAY_SECRET
     timeout_seconds: float = Field(5, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _secret_once(self) -> Self:
+        _one_of(self.secret, self.secret_file, "delivery.gateway.secret")
+        return self
 
 
 class Delivery(_Section):
@@ -283,6 +307,7 @@ class Policy(_Section):
     password: Password = Password()
     database: Database = Database()
     security: Security = Security()
+    secrets: Secrets = Secrets()
     delivery: Delivery = Delivery()
     directory: DirectorySettings = DirectorySettings()
     ldap: Ldap = Ldap()

@@ -89,7 +89,7 @@ class Core:
         if run_migrations:
             migrate(self.db)
         self.clock: Clock = clock or SystemClock()
-        self.key = server_key(self.db)
+        self.key = server_key(self.db, policy.secrets)  # outside the database
         self.hasher = Hasher(policy.security)
         if directory is None and policy.directory.kind == "ldap":
             from kiosk.engine.ldap_directory import LdapDirectory  # ldap3 only when configured

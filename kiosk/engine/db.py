@@ -1,21 +1,29 @@
-"""Opening the database: engine creation, SQLite pragmas, Alembic migrations, server secret."""
+"""Opening the database: engine creation, SQLite pragmas and file mode, Alembic migrations,
+the server key (kept outside the database: kiosk.engine.keys)."""
 
 from __future__ import annotations
 
-import secrets
+import logging
+import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
 
-from kiosk.engine.schema import metadata, settings
+from kiosk.engine.schema import metadata
+from kiosk.engine.secret_files import create_private
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from kiosk.engine.config import Secrets
+
+log = logging.getLogger("kiosk.engine.db")
+
 # the newest migration; tests/engine/test_migrations.py checks it is Alembic's head
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -30,10 +38,40 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.close()
 
 
+def sqlite_path(url: str | URL) -> Path | None:
+    """The file of a SQLite URL; None for another database or an in-memory one."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    name = parsed.database
+    if not name or name == ":memory:" or name.startswith("file:") or "uri" in parsed.query:
+        return None
+    return Path(name)
+
+
+def private_sqlite_file(url: str) -> None:
+    """A new SQLite file is made 0600 whatever the umask (SQLite gives its -wal and -shm the
+    same mode); an existing one others may read loses those bits (its group keeps its own)."""
+    path = sqlite_path(url)
+    if path is None or not path.parent.is_dir():
+        return  # in memory, or SQLite reports the missing directory itself
+    if create_private(path):
+        return
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            info = file.stat()
+            if info.st_mode & 0o007 and info.st_uid == os.geteuid():
+                file.chmod(stat.S_IMODE(info.st_mode) & ~0o007)
+                log.warning("%s could be read by every local user: no longer", file)
+        except OSError:
+            continue
+
+
 def create_db_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -82,20 +120,11 @@ def _current_revision(conn: Connection) -> str | None:
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
-def server_key(engine: Engine) -> bytes:
-    """The key for code hashes and decoys: made once, kept in the DB so every instance shares it."""
-    with engine.begin() as conn:
-        row = conn.execute(select(settings.c.value).where(settings.c.key == "server_key")).first()
-        if row is not None:
-            return bytes.fromhex(row[0])
-    key = secrets.token_bytes(32)
-    try:
-        with engine.begin() as conn:
-            conn.execute(insert(settings).values(key="server_key", value=key.hex()))
-        return key
-    except IntegrityError:  # another instance made it first
-        with engine.begin() as conn:
-            value = conn.execute(
-                select(settings.c.value).where(settings.c.key == "server_key")
-            ).scalar_one()
-        return bytes.fromhex(value)
+def server_key(engine: Engine, cfg: Secrets | None = None) -> bytes:
+    """The key for code hashes, decoys and sealed secrets, from outside the database (a key
+    file or KIOSK_SECRET_KEY); moves an older version's key out and seals what it left in
+    plaintext (kiosk.engine.keys)."""
+    from kiosk.engine.config import Secrets
+    from kiosk.engine.keys import key_source, open_server_key
+
+    return open_server_key(engine, key_source(cfg or Secrets(), engine.url))

@@ -26,6 +26,7 @@ import httpx
 
 from kiosk.engine.config import Gateway
 from kiosk.engine.delivery_base import DeliveryError, Message
+from kiosk.engine.secret_files import gateway_secret
 
 SIGNATURE_HEADER = "X-Kiosk-Signature"
 TIMESTAMP_HEADER = "X-Kiosk-Timestamp"
@@ -45,6 +46,8 @@ def verify(body: bytes, secret: str, header: str) -> bool:
 class GatewayDelivery:
     def __init__(self, cfg: Gateway, *, retry_delay: float = 0.2) -> None:
         self._cfg = cfg
+        # secret_file, KIOSK_GATEWAY_SECRET or secret; a PolicyError names a bad file
+        self._secret = gateway_secret(cfg)
         self._retry_delay = retry_delay  # a short pause lets a briefly overloaded gateway recover
 
     def _url(self) -> httpx.URL:
@@ -65,8 +68,9 @@ class GatewayDelivery:
             raise DeliveryError(
                 "text/call delivery is not configured (delivery.gateway.url is empty)"
             )
-        if not cfg.secret:
-            raise DeliveryError("delivery.gateway.secret is empty: refusing to send unsigned")
+        if not self._secret:
+            raise DeliveryError("delivery.gateway.secret is empty (and no secret_file or "
+                                "KIOSK_GATEWAY_SECRET): refusing to send unsigned")
         if not _E164.match(message.recipient):
             raise DeliveryError("recipient is not an E.164 phone number (+ and 2-15 digits)")
         url = self._url()
@@ -78,7 +82,7 @@ class GatewayDelivery:
         }
         # ASCII JSON: any text (even a stray surrogate) encodes, and every gateway can parse it
         body = json.dumps(payload, separators=(",", ":")).encode("ascii")
-        signature = sign(body, cfg.secret)
+        signature = sign(body, self._secret)
         # the host only: a URL may carry a token in its path or query
         where = f"{message.channel} gateway {url.host}"
         failure = ""

@@ -18,6 +18,7 @@ from email.utils import format_datetime, getaddresses, make_msgid
 
 from kiosk.engine.config import Smtp
 from kiosk.engine.delivery_base import DeliveryError, Message
+from kiosk.engine.secret_files import smtp_password
 
 _ENHANCED = re.compile(rb"^\s*([245]\.\d{1,3}\.\d{1,3})")
 
@@ -81,6 +82,8 @@ def _reply(exc: smtplib.SMTPResponseException) -> str:
 class SmtpDelivery:
     def __init__(self, cfg: Smtp) -> None:
         self._cfg = cfg
+        # password_file, KIOSK_SMTP_PASSWORD or password; a PolicyError names a bad file
+        self._password = smtp_password(cfg)
 
     def _tls_context(self) -> ssl.SSLContext:
         # the default context verifies the certificate and the host name; ca_file replaces the
@@ -119,7 +122,7 @@ class SmtpDelivery:
                     smtp.starttls(context=context)
                 if cfg.username:
                     stage = "login"
-                    smtp.login(cfg.username, cfg.password)
+                    smtp.login(cfg.username, self._password)
                 stage = "send"
                 smtp.send_message(email)
         # smtplib's errors are OSErrors, and ssl's too: most specific first

@@ -97,7 +97,7 @@ def seed(engine: Engine) -> None:
             for kind, value in user.contacts.items():
                 registry.set_method(conn, user_id, kind, value, now)
             if user.totp_secret:
-                registry.set_method(conn, user_id, "authenticator", user.totp_secret, now)
+                registry.set_authenticator(conn, engine.key, user_id, user.totp_secret, now)
             if user.answers:
                 registry.set_answers(conn, user_id, [
                     StoredAnswer(qid, None, next(hashes)) for qid in user.answers])

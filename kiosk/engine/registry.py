@@ -1,13 +1,25 @@
-"""Registered verification methods: contacts, authenticator secrets, security answers."""
+"""Registered verification methods: contacts, authenticator secrets, security answers.
+
+Authenticator secrets are stored sealed (kiosk.engine.sealing) with the server key, the
+registered ones and the one pending in a flow while it is enrolled; only
+`authenticator_secret` and `pending_secret` ever open them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, delete, insert, select, update
 
 from kiosk.engine.schema import methods, question_answers, users
+from kiosk.engine.sealing import SealError, method_context, pending_context, seal, unseal
+
+if TYPE_CHECKING:
+    from kiosk.engine.flow import Flow
+
+AUTHENTICATOR = "authenticator"
+PENDING = "enroll_secret"  # the flow.data key of the secret being enrolled
 
 CONTACT_KINDS = ("email", "mobile", "office")
 
@@ -24,7 +36,7 @@ class Registered:
     """What one user has registered."""
 
     contacts: dict[str, str] = field(default_factory=dict)  # kind -> address / E.164 number
-    totp_secret: str | None = None
+    totp_secret: str | None = None  # sealed ("v1:..."): tells that one is registered
     answers: list[StoredAnswer] = field(default_factory=list)
 
 
@@ -48,10 +60,51 @@ def load(conn: Connection, user_id: int) -> Registered:
 
 
 def set_method(conn: Connection, user_id: int, kind: str, value: str, now: datetime) -> None:
+    """A contact (email, mobile, office); the authenticator goes through set_authenticator."""
+    if kind == AUTHENTICATOR:
+        raise ValueError("an authenticator secret is stored sealed: use set_authenticator")
+    _replace(conn, user_id, kind, value, now)
+
+
+def _replace(conn: Connection, user_id: int, kind: str, value: str, now: datetime) -> None:
     conn.execute(delete(methods).where(methods.c.user_id == user_id, methods.c.kind == kind))
     conn.execute(insert(methods).values(user_id=user_id, kind=kind, value=value, created_at=now))
-    if kind == "authenticator":  # a new secret starts a new replay window
-        conn.execute(update(users).where(users.c.id == user_id).values(totp_last_step=0))
+
+
+def set_authenticator(conn: Connection, key: bytes, user_id: int, secret: str,
+                      now: datetime) -> None:
+    """Register an authenticator secret (base32), sealed; a new secret starts a new replay
+    window."""
+    sealed = seal(key, secret, method_context(user_id, AUTHENTICATOR))
+    _replace(conn, user_id, AUTHENTICATOR, sealed, now)
+    conn.execute(update(users).where(users.c.id == user_id).values(totp_last_step=0))
+
+
+def authenticator_secret(conn: Connection, key: bytes, user_id: int) -> str | None:
+    """The registered authenticator secret (base32), or None. SealError when it does not open
+    with `key` (the key was rotated while this instance kept the old one: restart it)."""
+    value = conn.execute(select(methods.c.value).where(
+        methods.c.user_id == user_id, methods.c.kind == AUTHENTICATOR)).scalar()
+    if value is None:
+        return None
+    return unseal(key, value, method_context(user_id, AUTHENTICATOR))
+
+
+def set_pending_secret(key: bytes, flow: Flow, secret: str) -> None:
+    """Keep the secret being enrolled in the flow, sealed, until it is confirmed or the flow
+    ends (the caller saves the flow)."""
+    flow.data[PENDING] = seal(key, secret, pending_context(flow.id))
+
+
+def pending_secret(key: bytes, flow: Flow) -> str | None:
+    """The secret being enrolled in this flow, or None (none, or sealed with another key)."""
+    value = flow.data.get(PENDING)
+    if not isinstance(value, str):
+        return None
+    try:
+        return unseal(key, value, pending_context(flow.id))
+    except SealError:
+        return None
 
 
 def remove_method(conn: Connection, user_id: int, kind: str) -> None:

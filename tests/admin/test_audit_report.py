@@ -164,7 +164,7 @@ def seed_directory(kiosk: Kiosk) -> None:
             registry.set_answers(conn, user.id, answers)
         ivan = engine.directory.find(conn, "ivan")
         assert ivan is not None
-        registry.set_method(conn, ivan.id, "authenticator", "JBSWY3DPEHPK3PXP", now)
+        registry.set_authenticator(conn, engine.key, ivan.id, "JBSWY3DPEHPK3PXP", now)
         for subject, until, reason in [
             ("user:alice", now + timedelta(hours=2), "verify_failures"),
             ("user:alice", now + timedelta(hours=20), "too_many_codes"),  # the later one shows

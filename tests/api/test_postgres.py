@@ -54,8 +54,10 @@ def fresh_schema(pg_server: str) -> Iterator[Any]:
         yield make
 
 
-def demo_policy(url: str) -> dict[str, Any]:
-    return {**DEMO_POLICY, "security": CHEAP_ARGON2, "database": {"url": url}}
+def demo_policy(url: str, key_file: Path) -> dict[str, Any]:
+    """The demo policy on `url`; every instance reads the same key file."""
+    return {**DEMO_POLICY, "security": CHEAP_ARGON2, "database": {"url": url},
+            "secrets": {"key_file": str(key_file)}}
 
 
 class Cluster:
@@ -63,12 +65,13 @@ class Cluster:
 
     def __init__(self, url: str, folder: Path) -> None:
         self.url = url
-        self.engine = Engine(parse_policy(demo_policy(url)))
+        policy = demo_policy(url, folder / "kiosk.key")
+        self.engine = Engine(parse_policy(policy))
         seed(self.engine)
         self.store = TerminalStore(self.engine.db)
         self.terminal, self.key = self.store.create("kiosk-1")
         policy_file = folder / "policy.toml"
-        policy_file.write_text(toml_text({**DEMO_POLICY, "security": CHEAP_ARGON2}))
+        policy_file.write_text(toml_text({k: v for k, v in policy.items() if k != "database"}))
         args = ["--policy", str(policy_file), "--database-url", url, "--log-level", "warning"]
         self.a = ApiProcess(args)
         self.b = ApiProcess(args)
@@ -200,7 +203,8 @@ def test_instances_starting_together_migrate_and_seed_once(fresh_schema: Any,
                                                            tmp_path: Path) -> None:
     url = fresh_schema()
     policy_file = tmp_path / "policy.toml"
-    policy_file.write_text(toml_text({**DEMO_POLICY, "security": CHEAP_ARGON2}))
+    policy_file.write_text(toml_text({**DEMO_POLICY, "security": CHEAP_ARGON2,
+                                      "secrets": {"key_file": str(tmp_path / "kiosk.key")}}))
     args = ["--policy", str(policy_file), "--database-url", url, "--log-level", "warning"]
     first, second = ApiProcess(args), ApiProcess(args)
     errors: list[BaseException] = []

@@ -209,9 +209,11 @@ def pg_schema() -> Iterator[str]:
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("n", [20, 40])
-def test_two_instances_on_postgresql_evaluate_at_most_five(pg_schema: str, n: int) -> None:
+def test_two_instances_on_postgresql_evaluate_at_most_five(pg_schema: str, n: int,
+                                                           tmp_path: Path) -> None:
     policy = parse_policy({**DEMO_POLICY, "security": CHEAP_ARGON2,
-                           "database": {"url": pg_schema}})
+                           "database": {"url": pg_schema},
+                           "secrets": {"key_file": str(tmp_path / "kiosk.key")}})
     clock = FrozenClock()
     first = Engine(policy, clock=clock)
     seed(first)

@@ -186,7 +186,7 @@ class Register:
         def work(conn: Connection, notices: list[Message]) -> AuthenticatorEnrollment:
             flow, user = self.registering(conn, flow_id, terminal, notices, "authenticator")
             secret = totp.new_secret()
-            flow.data["enroll_secret"] = secret  # kept only until confirmed or the flow ends
+            registry.set_pending_secret(self.core.key, flow, secret)  # sealed until confirmed
             save_flow(conn, flow)
             self.core.progress(conn, flow, Result.SUCCEEDED, "authenticator enrolment started",
                                "authenticator")
@@ -202,7 +202,7 @@ class Register:
 
         def load(conn: Connection, flow: Flow) -> str:
             self.registrant(conn, flow, "authenticator")
-            secret = flow.data.get("enroll_secret")
+            secret = registry.pending_secret(core.key, flow)
             if not secret:
                 raise InvalidInput("start the authenticator set-up first", field="code")
             return str(secret)
@@ -210,7 +210,7 @@ class Register:
         def settle(conn: Connection, notices: list[Message], flow: Flow, secret: str,
                    step: int | None, reservation: Reservation) -> FlowState:
             user = self.registrant(conn, flow, "authenticator")
-            if step is None or flow.data.get("enroll_secret") != secret:
+            if step is None or registry.pending_secret(core.key, flow) != secret:
                 self.prove.failed(conn, notices, flow, "authenticator",
                                   repeat_key(core.clock.now(), digits),
                                   "wrong authenticator code at enrolment",
@@ -219,7 +219,7 @@ class Register:
             assert step is not None
             core.throttle.release(conn, reservation)
             before = registry.load(conn, user.id).contacts
-            registry.set_method(conn, user.id, "authenticator", secret, core.clock.now())
+            registry.set_authenticator(conn, core.key, user.id, secret, core.clock.now())
             registry.claim_totp_step(conn, user.id, step)  # the set-up code is spent
             flow.data.pop("enroll_secret", None)
             return self.registered(conn, notices, flow, user, "authenticator", before,
