@@ -48,6 +48,12 @@ class Channel(StrEnum):
     CALL = "call"
 
 
+# the shared vocabulary: every list of method kinds in the code derives from these
+METHOD_KINDS: tuple[str, ...] = tuple(kind.value for kind in MethodKind)  # display order
+CONTACT_KINDS: tuple[str, ...] = (MethodKind.EMAIL, MethodKind.MOBILE, MethodKind.OFFICE)
+PHONE_KINDS: tuple[str, ...] = (MethodKind.MOBILE, MethodKind.OFFICE)
+
+
 class MethodOption(BaseModel):
     """A registered method as the person sees it: masked, with the channels it can use."""
 

@@ -23,7 +23,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, func, insert, select, update
 
-from kiosk.backend import NotEligible, NotRegistered, Purpose
+from kiosk.backend import METHOD_KINDS, NotEligible, NotRegistered, Purpose
 from kiosk.engine import registry
 from kiosk.engine.directory import BuiltinDirectory, User
 from kiosk.engine.engine import Engine
@@ -249,7 +249,7 @@ class ImportResult:
     dry_run: bool = False
 
 
-METHOD_ORDER = ("email", "mobile", "office", "questions", "authenticator")
+METHOD_ORDER = METHOD_KINDS
 
 
 @dataclass

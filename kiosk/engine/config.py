@@ -18,8 +18,10 @@ from pydantic import (
     model_validator,
 )
 
+from kiosk.backend import METHOD_KINDS
+
 MethodName = Literal["email", "mobile", "office", "questions", "authenticator"]
-ALL_METHODS: tuple[str, ...] = ("email", "mobile", "office", "questions", "authenticator")
+ALL_METHODS: tuple[str, ...] = METHOD_KINDS  # MethodName must name the same (a test checks)
 
 
 class _Section(BaseModel):

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import phonenumbers
 from sqlalchemy import Connection, func, select
 
+from kiosk.backend import CONTACT_KINDS, METHOD_KINDS
 from kiosk.engine.crypto import keyed_hash
 from kiosk.engine.questions import PREDEFINED
 from kiosk.engine.schema import methods, question_answers
@@ -66,7 +67,7 @@ def learn_shape(conn: Connection, domains: list[str], countries: list[str]) -> D
     country_count: Counter[str] = Counter(c.lstrip("+") for c in countries)
     if not domain_count or not country_count:
         rows = conn.execute(select(methods.c.kind, methods.c.value).where(
-            methods.c.kind.in_(("email", "mobile", "office"))).limit(SAMPLE)).all()
+            methods.c.kind.in_(CONTACT_KINDS)).limit(SAMPLE)).all()
         for kind, value in rows:
             if kind == "email" and not domains:
                 domain_count[value.rpartition("@")[2].casefold()] += 1
@@ -137,14 +138,14 @@ def decoy_profile(key: bytes, username: str, offered: list[str], questions_to_re
         return mask_phone(f"+{draw.pick(shape.countries)}0000000{int(draw.unit() * 100):02d}")
 
     wanted = {kind: kind in offered and draw.unit() < shape.share.get(kind, 0.0)
-              for kind in ("email", "mobile", "office", "questions", "authenticator")}
+              for kind in METHOD_KINDS}
     # as many methods as the proofs need (at least one), adding the commonest kinds first
     for kind in sorted(wanted, key=lambda k: -shape.share.get(k, 0.0)):
         if sum(wanted.values()) >= max(required, 1):
             break
         if kind in offered:
             wanted[kind] = True
-    contacts = {kind: contact(kind) for kind in ("email", "mobile", "office") if wanted[kind]}
+    contacts = {kind: contact(kind) for kind in CONTACT_KINDS if wanted[kind]}
     question_ids: list[str] = []
     if wanted["questions"]:
         pool = sorted(PREDEFINED)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal
 
+from kiosk.backend import METHOD_KINDS
 from kiosk.engine.config import Organization
 from kiosk.engine.delivery_base import Message
 
@@ -25,7 +26,6 @@ Change = Literal["added", "updated", "removed"]
 # Known `purpose_label` values for code_message (a key, or its English label such as
 # "password reset"); anything else is used as given (already translated by the caller).
 PURPOSE_LABELS: tuple[str, ...] = ("reset", "unlock", "change", "register", "confirm", "verify")
-METHOD_KINDS: tuple[str, ...] = ("email", "mobile", "office", "questions", "authenticator")
 
 CATALOGUE: dict[str, dict[str, str]] = {
     "en": {

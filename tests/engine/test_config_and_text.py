@@ -154,3 +154,16 @@ def test_mask_examples() -> None:
     assert mask_email("alice@contoso.org") == "a•••@c•••.org"
     assert mask_phone("+14255550142") == "+1 •• •• ••42"
     assert mask_email("garbage") == "•••"
+
+
+def test_the_method_vocabulary_has_one_home() -> None:
+    """Every list of method kinds derives from kiosk.backend.MethodKind; the policy's Literal
+    (pydantic needs one to name the allowed values) must name the same kinds."""
+    from typing import get_args
+
+    from kiosk.backend import METHOD_KINDS, MethodKind
+    from kiosk.engine.config import ALL_METHODS, MethodName
+    from kiosk.engine.methods import METHODS
+
+    assert get_args(MethodName) == ALL_METHODS == METHOD_KINDS == tuple(MethodKind)
+    assert tuple(METHODS) == METHOD_KINDS

@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection
 
 from kiosk.backend import (
+    PHONE_KINDS,
     AuthenticatorEnrollment,
     Channel,
     FlowState,
@@ -88,7 +89,7 @@ class Register:
             method, chan = MethodKind(kind), Channel(channel)
         except ValueError:
             raise InvalidInput("unknown phone kind or channel", field="kind") from None
-        if method.value not in ("mobile", "office") or chan not in CHANNELS_OF[method.value]:
+        if method.value not in PHONE_KINDS or chan not in CHANNELS_OF[method.value]:
             raise InvalidInput("this phone cannot get a code that way", field="channel")
         e164 = normalize_phone(text_arg(number, "number", 40))
         if e164 is None:
