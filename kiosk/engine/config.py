@@ -192,6 +192,34 @@ class Delivery(_Section):
 
 class DirectorySettings(_Section):
     kind: Literal["builtin", "ldap"] = "builtin"  # "ldap": users live in [ldap]
+    # the organisation's own sign-in forms: `alice@<domain>` and `<NETBIOS>\alice` name the
+    # account `alice`; any other domain or prefix stays an unknown name. Empty `domains`:
+    # learnt from the directory (LDAP: the dc= parts of ldap.user_base; built-in: the domains
+    # of registered addresses written <sign-in name>@<domain>). Empty `netbios`: the first
+    # label of each domain (contoso.org → CONTOSO).
+    domains: list[str] = Field(default_factory=list, max_length=20)
+    netbios: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        for domain in value:
+            labels = domain.split(".")
+            if not 1 <= len(domain) <= 253 or not all(
+                    label and len(label) <= 63 and label.replace("-", "").isalnum()
+                    for label in labels):
+                raise ValueError(f"directory.domains: {domain!r} is not a mail domain "
+                                 "(e.g. 'contoso.org', without '@')")
+        return value
+
+    @field_validator("netbios")
+    @classmethod
+    def _netbios(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not 1 <= len(name) <= 15 or any(c in name for c in "\\/:*?\"<>| @"):
+                raise ValueError(f"directory.netbios: {name!r} is not a NetBIOS domain name "
+                                 "(1-15 characters, no \\ / : * ? \" < > | @ or space)")
+        return value
 
 
 class LdapAttributes(_Section):
