@@ -35,6 +35,16 @@ def _lock_terminal_signals() -> None:
     os.environ.pop("TEXTUAL_ALLOW_SIGNALS", None)
 
 
+def exit_note(backend: object) -> str:
+    """What the operator is told at the exit about the backend (the visitor saw only "service
+    unavailable"): a refused API key is not a dead server."""
+    if getattr(backend, "key_refused", False):
+        return (f"API key refused by {getattr(backend, 'url', 'the API')}: check the key file "
+                "(--api-key-file / kiosk.api_key_file) and whether the key was revoked "
+                "(`kiosk admin terminals list`).")
+    return ""
+
+
 def run_kiosk(
     make_backend: Callable[[], Backend],
     *,
@@ -62,6 +72,9 @@ def run_kiosk(
         except Exception as exc:  # the driver itself failed: log and maybe retry
             app.log_exception(exc, "run")
             result = None
+        note = exit_note(backend)
+        if note:
+            click.echo(note, err=True)
         if result == "operator" or not kiosk_mode:
             if app.return_code:
                 click.echo(f"The kiosk stopped after an error; details are in {log_path}.",
