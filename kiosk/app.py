@@ -36,9 +36,8 @@ from kiosk.styles.themes import THEMES, register_themes
 
 log = logging.getLogger("kiosk.ui")
 log.addHandler(logging.NullHandler())  # never to stderr: it would draw over the screen
-KIOSK_LOG = logging.getLogger("kiosk")
-KIOSK_LOG.addHandler(logging.NullHandler())
 log.propagate = False
+KIOSK_LOG = logging.getLogger("kiosk")
 
 T = TypeVar("T")
 
@@ -136,7 +135,10 @@ class KioskApp(App[str | None], inherit_bindings=False):
             self._log_handler.setFormatter(
                 logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
             )
-            # every kiosk.* logger: the remote client's "API key refused" must reach the file
+            log.addHandler(self._log_handler)
+            log.setLevel(logging.INFO)
+            # and the other kiosk.* loggers (kiosk.ui does not propagate): the remote client's
+            # "API key refused" must reach the file
             KIOSK_LOG.addHandler(self._log_handler)
             KIOSK_LOG.setLevel(logging.INFO)
         self.operator_guard: OperatorGuard | None = None
@@ -497,6 +499,7 @@ class KioskApp(App[str | None], inherit_bindings=False):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.backend.close(), timeout=5)
         if self._log_handler is not None:
+            log.removeHandler(self._log_handler)
             KIOSK_LOG.removeHandler(self._log_handler)
             self._log_handler.close()
         await super()._on_exit_app()
