@@ -23,7 +23,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_POLICY_FILE = "kiosk.toml"
 
 
-def _open_store(policy_file: Path | None, database_url: str | None):  # type: ignore[no-untyped-def]
+def _open_store(policy_file: Path | None, database_url: str | None,  # type: ignore[no-untyped-def]
+                create: bool = False):
     from sqlalchemy.engine import make_url
 
     from backend_stub.server import startup_lock
@@ -43,21 +44,34 @@ def _open_store(policy_file: Path | None, database_url: str | None):  # type: ig
     except Exception:
         raise click.ClickException(f"{url!r} is not a database URL") from None
     file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    created = False
     if file not in (None, "", ":memory:") and not Path(str(file)).exists():
-        raise click.ClickException(f"no database at {file} (check --database-url / --policy)")
+        if not create:
+            raise click.ClickException(
+                f"no database at {file} (check --database-url / --policy; `kiosk admin "
+                "terminals add NAME` or `kiosk admin users import FILE` create one)")
+        if not Path(str(file)).parent.is_dir():
+            raise click.ClickException(f"cannot create the database {file}: no directory "
+                                       f"{Path(str(file)).parent}")
+        created = True
     db = create_db_engine(url)
     with startup_lock(db):
         migrate(db)
+    if created:
+        click.echo(f"created the database {file} (its users: `kiosk admin users import FILE` "
+                   "or `kiosk admin users add NAME`)", err=True)
     return TerminalStore(db)
 
 
-def store_options(f: F) -> F:
+def store_options(f: F, *, create: bool = False) -> F:
+    """Add --policy and --database-url; the command gets the TerminalStore. With `create`, a
+    SQLite database that does not exist yet is made (the first terminal of a new install)."""
     @functools.wraps(f)
     def wrapper(*args: Any, policy_file: Path | None, database_url: str | None,
                 **kwargs: Any) -> Any:
         from sqlalchemy.exc import SQLAlchemyError
 
-        store = _open_store(policy_file, database_url)
+        store = _open_store(policy_file, database_url, create=create)
         try:
             return f(store, *args, **kwargs)
         except SQLAlchemyError as exc:
@@ -85,7 +99,7 @@ def terminals() -> None:
 @click.argument("name")
 @click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the key to this file (mode 600) instead of printing it.")
-@store_options
+@functools.partial(store_options, create=True)
 def add(store: Any, name: str, key_file: Path | None) -> None:
     """Create a terminal and its API key. The key is shown (or written) once: only its hash
     is kept. Give it to the kiosk as `kiosk run --remote URL --api-key-file FILE`."""

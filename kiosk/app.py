@@ -37,6 +37,7 @@ from kiosk.styles.themes import THEMES, register_themes
 log = logging.getLogger("kiosk.ui")
 log.addHandler(logging.NullHandler())  # never to stderr: it would draw over the screen
 log.propagate = False
+KIOSK_LOG = logging.getLogger("kiosk")
 
 T = TypeVar("T")
 
@@ -136,6 +137,10 @@ class KioskApp(App[str | None], inherit_bindings=False):
             )
             log.addHandler(self._log_handler)
             log.setLevel(logging.INFO)
+            # and the other kiosk.* loggers (kiosk.ui does not propagate): the remote client's
+            # "API key refused" must reach the file
+            KIOSK_LOG.addHandler(self._log_handler)
+            KIOSK_LOG.setLevel(logging.INFO)
         self.operator_guard: OperatorGuard | None = None
         if operator_exit is not None:
             self.operator_guard = OperatorGuard(backend, self.clock)
@@ -495,5 +500,6 @@ class KioskApp(App[str | None], inherit_bindings=False):
                 await asyncio.wait_for(self.backend.close(), timeout=5)
         if self._log_handler is not None:
             log.removeHandler(self._log_handler)
+            KIOSK_LOG.removeHandler(self._log_handler)
             self._log_handler.close()
         await super()._on_exit_app()

@@ -138,6 +138,10 @@ class Branding(BaseModel):
     password_max_length: int = 256
     code_length: int = 8
     purposes: list[Purpose] = Field(default_factory=lambda: list(Purpose))
+    # the organisation's own sign-in forms besides the bare name, for the hint under the field:
+    # alice@<domain> and <PREFIX>\alice name the same account
+    sign_in_domains: list[str] = Field(default_factory=list)
+    sign_in_prefixes: list[str] = Field(default_factory=list)
 
 
 class OutboxMessage(BaseModel):

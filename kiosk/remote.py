@@ -99,6 +99,7 @@ class RemoteBackend:
             verify = ssl.create_default_context(cafile=verify)
         self.url = base
         self.retry_delay = retry_delay
+        self.key_refused = False  # the API answered 401: said in the log and at the exit
         self._client = httpx.AsyncClient(
             base_url=base,
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT,
@@ -143,10 +144,15 @@ class RemoteBackend:
             await asyncio.sleep(self.retry_delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    @staticmethod
-    def _error(response: httpx.Response) -> KioskError:
+    def _error(self, response: httpx.Response) -> KioskError:
         if response.status_code == 401:
-            log.error("the API refused this terminal's key (401)")
+            # the visitor sees the generic "service unavailable"; the operator must not
+            # mistake a wrong or revoked key for a dead server
+            if not self.key_refused:
+                log.error("API key refused by %s (401): check the key file (--api-key-file / "
+                          "kiosk.api_key_file) and `kiosk admin terminals list` on the API's "
+                          "database (revoked?)", self.url)
+            self.key_refused = True
             return _unavailable("unauthorized")
         try:
             problem = response.json()

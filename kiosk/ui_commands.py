@@ -35,6 +35,16 @@ def _lock_terminal_signals() -> None:
     os.environ.pop("TEXTUAL_ALLOW_SIGNALS", None)
 
 
+def exit_note(backend: object) -> str:
+    """What the operator is told at the exit about the backend (the visitor saw only "service
+    unavailable"): a refused API key is not a dead server."""
+    if getattr(backend, "key_refused", False):
+        return (f"API key refused by {getattr(backend, 'url', 'the API')}: check the key file "
+                "(--api-key-file / kiosk.api_key_file) and whether the key was revoked "
+                "(`kiosk admin terminals list`).")
+    return ""
+
+
 def run_kiosk(
     make_backend: Callable[[], Backend],
     *,
@@ -62,6 +72,9 @@ def run_kiosk(
         except Exception as exc:  # the driver itself failed: log and maybe retry
             app.log_exception(exc, "run")
             result = None
+        note = exit_note(backend)
+        if note:
+            click.echo(note, err=True)
         if result == "operator" or not kiosk_mode:
             if app.return_code:
                 click.echo(f"The kiosk stopped after an error; details are in {log_path}.",
@@ -119,9 +132,40 @@ def demo(kiosk_mode: bool, theme: str | None, language: str | None) -> None:
     sys.exit(code)
 
 
+DEFAULT_POLICY_FILE = "kiosk.toml"
+
+
+def database_problem(policy, policy_file: str | None) -> str | None:  # type: ignore[no-untyped-def]
+    """Why `kiosk run` must not start on this database, or None. Outside the demo the kiosk
+    never makes up a database: an implicit ./kiosk.db would hold no users, and a missing SQLite
+    file is a typo or an installation not finished, not an empty directory."""
+    from sqlalchemy.engine import make_url
+
+    if policy.demo:
+        return None
+    how = ("create it and its users with `kiosk admin users import FILE` or `kiosk admin users "
+           "add NAME` (same --policy / KIOSK_POLICY); `kiosk demo` needs no database")
+    if "url" not in policy.database.model_fields_set:
+        where = f"the policy file {policy_file}" if policy_file else (
+            "no policy file (--policy FILE, env KIOSK_POLICY or ./kiosk.toml)")
+        return (f"database.url: no database is configured ({where}); set [database] url, e.g. "
+                f'url = "sqlite:////var/lib/kiosk/kiosk.db" or a postgresql:// URL, then {how}')
+    try:
+        parsed = make_url(policy.database.url)
+    except Exception:
+        return f"database.url: {policy.database.url!r} is not a database URL"
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.exists():
+            return f"database.url: no database at {path}; {how}"
+    return None
+
+
 @click.command(help="Run the kiosk on the database of the policy file.")
 @click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False),
-              default=None, help="The policy file (TOML); the defaults without one.")
+              default=None, envvar="KIOSK_POLICY",
+              help="The policy file (TOML) (default: env KIOSK_POLICY, else ./kiosk.toml if "
+                   "present, like `kiosk admin`).")
 @click.option("--kiosk", "kiosk_mode", is_flag=True,
               help="Locked-down terminal: restart whenever the app exits or crashes.")
 @click.option("--terminal", default=None,
@@ -146,10 +190,13 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
     from kiosk.engine.config import PolicyError, load_policy
     from kiosk.engine.engine import Engine
 
+    if not policy_file and Path(DEFAULT_POLICY_FILE).is_file():
+        policy_file = DEFAULT_POLICY_FILE
     try:
         policy = load_policy(policy_file)
     except PolicyError as exc:
-        raise click.ClickException("\n".join(exc.problems)) from None
+        raise click.ClickException("\n".join(
+            f"{policy_file}: {p}" if policy_file else p for p in exc.problems)) from None
     # the policy's [kiosk] section gives what the command line leaves out
     terminal = terminal or policy.kiosk.terminal or None
     remote = remote or policy.kiosk.remote_url or None
@@ -165,6 +212,10 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
             read_api_key(api_key_file)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
+    if not remote:
+        problem = database_problem(policy, policy_file)
+        if problem:
+            raise click.ClickException(problem)
     engine = None if remote else Engine(policy)
     operator = None
     key = operator_key or policy.kiosk.operator_exit_key or None

@@ -144,17 +144,23 @@ class Password(_Section):
     banned_terms: list[str] = Field(default_factory=list, max_length=1000)
     fuzzy_min_points: int = Field(5, ge=1, le=20)
 
+    @field_validator("banned_terms")
+    @classmethod
+    def _terms(cls, value: list[str]) -> list[str]:
+        # a field check, so it is reported together with the section's other problems
+        wrong = [term for term in value if not 4 <= len(term) <= 16]
+        if wrong:
+            raise ValueError("password.banned_terms: each term must be 4-16 characters, got "
+                             + ", ".join(repr(t) for t in wrong[:10])
+                             + (f" and {len(wrong) - 10} more" if len(wrong) > 10 else ""))
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> Self:
         if self.min_length > self.max_length:
             raise ValueError(
                 f"password.min_length: must be at most password.max_length ({self.max_length})"
             )
-        for term in self.banned_terms:
-            if not 4 <= len(term) <= 16:
-                raise ValueError(
-                    f"password.banned_terms: each term must be 4-16 characters, got {term!r}"
-                )
         return self
 
 
@@ -218,6 +224,34 @@ class Delivery(_Section):
 
 class DirectorySettings(_Section):
     kind: Literal["builtin", "ldap"] = "builtin"  # "ldap": users live in [ldap]
+    # the organisation's own sign-in forms: `alice@<domain>` and `<NETBIOS>\alice` name the
+    # account `alice`; any other domain or prefix stays an unknown name. Empty `domains`:
+    # learnt from the directory (LDAP: the dc= parts of ldap.user_base; built-in: the domains
+    # of registered addresses written <sign-in name>@<domain>). Empty `netbios`: the first
+    # label of each domain (contoso.org → CONTOSO).
+    domains: list[str] = Field(default_factory=list, max_length=20)
+    netbios: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        for domain in value:
+            labels = domain.split(".")
+            if not 1 <= len(domain) <= 253 or not all(
+                    label and len(label) <= 63 and label.replace("-", "").isalnum()
+                    for label in labels):
+                raise ValueError(f"directory.domains: {domain!r} is not a mail domain "
+                                 "(e.g. 'contoso.org', without '@')")
+        return value
+
+    @field_validator("netbios")
+    @classmethod
+    def _netbios(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not 1 <= len(name) <= 15 or any(c in name for c in "\\/:*?\"<>| @"):
+                raise ValueError(f"directory.netbios: {name!r} is not a NetBIOS domain name "
+                                 "(1-15 characters, no \\ / : * ? \" < > | @ or space)")
+        return value
 
 
 class LdapAttributes(_Section):
@@ -316,12 +350,51 @@ class Policy(_Section):
     demo: bool = False
 
     @model_validator(mode="after")
-    def _ldap_complete(self) -> Self:
-        if self.directory.kind == "ldap":
-            missing = [k for k in ("urls", "user_base") if not getattr(self.ldap, k)]
-            if missing:
-                raise ValueError(f"ldap.{missing[0]}: needed when directory.kind = 'ldap'")
+    def _across_sections(self) -> Self:
+        problems = cross_problems(self.model_dump())
+        if problems:
+            raise ValueError(CROSS_SEPARATOR.join(problems))
         return self
+
+
+CROSS_SEPARATOR = "\n"
+
+
+def cross_problems(data: dict[str, Any], invalid: frozenset[str] | set[str] = frozenset()
+                   ) -> list[str]:
+    """Problems spanning sections, every one of them (not only the first), for the sections
+    that are valid on their own: so one `policy check` reports everything at once."""
+    def section(name: str, model: type[_Section]) -> Any:
+        return model.model_validate(data.get(name) or {})
+
+    problems: list[str] = []
+    if not invalid & {"directory", "ldap"}:
+        directory, ldap = section("directory", DirectorySettings), section("ldap", Ldap)
+        if directory.kind == "ldap":
+            problems += [f"ldap.{key}: needed when directory.kind = 'ldap'"
+                         for key in ("urls", "user_base") if not getattr(ldap, key)]
+    if "delivery" not in invalid:
+        delivery = section("delivery", Delivery)
+        if delivery.kind == "real":
+            offered = [] if "sspr" in invalid else section("sspr", Sspr).methods
+            phones = [m for m in offered if m in ("mobile", "office")]
+            if not delivery.smtp.host and not delivery.gateway.url:
+                problems.append(
+                    "delivery.smtp.host: delivery.kind = 'real' needs an SMTP relay "
+                    "(delivery.smtp.host) and, for text messages and calls, an SMS/voice "
+                    "gateway (delivery.gateway.url); neither is set, so no code could be sent "
+                    "(use delivery.kind = 'outbox' to keep messages in the database)")
+            else:
+                if not delivery.smtp.host:
+                    problems.append(
+                        "delivery.smtp.host: needed when delivery.kind = 'real' (emailed codes "
+                        "and every notice go through it)")
+                if phones and not delivery.gateway.url:
+                    problems.append(
+                        "delivery.gateway.url: needed when delivery.kind = 'real' and "
+                        f"sspr.methods offers {' and '.join(phones)} (or leave "
+                        f"{' and '.join(phones)} out of sspr.methods)")
+    return problems
 
 
 class PolicyError(ValueError):
@@ -372,10 +445,17 @@ def _bounds_for(loc: tuple[Any, ...]) -> str:
 
 
 def parse_policy(data: dict[str, Any]) -> Policy:
+    """The policy, or a PolicyError listing every problem found in one round: each section's
+    own, and those across sections that are valid on their own."""
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError([_describe(e) for e in exc.errors()]) from None
+        errors = exc.errors()
+    # the model's check across sections runs only when every section is valid: run it here
+    # over the sections that are, one problem a line
+    problems = [_describe(e) for e in errors if e["loc"]]
+    problems += cross_problems(data, {str(e["loc"][0]) for e in errors if e["loc"]})
+    raise PolicyError(problems or [_describe(e) for e in errors])
 
 
 def load_policy(path: str | Path | None, **overrides: Any) -> Policy:

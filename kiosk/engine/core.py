@@ -40,6 +40,7 @@ from kiosk.engine.methods import CHANNELS_OF
 from kiosk.engine.notify import Notifier
 from kiosk.engine.outbox import OutboxDelivery
 from kiosk.engine.passwords import PasswordPolicy
+from kiosk.engine.signin import SignInNames, domains_of_dn, learn_builtin_domains
 from kiosk.engine.text import has_control_chars
 from kiosk.engine.throttle import ActiveBlock, Throttler, terminal_subject
 
@@ -102,6 +103,7 @@ class Core:
         self.notifier = Notifier(policy)
         self.decoy_shape = ShapeCache(policy.privacy.decoy_email_domains,
                                       policy.privacy.decoy_country_codes)
+        self.sign_in = self._sign_in_names()
 
     def _delivery(self, given: Delivery | None) -> Delivery:
         delivery = given or self.outbox
@@ -195,21 +197,34 @@ class Core:
         return view(conn, flow, options, accounts.required_shown(self.policy, flow))
 
     # ------------------------------------------------------------ blocks
+    def _sign_in_names(self) -> SignInNames:
+        if self.policy.directory.kind == "ldap":
+            base = self.policy.ldap.user_base
+            return SignInNames(
+                self.policy.directory, lambda _conn: domains_of_dn(base),
+                keep_domain=self.policy.ldap.username_attribute == "userPrincipalName")
+        return SignInNames(self.policy.directory, learn_builtin_domains)
+
+    def helpdesk(self) -> str:
+        org = self.policy.organization
+        return " · ".join(
+            part for part in (org.helpdesk, org.helpdesk_phone, org.helpdesk_email) if part)
+
     def branding(self) -> Branding:
         org = self.policy.organization
-        helpdesk = " · ".join(
-            part for part in (org.helpdesk, org.helpdesk_phone, org.helpdesk_email) if part)
+        forms = self.sign_in.forms_from(self.db, self.clock.now())
         return Branding(
-            organization=org.name, helpdesk=helpdesk, helpdesk_url=org.helpdesk_url,
+            organization=org.name, helpdesk=self.helpdesk(), helpdesk_url=org.helpdesk_url,
             languages=list(org.languages), theme=org.theme, demo=self.policy.demo,
             password_min_length=self.policy.password.min_length,
             password_max_length=self.policy.password.max_length,
-            code_length=self.policy.codes.length)
+            code_length=self.policy.codes.length,
+            sign_in_domains=list(forms.domains), sign_in_prefixes=list(forms.shown_netbios))
 
     def blocked_error(self, block: ActiveBlock) -> Blocked:
         return Blocked("self-service is blocked for now; please contact the helpdesk",
                        support_code=block.support_code, until=block.until.isoformat(),
-                       helpdesk=self.branding().helpdesk)
+                       helpdesk=self.helpdesk())
 
     def on_block(self, conn: Connection, flow: Flow, block: ActiveBlock,
                  notices: list[Message]) -> None:

@@ -30,8 +30,20 @@ class IdentifyScreen(KioskScreen):
         yield Static(escape(t("identify.label")), classes="label")
         yield KioskInput(value=self.username, id="username", max_length=256,
                          placeholder=t("identify.placeholder"))
-        yield Static(escape(t("identify.hint")), classes="hint")
+        yield Static(escape(self.hint()), classes="hint")
         yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
+
+    def hint(self) -> str:
+        """The forms the organisation accepts: 'jsmith, jsmith@contoso.org or CONTOSO\\jsmith'
+        (one domain and one prefix, the first of each); without any, the bare name."""
+        branding = self.kiosk.branding
+        name = t("identify.example_name")
+        forms = [name] + [f"{name}@{d}" for d in branding.sign_in_domains[:1]] + [
+            f"{p}\\{name}" for p in branding.sign_in_prefixes[:1]]
+        if len(forms) == 1:
+            return t("identify.hint")
+        listed = ", ".join(forms[:-1]) + f" {t('identify.or')} {forms[-1]}"
+        return t("identify.hint_forms", forms=listed)
 
     def on_mount(self) -> None:
         self.query_one("#username", KioskInput).focus()

@@ -85,3 +85,22 @@ def test_a_broken_terminals_module_does_not_break_the_rest(
     assert "report" in kiosk.ok("--help").stdout
     result = kiosk.fails("terminals")
     assert result.stderr.startswith("error: 'kiosk admin terminals' is unavailable: ImportError")
+
+
+def test_the_first_terminal_of_a_new_install_creates_the_database(kiosk: Kiosk) -> None:
+    """issue 13: `terminals add` on a new database said only "no database at …"."""
+    assert not kiosk.database.exists()
+    result = kiosk.fails("terminals", "list")
+    assert f"no database at {kiosk.database}" in result.stderr
+    assert "`kiosk admin terminals add NAME` or `kiosk admin users import FILE` create one" \
+        in result.stderr
+    key_file = kiosk.tmp_path / "lobby.key"
+    result = kiosk.ok("terminals", "add", "lobby-1", "--key-file", str(key_file))
+    assert f"created the database {kiosk.database}" in result.stderr
+    assert "terminal 'lobby-1' created" in result.stderr
+    assert kiosk.database.exists() and key_file.read_text().strip()
+    assert "lobby-1" in kiosk.ok("terminals", "list").stdout
+    assert "created the database" not in kiosk.ok("terminals", "add", "lobby-2").stderr
+    missing_dir = kiosk.tmp_path / "nowhere" / "k.db"
+    result = kiosk.run("terminals", "add", "x", "--database-url", f"sqlite:///{missing_dir}")
+    assert result.exit_code == 1 and "no directory" in result.stderr

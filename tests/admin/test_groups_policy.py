@@ -135,3 +135,17 @@ def test_policy_check(kiosk: Kiosk) -> None:
     result = kiosk.fails("policy", "check", str(missing))
     assert result.stdout == f"{missing}: cannot read (No such file or directory)\n"
     kiosk.fails("policy", "check", code=2)
+
+
+def test_policy_check_refuses_real_delivery_without_a_relay_in_one_round(kiosk: Kiosk) -> None:
+    """issue 13: `delivery.kind = "real"` with no SMTP host and no gateway passed the check and
+    the kiosk started; and a banned-term error showed only once the other errors were fixed."""
+    bad = kiosk.tmp_path / "real.toml"
+    bad.write_text('[password]\nmin_length = 4\nbanned_terms = ["ab"]\n'
+                   '[delivery]\nkind = "real"\n', encoding="utf-8")
+    result = kiosk.fails("policy", "check", str(bad))
+    lines = result.stdout.splitlines()
+    assert [line.split(":")[1].strip() for line in lines] == [
+        "password.min_length", "password.banned_terms", "delivery.smtp.host"]
+    assert "delivery.gateway.url" in lines[2]
+    assert result.stderr == f"error: {bad}: 3 problems\n"

@@ -282,3 +282,31 @@ def test_a_key_file_others_can_read_is_warned_about(tmp_path: Path,
     with caplog.at_level("WARNING", logger="kiosk.remote"):
         open_remote_backend("http://127.0.0.1:1", key_file)
     assert "readable by other users" in caplog.text
+
+
+async def test_a_refused_key_is_named_in_the_log_and_at_the_exit(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """issue 13: a wrong API key looked like a dead server and logged nothing the operator saw.
+    The visitor still sees "service unavailable"; the app's log file and the operator's exit
+    say "API key refused"."""
+    from kiosk.app import KioskApp
+    from kiosk.screens.outcome import ProblemScreen
+    from kiosk.ui_commands import exit_note
+
+    unauthorized = httpx.Response(401, json={"code": "unauthorized"})
+    script = Script(*[unauthorized] * 6)
+    backend = script.backend()
+    assert exit_note(backend) == ""
+    log_file = tmp_path / "kiosk.log"
+    app = KioskApp(backend, log_path=log_file)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(50):
+            if isinstance(app.screen, ProblemScreen):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, ProblemScreen)
+        assert "API key" not in " ".join(str(w.render()) for w in app.screen.query("Static"))
+    assert backend.key_refused
+    logged = log_file.read_text(encoding="utf-8")
+    assert "API key refused by http://api.test" in logged and logged.count("API key") == 1
+    assert exit_note(backend).startswith("API key refused by http://api.test: check the key")

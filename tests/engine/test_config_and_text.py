@@ -58,6 +58,30 @@ def test_every_problem_is_reported_at_once() -> None:
     assert len(found) == 3
 
 
+def test_real_delivery_without_a_relay_is_refused_naming_the_key() -> None:
+    """delivery.kind = 'real' with no SMTP host and no gateway sent nothing to anybody."""
+    assert problems({"delivery": {"kind": "real"}})[0].startswith("delivery.smtp.host:")
+    smtp_only = problems({"delivery": {"kind": "real", "smtp": {"host": "mail.example"}}})
+    assert smtp_only == ["delivery.gateway.url: needed when delivery.kind = 'real' and "
+                         "sspr.methods offers mobile and office (or leave mobile and office "
+                         "out of sspr.methods)"]
+    parse_policy({"delivery": {"kind": "real", "smtp": {"host": "mail.example"}},
+                  "sspr": {"methods": ["email", "questions"]}})
+    gateway_only = problems({"delivery": {"kind": "real", "gateway": {"url": "https://sms"}}})
+    assert gateway_only[0].startswith("delivery.smtp.host: needed")
+
+
+def test_problems_of_one_section_and_across_sections_come_in_one_round() -> None:
+    """The banned-term error and the missing relay used to show only on a second run."""
+    found = problems({"password": {"min_length": 3, "banned_terms": ["ab", "abcd", "x"]},
+                      "delivery": {"kind": "real"}, "directory": {"kind": "ldap"},
+                      "sspr": {"methods_required": 5}})
+    keys = [p.split(":", 1)[0] for p in found]
+    assert keys == ["sspr.methods_required", "password.min_length", "password.banned_terms",
+                    "ldap.urls", "ldap.user_base", "delivery.smtp.host"], found
+    assert "'ab', 'x'" in found[2]
+
+
 def test_boundaries_accepted() -> None:
     parse_policy({"sspr": {"methods_required": 2}, "questions": {"to_register": 5,
                                                                  "to_reset": 5},

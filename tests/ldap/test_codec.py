@@ -69,7 +69,8 @@ def test_ad_refusal() -> None:
 def test_ldap_settings_are_validated() -> None:
     with pytest.raises(PolicyError) as missing:
         parse_policy({"directory": {"kind": "ldap"}})
-    assert missing.value.problems == ["ldap.urls: needed when directory.kind = 'ldap'"]
+    assert missing.value.problems == ["ldap.urls: needed when directory.kind = 'ldap'",
+                                      "ldap.user_base: needed when directory.kind = 'ldap'"]
     with pytest.raises(PolicyError) as no_base:
         parse_policy({"directory": {"kind": "ldap"}, "ldap": {"urls": ["ldap://x"]}})
     assert "ldap.user_base" in no_base.value.problems[0]

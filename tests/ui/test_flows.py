@@ -95,6 +95,27 @@ async def test_alice_reset_by_email(make_app: MakeApp, engine: Engine) -> None:
     assert password_is(engine, "alice", NEW_PASSWORD)
 
 
+async def test_alice_signs_in_with_her_email_address(make_app: MakeApp, engine: Engine) -> None:
+    """People type their sign-in email (issue 13): the hint names the accepted forms, and
+    alice@contoso.org reaches alice's own methods and a code that really arrives."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await k.at(WelcomeScreen)
+        await k.press(ACTION[Purpose.RESET])
+        await k.at(IdentifyScreen)
+        await k.sees("Type it as jsmith, jsmith@contoso.org or CONTOSO\\jsmith.")
+        await k.type("alice@contoso.org")
+        await k.enter()
+        await k.at(ChooseMethodScreen)
+        assert "a•••@c•••.org" in k.text and "+1 •• •• ••42" in k.text
+        await k.press("1")
+        await k.at(EnterCodeScreen)
+        assert "We emailed a code to a•••@c•••.org." in k.text
+        code = last_code(engine, "alice@contoso.org")
+        await k.sees(f"{code[:4]} {code[4:]}")
+
+
 async def test_alice_reset_by_text_and_by_call(
     make_app: MakeApp, engine: Engine, clock: FrozenClock
 ) -> None:

@@ -41,6 +41,9 @@ class Identify:
                terminal: str) -> FlowState:
         core, policy = self.core, self.core.policy
         now = core.clock.now()
+        # alice@contoso.org and CONTOSO\alice are alice: one name from here on (account,
+        # throttle subject, decoy, audit); another domain stays an unknown name
+        name = core.sign_in.canonical(core.sign_in.forms(conn, now), name)
         self.sweep(conn, notices, name, terminal)
         user = core.directory.find(conn, name)
         # the same queries whether or not the name exists, so timing tells nothing
