@@ -22,6 +22,7 @@ from kiosk.backend import (
 )
 from kiosk.i18n import t
 from kiosk.screens.base import KioskModal, KioskScreen
+from kiosk.screens.feedback import with_tries_left
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import Countdown
 from kiosk.widgets.inputs import CodeInput, SecureInput
@@ -358,7 +359,7 @@ class QuestionsScreen(FlowScreen):
             return False
         # a new set was drawn: fetch it and redraw (every answer field is rebuilt empty)
         state = await self.kiosk.backend.questions(self.state.flow_id)
-        self.notice = t("error.wrong_answers")
+        self.notice = with_tries_left(t("error.wrong_answers"), err)
         await self.update_state(state)
         return True
 
@@ -396,7 +397,7 @@ class TotpEntryScreen(FlowScreen):
     def _on_error(self, err: KioskError) -> bool:
         if err.code == "wrong_code":
             self.query_one("#code", CodeInput).value = ""
-            self.show_error(t("error.wrong_totp"))
+            self.show_error(with_tries_left(t("error.wrong_totp"), err))
             return True
         return False
 

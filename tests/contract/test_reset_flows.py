@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -317,3 +319,49 @@ async def test_the_same_wrong_code_counts_once(world: World) -> None:
             await b.verify_code(state.flow_id, state.challenge.id, wrong(code))
     state = await b.verify_code(state.flow_id, state.challenge.id, code)
     assert state.step == Step.NEW_PASSWORD
+
+
+async def wrong_proof(world: World, state: FlowState, entry: int) -> None:
+    """One wrong entry (`entry` picks which) for the first method the flow offers."""
+    b = world.backend
+    option = state.methods[0]
+    if option.kind == MethodKind.AUTHENTICATOR:
+        await b.verify_totp(state.flow_id, f"{entry:06d}")
+        return
+    if state.challenge is None:
+        raise AssertionError("send a code first")
+    await b.verify_code(state.flow_id, state.challenge.id, f"{entry:08d}")
+
+
+@pytest.mark.parametrize("username", ["alice", "erin", "zoe.unknown"])
+async def test_wrong_entries_say_how_many_tries_are_left(world: World, username: str) -> None:
+    """The same numbers for a real account, a decoy for a real one and an unknown name: they
+    come from the throttle's counters, which every flow has. A repeated entry counts once."""
+    b = world.backend
+    state = await b.start(Purpose.RESET, username)
+    option = state.methods[0]
+    if option.kind != MethodKind.AUTHENTICATOR:
+        state = await b.send_code(state.flow_id, option.kind, option.channels[0])
+    if username == "alice":  # a right code must not be among the wrong ones
+        assert world.last_code(ALICE_EMAIL) not in {f"{n:08d}" for n in range(1, 6)}
+    left = []
+    for entry in (1, 2, 2, 3, 4):
+        with pytest.raises((WrongCode, WrongAnswers)) as refused:
+            await wrong_proof(world, state, entry)
+        assert refused.value.support_code == state.support_code
+        left.append(refused.value.params["remaining"])
+    assert left == [4, 3, 3, 2, 1]
+    with pytest.raises(Blocked) as blocked:
+        await wrong_proof(world, state, 5)
+    assert "remaining" not in blocked.value.params
+    assert blocked.value.params["until"] == (
+        world.clock.now() + timedelta(hours=24)).isoformat()
+
+
+async def test_wrong_answers_say_how_many_tries_are_left(world: World) -> None:
+    b = world.backend
+    state = await b.start(Purpose.RESET, "alice")
+    state = await b.questions(state.flow_id)
+    with pytest.raises(WrongAnswers) as refused:
+        await b.answer(state.flow_id, ["wrong", "wrong", "wrong"])
+    assert refused.value.params["remaining"] == 4

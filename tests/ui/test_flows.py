@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from kiosk.backend import Purpose
@@ -197,7 +202,19 @@ async def test_alice_expired_code_and_resend(
         await k.at(NewPasswordScreen)
 
 
-async def test_alice_throttled_after_five_wrong_codes(make_app: MakeApp, engine: Engine) -> None:
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The terminal's local time zone is Europe/Berlin (clock times are shown in it)."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+async def test_alice_throttled_after_five_wrong_codes(
+    make_app: MakeApp, engine: Engine, clock: FrozenClock, berlin: None
+) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         k = Kiosk(app, pilot)
@@ -208,9 +225,16 @@ async def test_alice_throttled_after_five_wrong_codes(make_app: MakeApp, engine:
         for attempt in range(5):
             await enter_code(k, f"{(int(code) + attempt + 1) % 10**8:08d}")
             await k.until(lambda: not app._busy)
+            if attempt < 3:
+                await k.sees(f"{4 - attempt} tries left.")
+            elif attempt == 3:  # the last try is announced as such
+                await k.sees("1 try left: one more wrong")
         screen = await k.at(ProblemScreen)
         assert screen.kind == "blocked"
         await k.sees("Self-service is blocked for now")
+        # 24 hours from now, in the terminal's time zone
+        until = (clock.now() + timedelta(hours=24)).astimezone(ZoneInfo("Europe/Berlin"))
+        await k.sees(f"You can try again after {until:%H:%M} tomorrow.")
         await k.sees("IT helpdesk, room 1.12")
         assert screen.support_code and f"Support code: {screen.support_code}" in k.text
         await k.enter()
