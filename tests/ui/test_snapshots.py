@@ -38,7 +38,7 @@ from kiosk.screens.welcome import WelcomeScreen
 from .conftest import ANSWERS, NEW_PASSWORD, SIZE, TERMINAL, Kiosk, MakeApp
 
 Step = Callable[[Kiosk, Engine], Awaitable[None]]
-pytestmark = pytest.mark.usefixtures("deterministic")
+pytestmark = pytest.mark.usefixtures("deterministic", "berlin")  # berlin: clock times
 
 
 async def start(k: Kiosk, key: str, username: str) -> None:
