@@ -84,6 +84,8 @@ class RegistrationStatus(BaseModel):
     questions_to_register: int = 3
     custom_questions_allowed: bool = True
     reconfirm_due: bool = False
+    # authenticator.required_if_registered: once added, resets need the authenticator app
+    authenticator_required: bool = False
 
 
 class FlowState(BaseModel):

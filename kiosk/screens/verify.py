@@ -92,6 +92,13 @@ class ChooseMethodScreen(FlowScreen):
                              classes="passed")
         if number == 0:
             yield Static(escape(t("verify.no_methods")), classes="lead")
+        elif [o.kind for o in state.methods if not o.passed] == [MethodKind.AUTHENTICATOR]:
+            # why there is no other choice, and where to go without the phone. It follows
+            # from what is offered alone, so a decoy offering the same looks the same
+            helpdesk = self.kiosk.branding.helpdesk
+            yield Static(escape(t("verify.authenticator_only", helpdesk=helpdesk) if helpdesk
+                                else t("verify.authenticator_only.no_helpdesk")),
+                         id="authenticator-only", classes="hint")
 
     def on_mount(self) -> None:
         choices = self.query(Choice)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -202,16 +200,6 @@ async def test_alice_expired_code_and_resend(
         await k.at(NewPasswordScreen)
 
 
-@pytest.fixture
-def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The terminal's local time zone is Europe/Berlin (clock times are shown in it)."""
-    monkeypatch.setenv("TZ", "Europe/Berlin")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
 async def test_alice_throttled_after_five_wrong_codes(
     make_app: MakeApp, engine: Engine, clock: FrozenClock, berlin: None
 ) -> None:
@@ -332,6 +320,10 @@ async def test_bob_must_use_the_authenticator(
         await k.at(ChooseMethodScreen)
         assert "authenticator app" in k.text
         assert "Email a code" not in k.text  # required authenticator: email alone cannot do
+        # why, and what to do without the phone
+        await k.sees("This account needs its authenticator app")
+        assert app.screen.query_one("#authenticator-only").render().plain.endswith(
+            "Ask the helpdesk: IT helpdesk, room 1.12 · +1 425 555 0100 · helpdesk@contoso.org")
         await k.press("1")
         await k.at(TotpScreen)
         await k.type(wrong(code_at(BOB_TOTP_SECRET, clock.now())))
@@ -342,6 +334,26 @@ async def test_bob_must_use_the_authenticator(
         await new_password(k)
         await k.at(DoneScreen)
     assert password_is(engine, "bob", NEW_PASSWORD)
+
+
+async def test_a_decoy_offering_only_an_authenticator_says_what_bob_sees(
+    make_app: MakeApp, engine: Engine
+) -> None:
+    """The reason follows from what is offered alone: a name nobody has whose decoy offers
+    only an authenticator reads exactly like bob's screen."""
+    names = (f"visitor{n}" for n in range(200))
+    name = next(n for n in names if [m.kind.value for m in engine.start(
+        Purpose.RESET, n, "console:elsewhere").methods] == ["authenticator"])
+    texts = []
+    for username in ("bob", name):
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            k = Kiosk(app, pilot)
+            await identify(k, Purpose.RESET, username)
+            await k.at(ChooseMethodScreen)
+            await k.sees("This account needs its authenticator app")
+            texts.append(str(app.screen.query_one("#authenticator-only").render()))
+    assert texts[0] == texts[1]
 
 
 # ---------------------------------------------------------------- carol: administrator
@@ -528,6 +540,9 @@ async def test_authenticator_enrolment_text_fallback_and_qr(
         assert not screen.query("QRView")  # 80x24 is too small: the key as text
         await k.sees("type in this key")
         await k.sees(secret[:4] + " " + secret[4:8])
+        # adding it changes what a reset needs: said before it is added
+        assert "resetting your password will need this app" in str(
+            screen.query_one("#totp-required").render())
         await pilot.resize_terminal(120, 40)
         await k.until(lambda: bool(app.screen.query("QRView")), "the QR code")
         await k.sees("Scan the QR code")
