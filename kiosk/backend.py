@@ -102,7 +102,10 @@ class FlowState(BaseModel):
     challenge: Challenge | None = None
     questions: list[Question] = Field(default_factory=list)
     registration: RegistrationStatus | None = None
-    result: str | None = None  # at DONE: "reset", "unlocked", "changed", "registered"
+    # at DONE: "reset", "reset_unlocked" (the reset also cleared a lock), "unlocked",
+    # "not_locked" (an unlock of an account that was not locked: nothing changed),
+    # "changed", "registered"
+    result: str | None = None
 
 
 class AuthenticatorEnrollment(BaseModel):

@@ -61,7 +61,9 @@ class DoneScreen(FlowScreen):
         result = self.result
         yield Static(f"✓ {escape(t(f'done.{result}.title'))}", classes="success")
         yield Static(escape(t(f"done.{result}.next")), classes="lead")
-        yield Static(escape(t("done.signout")), classes="hint")
+        # nothing changed, so nobody was told (the engine sends no notice)
+        yield Static(escape(t("done.signout.no_notice" if result == "not_locked"
+                              else "done.signout")), classes="hint")
         deadline = self.kiosk.clock() + timedelta(seconds=self.kiosk.done_timeout)
         yield Countdown(deadline, self.kiosk.clock,
                         lambda time: t("done.countdown", time=time), id="countdown",

@@ -270,9 +270,24 @@ async def test_dave_unlocks_without_a_new_password(world: World) -> None:
     assert state.step == Step.UNLOCK
     with pytest.raises(StepOutOfOrder):
         await b.set_password(state.flow_id, NEW_PASSWORD)
+    sent = world.outbox_count()
     done = await b.unlock(state.flow_id)
     assert done.step == Step.DONE and done.result == "unlocked"
     assert not locked(world, "dave")
+    assert world.outbox_count() > sent  # dave is told his account was unlocked
+
+
+async def test_unlocking_an_account_that_was_not_locked_says_so(world: World) -> None:
+    b = world.backend
+    assert not locked(world, "alice")
+    state = await b.start(Purpose.UNLOCK, "alice")
+    state = await email_gate(world, state, ALICE_EMAIL)
+    assert state.step == Step.UNLOCK
+    sent = world.outbox_count()
+    done = await b.unlock(state.flow_id)
+    assert done.step == Step.DONE and done.result == "not_locked"
+    assert world.outbox_count() == sent  # nothing changed: no notice
+    assert not locked(world, "alice")
 
 
 async def test_a_reset_also_unlocks(world: World) -> None:
@@ -280,7 +295,8 @@ async def test_a_reset_also_unlocks(world: World) -> None:
     state = await b.start(Purpose.RESET, "dave")
     state = await email_gate(world, state, "dave@contoso.org")
     assert state.step == Step.NEW_PASSWORD
-    assert (await b.set_password(state.flow_id, NEW_PASSWORD)).result == "reset"
+    # the reset says it cleared the lock too
+    assert (await b.set_password(state.flow_id, NEW_PASSWORD)).result == "reset_unlocked"
     assert not locked(world, "dave")
 
 

@@ -400,8 +400,41 @@ async def test_dave_unlocks(make_app: MakeApp, engine: Engine) -> None:
         await k.press("1")
         await k.at(DoneScreen)
         await k.sees("Your account is unlocked.")
+        await k.sees("We sent a notice")
     with engine.db.connect() as conn:
         assert not engine.directory.find(conn, "dave").locked
+
+
+async def test_alice_unlocks_an_account_that_was_not_locked(
+    make_app: MakeApp, engine: Engine
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.UNLOCK, "alice")
+        await k.at(ChooseMethodScreen)
+        await k.press("1")
+        await enter_code(k, last_code(engine, "alice@contoso.org"))
+        await k.at(UnlockScreen)
+        sent = len(engine.outbox_messages(200))
+        await k.press("1")
+        await k.at(DoneScreen)
+        await k.sees("Your account was not locked.")
+        assert "unlocked" not in k.text and "We sent a notice" not in k.text
+    assert len(engine.outbox_messages(200)) == sent  # no notice
+
+
+async def test_dave_reset_says_it_also_unlocked(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "dave")
+        await k.at(ChooseMethodScreen)
+        await k.press("1")
+        await enter_code(k, last_code(engine, "dave@contoso.org"))
+        await new_password(k)
+        await k.at(DoneScreen)
+        await k.sees("and your account is unlocked.")
 
 
 async def test_dave_cannot_change_while_locked(make_app: MakeApp, engine: Engine) -> None:
