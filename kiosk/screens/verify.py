@@ -28,6 +28,11 @@ from kiosk.widgets.countdown import Countdown
 from kiosk.widgets.inputs import CodeInput, SecureInput
 
 TOTP_DIGITS = 6
+VERIFYING = (Step.CHOOSE_METHOD, Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP)
+# the proof screens and the step they lead to, as the progress indicator names them (the
+# registration hub is a menu of its own, with no indicator)
+STAGES = {**dict.fromkeys(VERIFYING, "verify"), Step.SIGN_IN: "sign_in",
+          Step.NEW_PASSWORD: "new_password", Step.UNLOCK: "unlock"}
 
 
 def method_label(option: MethodOption) -> str:
@@ -45,12 +50,25 @@ class FlowScreen(KioskScreen):
 
     def heading(self) -> str:
         heading = t(f"purpose.{self.state.purpose.value}")
-        if self.state.gates_required > 1 and self.state.step in (
-            Step.CHOOSE_METHOD, Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP
-        ):
-            step = min(self.state.gates_passed + 1, self.state.gates_required)
-            heading += " · " + t("verify.check_n_of_m", n=step, m=self.state.gates_required)
-        return heading
+        progress = self.progress()
+        return f"{heading} · {progress}" if progress else heading
+
+    def progress(self) -> str:
+        """"Step 1 of 2 · verify": one step per proof, then the one it is for. For everybody;
+        the total is the engine's `gates_required`, which shows an administrator's second
+        proof only after the first succeeded (until then every account looks alike)."""
+        state = self.state
+        stage = STAGES.get(state.step)
+        if stage is None:
+            return ""
+        total = state.gates_required + 1
+        if state.step == Step.SIGN_IN:
+            number = 1
+        elif state.step in VERIFYING:
+            number = min(state.gates_passed + 1, state.gates_required)
+        else:
+            number = total
+        return t("progress.step", n=number, m=total, stage=t(f"progress.{stage}"))
 
     async def update_state(self, state: FlowState) -> None:
         self.state = state

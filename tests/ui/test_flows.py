@@ -356,6 +356,33 @@ async def test_a_decoy_offering_only_an_authenticator_says_what_bob_sees(
     assert texts[0] == texts[1]
 
 
+async def test_every_proof_screen_shows_the_progress(make_app: MakeApp, engine: Engine) -> None:
+    """"Step n of m" on every proof screen, for everybody; before the first proof alice, an
+    administrator and a name nobody has read alike."""
+    headings = {}
+    for username in ("alice", "carol", "zoe.unknown"):
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            k = Kiosk(app, pilot)
+            await identify(k, Purpose.RESET, username)
+            await k.at(ChooseMethodScreen)
+            headings[username] = k.text.splitlines()[2].split("▏")[0].strip()  # not the outbox
+            if username != "alice":
+                continue
+            await k.press("3")  # questions
+            await k.at(QuestionsScreen)
+            await k.sees("Reset your password · Step 1 of 2 · verify")
+            await k.press("escape")
+            await k.at(ChooseMethodScreen)
+            await k.press("1")
+            await k.at(EnterCodeScreen)
+            await k.sees("Reset your password · Step 1 of 2 · verify")
+            await enter_code(k, last_code(engine, "alice@contoso.org"))
+            await k.at(NewPasswordScreen)
+            await k.sees("Reset your password · Step 2 of 2 · new password")
+    assert set(headings.values()) == {"Reset your password · Step 1 of 2 · verify"}
+
+
 # ---------------------------------------------------------------- carol: administrator
 
 
@@ -367,11 +394,12 @@ async def test_carol_needs_two_methods(make_app: MakeApp, engine: Engine) -> Non
         await k.at(ChooseMethodScreen)
         await k.sees("How would you like to prove it is you?")
         # the second check shows only after the first (nobody learns who is an admin)
-        assert "check 1 of 2" not in k.text and "two checks" not in k.text
+        assert "two checks" not in k.text
+        await k.sees("Reset your password · Step 1 of 2 · verify")  # like everybody
         assert "security questions" not in k.text  # never for administrators
         await k.press("1")
         await enter_code(k, last_code(engine, "carol@contoso.org"))
-        await k.sees("check 2 of 2")
+        await k.sees("Step 2 of 3 · verify")  # the second proof shows after the first
         await k.sees("First check passed")
         screen = await k.at(ChooseMethodScreen)
         assert screen.state.gates_passed == 1
