@@ -399,9 +399,10 @@ class KioskApp(App[str | None], inherit_bindings=False):
     @staticmethod
     def error_text(err: KioskError) -> str:
         from kiosk.i18n import t, t_or
+        from kiosk.screens.feedback import with_tries_left
 
         params = {k: v for k, v in err.params.items() if isinstance(v, str | int | float)}
-        return t_or(f"error.{err.code}", t("error.generic"), **params)
+        return with_tries_left(t_or(f"error.{err.code}", t("error.generic"), **params), err)
 
     # ------------------------------------------------------------------ idle timeout
 
@@ -503,3 +504,4 @@ class KioskApp(App[str | None], inherit_bindings=False):
             KIOSK_LOG.removeHandler(self._log_handler)
             self._log_handler.close()
         await super()._on_exit_app()
+

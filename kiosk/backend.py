@@ -90,6 +90,8 @@ class RegistrationStatus(BaseModel):
     questions_to_register: int = 3
     custom_questions_allowed: bool = True
     reconfirm_due: bool = False
+    # authenticator.required_if_registered: once added, resets need the authenticator app
+    authenticator_required: bool = False
 
 
 class FlowState(BaseModel):
@@ -106,7 +108,10 @@ class FlowState(BaseModel):
     challenge: Challenge | None = None
     questions: list[Question] = Field(default_factory=list)
     registration: RegistrationStatus | None = None
-    result: str | None = None  # at DONE: "reset", "unlocked", "changed", "registered"
+    # at DONE: "reset", "reset_unlocked" (the reset also cleared a lock), "unlocked",
+    # "not_locked" (an unlock of an account that was not locked: nothing changed),
+    # "changed", "registered"
+    result: str | None = None
 
 
 class AuthenticatorEnrollment(BaseModel):

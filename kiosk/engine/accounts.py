@@ -202,7 +202,8 @@ def registration_status(policy: Policy, now: datetime, user: User,
                                  channels=CHANNELS_OF[k]) for k in usable],
         available=available, missing=max(0, needed - len(usable)),
         questions_to_register=policy.questions.to_register,
-        custom_questions_allowed=policy.questions.custom_allowed, reconfirm_due=due)
+        custom_questions_allowed=policy.questions.custom_allowed, reconfirm_due=due,
+        authenticator_required=policy.authenticator.required_if_registered)
 
 
 def must_register(policy: Policy, now: datetime, directory: Directory, conn: Connection,

@@ -220,6 +220,18 @@ class Throttler:
                                timedelta(minutes=self.cfg.terminal_block_minutes))
         return None
 
+    def remaining(self, conn: Connection, now: datetime, user: str, terminal: str,
+                  method: str) -> int:
+        """Attempts left before a block, as the counters stand (pending ones count): the
+        fewer of the user's for this method and the terminal's. A decoy has the same
+        counters, so it reports the same numbers for the same failures."""
+        window = now - timedelta(minutes=self.cfg.verify_window_minutes)
+        counted = (VERIFY_FAIL, VERIFY_PENDING)
+        left_user = self.cfg.verify_failures - self._count(conn, user, counted, window, method)
+        left_term = self.cfg.terminal_verify_failures - self._count(
+            conn, terminal_subject(terminal), counted, window)
+        return max(0, min(left_user, left_term))
+
     # ------------------------------------------------------------ flows and sends
     def record_failed_flow(self, conn: Connection, now: datetime, user: str, terminal: str,
                            support_code: str) -> ActiveBlock | None:

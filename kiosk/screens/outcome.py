@@ -12,6 +12,7 @@ from textual.widgets import Button, Static
 from kiosk.backend import KioskError, Purpose, Step
 from kiosk.i18n import has, t
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.feedback import block_until
 from kiosk.screens.verify import FlowScreen
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import Countdown
@@ -60,7 +61,9 @@ class DoneScreen(FlowScreen):
         result = self.result
         yield Static(f"✓ {escape(t(f'done.{result}.title'))}", classes="success")
         yield Static(escape(t(f"done.{result}.next")), classes="lead")
-        yield Static(escape(t("done.signout")), classes="hint")
+        # nothing changed, so nobody was told (the engine sends no notice)
+        yield Static(escape(t("done.signout.no_notice" if result == "not_locked"
+                              else "done.signout")), classes="hint")
         deadline = self.kiosk.clock() + timedelta(seconds=self.kiosk.done_timeout)
         yield Countdown(deadline, self.kiosk.clock,
                         lambda time: t("done.countdown", time=time), id="countdown",
@@ -93,6 +96,7 @@ class ProblemScreen(KioskScreen):
         self.kind = kind if kind in self.KINDS else "error"
         self.support_code = support_code
         self.reason = str(error.params.get("reason", "")) if error is not None else ""
+        self.error = error
         self.retry = retry
 
     def heading(self) -> str:
@@ -108,6 +112,10 @@ class ProblemScreen(KioskScreen):
         if self.reason and has(f"{body}.{self.reason}"):
             body = f"{body}.{self.reason}"
         yield Static(escape(t(body)), classes="lead")
+        if self.kind == "blocked":
+            until = block_until(self.error, self.kiosk.clock())
+            if until:
+                yield Static(escape(until), id="blocked-until", classes="lead")
         number = 0
         if self.kind == "not_registered" and self._can_register():
             number += 1

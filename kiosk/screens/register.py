@@ -297,6 +297,10 @@ class AuthenticatorScreen(TotpEntryScreen):
                              classes="secret")
                 yield Static(escape(t("totp.enrol.code", n=TOTP_DIGITS)), classes="label")
                 yield CodeInput(TOTP_DIGITS, id="code")
+                registration = self.state.registration
+                if registration is not None and registration.authenticator_required:
+                    yield Static(escape(t("totp.enrol.required")), id="totp-required",
+                                 classes="hint")
                 yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
 
     async def on_resize(self) -> None:

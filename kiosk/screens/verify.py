@@ -22,11 +22,17 @@ from kiosk.backend import (
 )
 from kiosk.i18n import t
 from kiosk.screens.base import KioskModal, KioskScreen
+from kiosk.screens.feedback import with_tries_left
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import Countdown
 from kiosk.widgets.inputs import CodeInput, SecureInput
 
 TOTP_DIGITS = 6
+VERIFYING = (Step.CHOOSE_METHOD, Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP)
+# the proof screens and the step they lead to, as the progress indicator names them (the
+# registration hub is a menu of its own, with no indicator)
+STAGES = {**dict.fromkeys(VERIFYING, "verify"), Step.SIGN_IN: "sign_in",
+          Step.NEW_PASSWORD: "new_password", Step.UNLOCK: "unlock"}
 
 
 def method_label(option: MethodOption) -> str:
@@ -44,12 +50,25 @@ class FlowScreen(KioskScreen):
 
     def heading(self) -> str:
         heading = t(f"purpose.{self.state.purpose.value}")
-        if self.state.gates_required > 1 and self.state.step in (
-            Step.CHOOSE_METHOD, Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP
-        ):
-            step = min(self.state.gates_passed + 1, self.state.gates_required)
-            heading += " · " + t("verify.check_n_of_m", n=step, m=self.state.gates_required)
-        return heading
+        progress = self.progress()
+        return f"{heading} · {progress}" if progress else heading
+
+    def progress(self) -> str:
+        """"Step 1 of 2 · verify": one step per proof, then the one it is for. For everybody;
+        the total is the engine's `gates_required`, which shows an administrator's second
+        proof only after the first succeeded (until then every account looks alike)."""
+        state = self.state
+        stage = STAGES.get(state.step)
+        if stage is None:
+            return ""
+        total = state.gates_required + 1
+        if state.step == Step.SIGN_IN:
+            number = 1
+        elif state.step in VERIFYING:
+            number = min(state.gates_passed + 1, state.gates_required)
+        else:
+            number = total
+        return t("progress.step", n=number, m=total, stage=t(f"progress.{stage}"))
 
     async def update_state(self, state: FlowState) -> None:
         self.state = state
@@ -91,6 +110,13 @@ class ChooseMethodScreen(FlowScreen):
                              classes="passed")
         if number == 0:
             yield Static(escape(t("verify.no_methods")), classes="lead")
+        elif [o.kind for o in state.methods if not o.passed] == [MethodKind.AUTHENTICATOR]:
+            # why there is no other choice, and where to go without the phone. It follows
+            # from what is offered alone, so a decoy offering the same looks the same
+            helpdesk = self.kiosk.branding.helpdesk
+            yield Static(escape(t("verify.authenticator_only", helpdesk=helpdesk) if helpdesk
+                                else t("verify.authenticator_only.no_helpdesk")),
+                         id="authenticator-only", classes="hint")
 
     def on_mount(self) -> None:
         choices = self.query(Choice)
@@ -358,7 +384,7 @@ class QuestionsScreen(FlowScreen):
             return False
         # a new set was drawn: fetch it and redraw (every answer field is rebuilt empty)
         state = await self.kiosk.backend.questions(self.state.flow_id)
-        self.notice = t("error.wrong_answers")
+        self.notice = with_tries_left(t("error.wrong_answers"), err)
         await self.update_state(state)
         return True
 
@@ -396,7 +422,7 @@ class TotpEntryScreen(FlowScreen):
     def _on_error(self, err: KioskError) -> bool:
         if err.code == "wrong_code":
             self.query_one("#code", CodeInput).value = ""
-            self.show_error(t("error.wrong_totp"))
+            self.show_error(with_tries_left(t("error.wrong_totp"), err))
             return True
         return False
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -268,9 +270,24 @@ async def test_dave_unlocks_without_a_new_password(world: World) -> None:
     assert state.step == Step.UNLOCK
     with pytest.raises(StepOutOfOrder):
         await b.set_password(state.flow_id, NEW_PASSWORD)
+    sent = world.outbox_count()
     done = await b.unlock(state.flow_id)
     assert done.step == Step.DONE and done.result == "unlocked"
     assert not locked(world, "dave")
+    assert world.outbox_count() > sent  # dave is told his account was unlocked
+
+
+async def test_unlocking_an_account_that_was_not_locked_says_so(world: World) -> None:
+    b = world.backend
+    assert not locked(world, "alice")
+    state = await b.start(Purpose.UNLOCK, "alice")
+    state = await email_gate(world, state, ALICE_EMAIL)
+    assert state.step == Step.UNLOCK
+    sent = world.outbox_count()
+    done = await b.unlock(state.flow_id)
+    assert done.step == Step.DONE and done.result == "not_locked"
+    assert world.outbox_count() == sent  # nothing changed: no notice
+    assert not locked(world, "alice")
 
 
 async def test_a_reset_also_unlocks(world: World) -> None:
@@ -278,7 +295,8 @@ async def test_a_reset_also_unlocks(world: World) -> None:
     state = await b.start(Purpose.RESET, "dave")
     state = await email_gate(world, state, "dave@contoso.org")
     assert state.step == Step.NEW_PASSWORD
-    assert (await b.set_password(state.flow_id, NEW_PASSWORD)).result == "reset"
+    # the reset says it cleared the lock too
+    assert (await b.set_password(state.flow_id, NEW_PASSWORD)).result == "reset_unlocked"
     assert not locked(world, "dave")
 
 
@@ -317,3 +335,49 @@ async def test_the_same_wrong_code_counts_once(world: World) -> None:
             await b.verify_code(state.flow_id, state.challenge.id, wrong(code))
     state = await b.verify_code(state.flow_id, state.challenge.id, code)
     assert state.step == Step.NEW_PASSWORD
+
+
+async def wrong_proof(world: World, state: FlowState, entry: int) -> None:
+    """One wrong entry (`entry` picks which) for the first method the flow offers."""
+    b = world.backend
+    option = state.methods[0]
+    if option.kind == MethodKind.AUTHENTICATOR:
+        await b.verify_totp(state.flow_id, f"{entry:06d}")
+        return
+    if state.challenge is None:
+        raise AssertionError("send a code first")
+    await b.verify_code(state.flow_id, state.challenge.id, f"{entry:08d}")
+
+
+@pytest.mark.parametrize("username", ["alice", "erin", "zoe.unknown"])
+async def test_wrong_entries_say_how_many_tries_are_left(world: World, username: str) -> None:
+    """The same numbers for a real account, a decoy for a real one and an unknown name: they
+    come from the throttle's counters, which every flow has. A repeated entry counts once."""
+    b = world.backend
+    state = await b.start(Purpose.RESET, username)
+    option = state.methods[0]
+    if option.kind != MethodKind.AUTHENTICATOR:
+        state = await b.send_code(state.flow_id, option.kind, option.channels[0])
+    if username == "alice":  # a right code must not be among the wrong ones
+        assert world.last_code(ALICE_EMAIL) not in {f"{n:08d}" for n in range(1, 6)}
+    left = []
+    for entry in (1, 2, 2, 3, 4):
+        with pytest.raises((WrongCode, WrongAnswers)) as refused:
+            await wrong_proof(world, state, entry)
+        assert refused.value.support_code == state.support_code
+        left.append(refused.value.params["remaining"])
+    assert left == [4, 3, 3, 2, 1]
+    with pytest.raises(Blocked) as blocked:
+        await wrong_proof(world, state, 5)
+    assert "remaining" not in blocked.value.params
+    assert blocked.value.params["until"] == (
+        world.clock.now() + timedelta(hours=24)).isoformat()
+
+
+async def test_wrong_answers_say_how_many_tries_are_left(world: World) -> None:
+    b = world.backend
+    state = await b.start(Purpose.RESET, "alice")
+    state = await b.questions(state.flow_id)
+    with pytest.raises(WrongAnswers) as refused:
+        await b.answer(state.flow_id, ["wrong", "wrong", "wrong"])
+    assert refused.value.params["remaining"] == 4

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,16 @@ def make_app(backend: EmbeddedBackend, clock: FrozenClock, tmp_path: Path) -> Ma
         return KioskApp(kwargs.pop("backend", backend), **kwargs)
 
     return make
+
+
+@pytest.fixture
+def berlin(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The terminal's local time zone is Europe/Berlin (clock times are shown in it)."""
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from kiosk.backend import Purpose
@@ -218,7 +221,9 @@ async def test_alice_expired_code_and_resend(
         await k.at(NewPasswordScreen)
 
 
-async def test_alice_throttled_after_five_wrong_codes(make_app: MakeApp, engine: Engine) -> None:
+async def test_alice_throttled_after_five_wrong_codes(
+    make_app: MakeApp, engine: Engine, clock: FrozenClock, berlin: None
+) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         k = Kiosk(app, pilot)
@@ -229,9 +234,16 @@ async def test_alice_throttled_after_five_wrong_codes(make_app: MakeApp, engine:
         for attempt in range(5):
             await enter_code(k, f"{(int(code) + attempt + 1) % 10**8:08d}")
             await k.until(lambda: not app._busy)
+            if attempt < 3:
+                await k.sees(f"{4 - attempt} tries left.")
+            elif attempt == 3:  # the last try is announced as such
+                await k.sees("1 try left: one more wrong")
         screen = await k.at(ProblemScreen)
         assert screen.kind == "blocked"
         await k.sees("Self-service is blocked for now")
+        # 24 hours from now, in the terminal's time zone
+        until = (clock.now() + timedelta(hours=24)).astimezone(ZoneInfo("Europe/Berlin"))
+        await k.sees(f"You can try again after {until:%H:%M} tomorrow.")
         await k.sees("IT helpdesk, room 1.12")
         assert screen.support_code and f"Support code: {screen.support_code}" in k.text
         await k.enter()
@@ -329,6 +341,10 @@ async def test_bob_must_use_the_authenticator(
         await k.at(ChooseMethodScreen)
         assert "authenticator app" in k.text
         assert "Email a code" not in k.text  # required authenticator: email alone cannot do
+        # why, and what to do without the phone
+        await k.sees("This account needs its authenticator app")
+        assert app.screen.query_one("#authenticator-only").render().plain.endswith(
+            "Ask the helpdesk: IT helpdesk, room 1.12 · +1 425 555 0100 · helpdesk@contoso.org")
         await k.press("1")
         await k.at(TotpScreen)
         await k.type(wrong(code_at(BOB_TOTP_SECRET, clock.now())))
@@ -339,6 +355,53 @@ async def test_bob_must_use_the_authenticator(
         await new_password(k)
         await k.at(DoneScreen)
     assert password_is(engine, "bob", NEW_PASSWORD)
+
+
+async def test_a_decoy_offering_only_an_authenticator_says_what_bob_sees(
+    make_app: MakeApp, engine: Engine
+) -> None:
+    """The reason follows from what is offered alone: a name nobody has whose decoy offers
+    only an authenticator reads exactly like bob's screen."""
+    names = (f"visitor{n}" for n in range(200))
+    name = next(n for n in names if [m.kind.value for m in engine.start(
+        Purpose.RESET, n, "console:elsewhere").methods] == ["authenticator"])
+    texts = []
+    for username in ("bob", name):
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            k = Kiosk(app, pilot)
+            await identify(k, Purpose.RESET, username)
+            await k.at(ChooseMethodScreen)
+            await k.sees("This account needs its authenticator app")
+            texts.append(str(app.screen.query_one("#authenticator-only").render()))
+    assert texts[0] == texts[1]
+
+
+async def test_every_proof_screen_shows_the_progress(make_app: MakeApp, engine: Engine) -> None:
+    """"Step n of m" on every proof screen, for everybody; before the first proof alice, an
+    administrator and a name nobody has read alike."""
+    headings = {}
+    for username in ("alice", "carol", "zoe.unknown"):
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            k = Kiosk(app, pilot)
+            await identify(k, Purpose.RESET, username)
+            await k.at(ChooseMethodScreen)
+            headings[username] = k.text.splitlines()[2].split("▏")[0].strip()  # not the outbox
+            if username != "alice":
+                continue
+            await k.press("3")  # questions
+            await k.at(QuestionsScreen)
+            await k.sees("Reset your password · Step 1 of 2 · verify")
+            await k.press("escape")
+            await k.at(ChooseMethodScreen)
+            await k.press("1")
+            await k.at(EnterCodeScreen)
+            await k.sees("Reset your password · Step 1 of 2 · verify")
+            await enter_code(k, last_code(engine, "alice@contoso.org"))
+            await k.at(NewPasswordScreen)
+            await k.sees("Reset your password · Step 2 of 2 · new password")
+    assert set(headings.values()) == {"Reset your password · Step 1 of 2 · verify"}
 
 
 # ---------------------------------------------------------------- carol: administrator
@@ -352,11 +415,12 @@ async def test_carol_needs_two_methods(make_app: MakeApp, engine: Engine) -> Non
         await k.at(ChooseMethodScreen)
         await k.sees("How would you like to prove it is you?")
         # the second check shows only after the first (nobody learns who is an admin)
-        assert "check 1 of 2" not in k.text and "two checks" not in k.text
+        assert "two checks" not in k.text
+        await k.sees("Reset your password · Step 1 of 2 · verify")  # like everybody
         assert "security questions" not in k.text  # never for administrators
         await k.press("1")
         await enter_code(k, last_code(engine, "carol@contoso.org"))
-        await k.sees("check 2 of 2")
+        await k.sees("Step 2 of 3 · verify")  # the second proof shows after the first
         await k.sees("First check passed")
         screen = await k.at(ChooseMethodScreen)
         assert screen.state.gates_passed == 1
@@ -385,8 +449,41 @@ async def test_dave_unlocks(make_app: MakeApp, engine: Engine) -> None:
         await k.press("1")
         await k.at(DoneScreen)
         await k.sees("Your account is unlocked.")
+        await k.sees("We sent a notice")
     with engine.db.connect() as conn:
         assert not engine.directory.find(conn, "dave").locked
+
+
+async def test_alice_unlocks_an_account_that_was_not_locked(
+    make_app: MakeApp, engine: Engine
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.UNLOCK, "alice")
+        await k.at(ChooseMethodScreen)
+        await k.press("1")
+        await enter_code(k, last_code(engine, "alice@contoso.org"))
+        await k.at(UnlockScreen)
+        sent = len(engine.outbox_messages(200))
+        await k.press("1")
+        await k.at(DoneScreen)
+        await k.sees("Your account was not locked.")
+        assert "unlocked" not in k.text and "We sent a notice" not in k.text
+    assert len(engine.outbox_messages(200)) == sent  # no notice
+
+
+async def test_dave_reset_says_it_also_unlocked(make_app: MakeApp, engine: Engine) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "dave")
+        await k.at(ChooseMethodScreen)
+        await k.press("1")
+        await enter_code(k, last_code(engine, "dave@contoso.org"))
+        await new_password(k)
+        await k.at(DoneScreen)
+        await k.sees("and your account is unlocked.")
 
 
 async def test_dave_cannot_change_while_locked(make_app: MakeApp, engine: Engine) -> None:
@@ -525,6 +622,9 @@ async def test_authenticator_enrolment_text_fallback_and_qr(
         assert not screen.query("QRView")  # 80x24 is too small: the key as text
         await k.sees("type in this key")
         await k.sees(secret[:4] + " " + secret[4:8])
+        # adding it changes what a reset needs: said before it is added
+        assert "resetting your password will need this app" in str(
+            screen.query_one("#totp-required").render())
         await pilot.resize_terminal(120, 40)
         await k.until(lambda: bool(app.screen.query("QRView")), "the QR code")
         await k.sees("Scan the QR code")

@@ -38,7 +38,7 @@ from kiosk.screens.welcome import WelcomeScreen
 from .conftest import ANSWERS, NEW_PASSWORD, SIZE, TERMINAL, Kiosk, MakeApp
 
 Step = Callable[[Kiosk, Engine], Awaitable[None]]
-pytestmark = pytest.mark.usefixtures("deterministic")
+pytestmark = pytest.mark.usefixtures("deterministic", "berlin")  # berlin: clock times
 
 
 async def start(k: Kiosk, key: str, username: str) -> None:
@@ -122,7 +122,7 @@ async def second_gate(k: Kiosk, engine: Engine) -> None:
     await email_code_screen(k, "carol")
     await k.type("12345678")
     await k.enter()
-    await k.sees("check 2 of 2")
+    await k.sees("Step 2 of 3 · verify")
     await k.at(ChooseMethodScreen)
 
 

@@ -149,7 +149,9 @@ class Complete:
             audit.record(conn, flow.audit, now, ACTIVITY_OF[flow.purpose], Result.SUCCEEDED,
                          method="+".join(flow.gates_passed),
                          detail="password set" + (" and account unlocked" if user.locked else ""))
-            core.finish(conn, flow, "reset" if flow.purpose == Purpose.RESET else "changed")
+            result = "reset" if flow.purpose == Purpose.RESET else "changed"
+            # a reset that also cleared a lock says so (store_password unlocks)
+            core.finish(conn, flow, f"{result}_unlocked" if user.locked else result)
             notices.extend(core.notifier.password_reset(conn, user.id, user.username,
                                                         user.is_admin, now, terminal))
             return core.state(conn, flow)
@@ -165,12 +167,17 @@ class Complete:
             flow.expect(Step.UNLOCK)
             user = core.user_of(conn, flow)
             now = core.clock.now()
+            # also when not locked: a directory may keep failure counts that this clears
             core.directory.set_locked(conn, user.id, False)
             audit.record(conn, flow.audit, now, Activity.UNLOCK, Result.SUCCEEDED,
                          method="+".join(flow.gates_passed),
                          detail="account unlocked" if user.locked else "account was not locked")
-            core.finish(conn, flow, "unlocked")
-            notices.extend(core.notifier.unlocked(conn, user.id, user.username, now, terminal))
+            # identity is proven: the person may learn the account was not locked; nothing
+            # changed, so nobody is notified
+            core.finish(conn, flow, "unlocked" if user.locked else "not_locked")
+            if user.locked:
+                notices.extend(core.notifier.unlocked(conn, user.id, user.username, now,
+                                                      terminal))
             return core.state(conn, flow)
 
         return core.tx(work)

@@ -161,6 +161,9 @@ class Prove:
         if block is not None:
             core.on_block(conn, flow, block, notices)
             raise CommitThenRaise(core.blocked_error(block))
+        # how many tries are left before a block (from the counters: alike for a decoy)
+        error.params["remaining"] = core.throttle.remaining(
+            conn, now, flow.subject, flow.terminal, reservation.method)
         raise CommitThenRaise(error)
 
     def open_for(self, conn: Connection, flow: Flow, method: str) -> accounts.Account:
