@@ -4,6 +4,10 @@ Each server is a `kiosk serve-ssh` subprocess on 127.0.0.1 with a free port (--p
 back from its output) and a host key in a temporary directory. Clients are `ssh` processes in
 tmux sessions on a private tmux socket, read with capture-pane. Without `ssh` or `tmux` the
 tests skip, except in CI (CI=true), where they fail.
+
+The tests wait on states (a screen only the expected step shows, a log line, the cursor in a
+field), never on a fixed pause: the machine may be busy. The deadlines are generous; they only
+bound a hang (`WAIT`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +29,7 @@ from pathlib import Path
 import pytest
 
 HOST = "127.0.0.1"
+WAIT = 60.0  # the outer deadline of a wait: long enough for a busy machine, it only bounds a hang
 SSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
             "-o", "ConnectTimeout=10"]
 
@@ -65,7 +71,7 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def wait_log(self, pattern: str, timeout: float = 10.0) -> re.Match[str]:
+    def wait_log(self, pattern: str, timeout: float = WAIT) -> re.Match[str]:
         deadline = time.monotonic() + timeout
         while True:
             match = re.search(pattern, self.log())
@@ -76,7 +82,7 @@ class Server:
             time.sleep(0.1)
 
     def ssh(self, *options: str, command: str | None = None, user: str = "reset",
-            timeout: float = 20, stdin: str | None = "") -> subprocess.CompletedProcess[str]:
+            timeout: float = WAIT, stdin: str | None = "") -> subprocess.CompletedProcess[str]:
         """One non-interactive `ssh` run (for the refusals)."""
         cmd = ["ssh", "-p", str(self.port), *SSH_OPTS, *options, f"{user}@{HOST}"]
         if command is not None:
@@ -188,7 +194,7 @@ class Tmux:
 
     def run(self, *args: str, check: bool = True) -> str:
         result = subprocess.run([self.binary, "-L", self.socket, "-f", str(self.conf), *args],
-                                capture_output=True, text=True, timeout=10)
+                                capture_output=True, text=True, timeout=WAIT)
         if check and result.returncode != 0:
             raise AssertionError(f"tmux {' '.join(args)}: {result.stderr}")
         return result.stdout
@@ -209,7 +215,7 @@ class Client:
     def lines(self) -> list[str]:
         return self.screen().splitlines()
 
-    def wait_for(self, text: str | Callable[[str], bool], timeout: float = 20.0) -> str:
+    def wait_for(self, text: str | Callable[[str], bool], timeout: float = WAIT) -> str:
         check = (lambda s: text in s) if isinstance(text, str) else text
         deadline = time.monotonic() + timeout
         while True:
@@ -219,6 +225,26 @@ class Client:
             if time.monotonic() > deadline:
                 raise AssertionError(f"waited {timeout} s for {text!r}; the screen:\n{screen}")
             time.sleep(0.15)
+
+    def cursor(self) -> tuple[int, int]:
+        """Where the terminal's cursor is (column, row): Textual puts it in the focused field."""
+        out = self.tmux.run("display", "-p", "-t", self.name, "#{cursor_x} #{cursor_y}")
+        x, y = out.split()
+        return int(x), int(y)
+
+    def wait_for_focus_below(self, title: str, timeout: float = WAIT) -> None:
+        """Wait until the focused field is the one whose top border carries `title`: keys typed
+        before the focus has moved would still go to the previous field."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = self.lines()
+            rows = [i for i, line in enumerate(lines) if title in line]
+            if rows and self.cursor()[1] == rows[0] + 1:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited {timeout} s for the focus in {title!r}; cursor at "
+                                     f"{self.cursor()}, the screen:\n{self.screen()}")
+            time.sleep(0.1)
 
     def send(self, *keys: str) -> None:
         self.tmux.run("send-keys", "-t", self.name, *keys)
@@ -301,6 +327,36 @@ def audit_terminals(db: Path, username: str) -> set[str]:
             "SELECT DISTINCT terminal FROM audit_events WHERE username = ?", (username,))}
 
 
+def through_tunnel(port: int) -> bytes:
+    """What comes out of a local forward (`ssh -N -L port:...`) that should have been refused.
+
+    Waits until the client listens (it does once it has signed in), then reads until the
+    client closes the connection, which it does when the server has refused the channel (its
+    "administratively prohibited" is on stderr by then), or until the SSH banner a working
+    tunnel would bring."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            sock = socket.create_connection((HOST, port), timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    data = b""
+    with sock:
+        sock.settimeout(WAIT)
+        try:
+            while not data.startswith(b"SSH-"):
+                chunk = sock.recv(100)
+                if not chunk:
+                    break
+                data += chunk
+        except ConnectionResetError:
+            pass
+    return data
+
+
 def pids_with(text: str) -> list[int]:
     """Processes whose command line contains `text`."""
     found = []
@@ -327,3 +383,14 @@ def _children(pid: int) -> list[int]:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (children, their children, ...): a test's own processes, not
+    those of other test runs on the same machine."""
+    found, todo = [], [pid]
+    while todo:
+        for child in _children(todo.pop()):
+            found.append(child)
+            todo.append(child)
+    return found

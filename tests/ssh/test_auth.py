@@ -9,7 +9,7 @@ import sys
 
 from argon2 import PasswordHasher
 
-from tests.ssh.conftest import WELCOME, Client, Server, start_server
+from tests.ssh.conftest import WAIT, WELCOME, Client, Server, start_server
 
 PASSPHRASE = "correct horse kiosk"
 
@@ -68,7 +68,7 @@ def test_the_host_key_is_made_once_and_kept(tmp_path) -> None:
         probe = subprocess.run(
             ["ssh", "-v", "-T", "-p", str(first.port), "-o", "StrictHostKeyChecking=no",
              "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "reset@127.0.0.1"],
-            capture_output=True, text=True, timeout=20)
+            capture_output=True, text=True, timeout=WAIT)
         assert f"Server host key: ssh-ed25519 {first.fingerprint}" in probe.stderr
     finally:
         first.stop()
@@ -82,6 +82,6 @@ def test_the_host_key_is_made_once_and_kept(tmp_path) -> None:
     refused = subprocess.run(
         [sys.executable, "-m", "kiosk.cli", "serve-ssh", "--demo", "--port", "0",
          "--host", "127.0.0.1", "--host-key", str(key)], capture_output=True, text=True,
-        timeout=30)
+        timeout=WAIT)
     assert refused.returncode != 0
     assert "accessible by others" in refused.stderr and "chmod 600" in refused.stderr

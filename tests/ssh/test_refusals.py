@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ssh.conftest import HOST, SSH_OPTS, Server
+from tests.ssh.conftest import HOST, SSH_OPTS, WAIT, Server, through_tunnel
 
 
 def test_a_command_is_refused(demo_server: Server) -> None:
@@ -32,12 +32,12 @@ def test_sftp_and_scp_are_refused(demo_server: Server, tmp_path) -> None:
         pytest.skip("sftp is not installed")
     result = subprocess.run(
         ["sftp", "-P", str(demo_server.port), *SSH_OPTS, f"reset@{HOST}"], input="ls\n",
-        capture_output=True, text=True, timeout=20)
+        capture_output=True, text=True, timeout=WAIT)
     assert result.returncode != 0
     assert "subsystem request failed" in result.stderr
     result = subprocess.run(
         ["scp", "-P", str(demo_server.port), *SSH_OPTS, f"reset@{HOST}:/etc/passwd",
-         str(tmp_path / "passwd")], capture_output=True, text=True, timeout=20)
+         str(tmp_path / "passwd")], capture_output=True, text=True, timeout=WAIT)
     assert result.returncode != 0
     assert not (tmp_path / "passwd").exists()
     demo_server.wait_log(r"refused subsystem 'sftp'")
@@ -56,27 +56,15 @@ def test_local_port_forwarding_is_refused(demo_server: Server) -> None:
         ["ssh", "-p", str(demo_server.port), *SSH_OPTS, "-N", "-L",
          f"{local}:{HOST}:{demo_server.port}", f"reset@{HOST}"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                sock = socket.create_connection((HOST, local), timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        with sock:
-            sock.settimeout(5)
-            data = sock.recv(100)  # the SSH banner would come back if the tunnel worked
-        assert not data.startswith(b"SSH-")
+    try:  # the SSH banner would come back if the tunnel worked
+        assert not through_tunnel(local).startswith(b"SSH-")
     finally:
         proc.terminate()
         try:
-            _, err = proc.communicate(timeout=10)
+            _, err = proc.communicate(timeout=WAIT)
         except subprocess.TimeoutExpired:  # a loaded machine: the client is slow to go
             proc.kill()
-            _, err = proc.communicate(timeout=10)
+            _, err = proc.communicate(timeout=WAIT)
     assert "administratively prohibited" in err
     demo_server.wait_log(r"refused port forwarding to '127\.0\.0\.1':")
 
@@ -102,18 +90,19 @@ def test_agent_and_x11_forwarding_are_refused(demo_server: Server, tmp_path) -> 
         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env=env)
     try:
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + WAIT
         while not set(demo_server.child_pids()) - before:
             assert time.monotonic() < deadline, demo_server.log()
             time.sleep(0.1)
         (pid,) = set(demo_server.child_pids()) - before
-        time.sleep(0.3)
+        # logged once the kiosk runs (exec done): before that /proc shows the server's env
+        demo_server.wait_log(rf"session started: pid {pid},")
         environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         names = {e.partition(b"=")[0] for e in environ}
         assert not names & {b"SSH_AUTH_SOCK", b"DISPLAY", b"SSH_CONNECTION"}, names
     finally:
         client.terminate()
-        _, err = client.communicate(timeout=10)
+        _, err = client.communicate(timeout=WAIT)
         agent.terminate()
         agent.wait(5)
     assert "Requesting authentication agent forwarding" in err  # the client did ask

@@ -385,11 +385,15 @@ async def test_a_late_answer_after_an_idle_reset_is_dropped(
     import asyncio
 
     release = asyncio.Event()
+    answered = asyncio.Event()
 
     class Slow(EmbeddedBackend):
         async def start(self, purpose, username):  # type: ignore[no-untyped-def]
             await release.wait()
-            return await super().start(purpose, username)
+            try:
+                return await super().start(purpose, username)
+            finally:
+                answered.set()
 
     async def until(check) -> None:  # type: ignore[no-untyped-def]
         # (Pilot's own waits would wait for the stuck screen; plain sleeps do not)
@@ -415,7 +419,7 @@ async def test_a_late_answer_after_an_idle_reset_is_dropped(
             await until(lambda: isinstance(app.screen, WelcomeScreen))
             welcome = app.screen
             release.set()  # the answer for the previous visitor arrives now
-            await asyncio.sleep(0.3)
+            await until(answered.is_set)  # and the app has taken it (the call has returned)
             await pilot.pause()
             assert app.screen is welcome and app.flow is None
             assert "alice" not in all_input_values(app)

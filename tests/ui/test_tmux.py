@@ -1,6 +1,10 @@
 """A reset walked in a real pseudo-terminal: `kiosk demo` inside tmux, driven by send-keys.
 
 Skipped when tmux is missing, unless CI is set (then it fails: CI must have tmux).
+
+Each step waits for what only the next screen shows (the machine may be busy), never for a
+fixed time; keys typed in one screen are handled in order, so only a change of screen or of
+the focused field needs a wait before typing on. The deadlines only bound a hang.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +24,7 @@ import pytest
 TMUX = shutil.which("tmux")
 KIOSK = Path(sys.executable).with_name("kiosk")
 CODE = re.compile(r"code (\d{4} \d{4})")
+WAIT = 60.0  # the outer deadline of a wait
 
 if TMUX is None and not os.environ.get("CI"):
     pytest.skip("tmux is not installed", allow_module_level=True)
@@ -33,28 +39,37 @@ class Tmux:
         process's environment, not with whatever another tmux server was started with."""
         assert TMUX is not None, "CI needs tmux for this test"
         return subprocess.run([TMUX, "-L", self.session, *args], check=True,
-                              capture_output=True, text=True).stdout
+                              capture_output=True, text=True, timeout=WAIT).stdout
 
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", self.session)
 
-    def wait_for(self, text: str, timeout: float = 20) -> str:
+    def wait_for(self, text: str | Callable[[str], object], timeout: float = WAIT) -> str:
+        check = (lambda s: text in s) if isinstance(text, str) else text
         deadline = time.monotonic() + timeout
         while True:
             screen = self.screen()
-            if text in screen:
+            if check(screen):
                 return screen
             if time.monotonic() > deadline:
                 raise AssertionError(f"{text!r} did not appear:\n{screen}")
             time.sleep(0.1)
 
+    def wait_for_focus_below(self, title: str, timeout: float = WAIT) -> None:
+        """Until the focused field is the one whose top border carries `title` (Textual puts
+        the terminal's cursor in it): keys typed before would go to the previous field."""
+        def focused(screen: str) -> bool:
+            rows = [i for i, line in enumerate(screen.splitlines()) if title in line]
+            cursor_y = int(self.run("display", "-p", "-t", self.session, "#{cursor_y}"))
+            return bool(rows) and cursor_y == rows[0] + 1
+
+        self.wait_for(focused, timeout)
+
     def keys(self, *keys: str) -> None:
         self.run("send-keys", "-t", self.session, *keys)
-        time.sleep(0.3)  # a person's pace: Textual handles type-ahead across focus changes late
 
     def type(self, text: str) -> None:
         self.run("send-keys", "-t", self.session, "-l", text)
-        time.sleep(0.3)
 
 
 @pytest.fixture
@@ -69,7 +84,7 @@ def tmux(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 @pytest.mark.slow
 def test_alice_resets_her_password_in_a_real_terminal(tmux: Tmux, tmp_path: Path) -> None:
-    tmux.wait_for("What would you like to do?", timeout=60)  # a cold start compiles bytecode
+    tmux.wait_for("What would you like to do?", timeout=2 * WAIT)  # a cold start compiles
     tmux.keys("1")
     tmux.wait_for("First, tell us who you are.")
     tmux.type("alice")
@@ -77,14 +92,17 @@ def test_alice_resets_her_password_in_a_real_terminal(tmux: Tmux, tmp_path: Path
     tmux.wait_for("How would you like to prove it is you?")
     tmux.keys("C-c", "C-z", "C-\\", "C-q", "C-p")  # nothing happens
     tmux.keys("1")
-    screen = tmux.wait_for("code ")
+    # the code screen, with the code in the demo outbox ("Email a code to" is the one before)
+    screen = tmux.wait_for(lambda s: "Enter the 8-digit code" in s and CODE.search(s))
     found = CODE.search(screen)
     assert found, screen
     tmux.type(found.group(1))
     tmux.keys("Enter")
     tmux.wait_for("Choose a new password")
     tmux.type("Tiger lantern harbour 77")
-    tmux.keys("Enter")
+    tmux.wait_for("•" * len("Tiger lantern harbour 77") + " ")
+    tmux.keys("Enter")  # to the second field
+    tmux.wait_for_focus_below("Type it again")
     tmux.type("Tiger lantern harbour 77")
     tmux.wait_for("✓ Both entries are the same")
     assert "Tiger" not in tmux.screen()  # masked
@@ -99,13 +117,13 @@ def test_alice_resets_her_password_in_a_real_terminal(tmux: Tmux, tmp_path: Path
 def test_a_lone_paste_start_does_not_freeze_the_keyboard(tmux: Tmux) -> None:
     """`ESC[200~` without its end (issue 11, item 4): what follows is held as paste text only
     until the paste times out; then the keyboard works again, and the held keys are gone."""
-    tmux.wait_for("What would you like to do?", timeout=60)
+    tmux.wait_for("What would you like to do?", timeout=2 * WAIT)
     tmux.keys("1")
     tmux.wait_for("First, tell us who you are.")
     tmux.run("send-keys", "-t", tmux.session, "-H", "1b", "5b", "32", "30", "30", "7e")
     tmux.type("mallory")  # into the open paste
     typed = 0
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + WAIT
     while True:  # the paste ends by itself: typing shows up again (no end marker is ever sent)
         tmux.type("qz")
         typed += 2
