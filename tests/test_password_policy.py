@@ -494,3 +494,22 @@ def brute_force_spans(text: str, terms: frozenset[str]) -> set[tuple[int, int]]:
                 if same or dropped or inserted:
                     spans.add((start, end))
     return spans
+
+
+def test_the_meter_scores_a_bounded_prefix_with_the_rust_port_where_installed() -> None:
+    """One visitor's 100-character l33t paste must not stall everybody's check: the meter
+    scores the first ZXCVBN_PREFIX characters (the same scores as the whole on ordinary input),
+    with zxcvbn-rs-py (no global lock) where its wheel exists, Python zxcvbn elsewhere."""
+    from zxcvbn import zxcvbn
+
+    from kiosk.engine import passwords
+
+    for text in ["Orange-bicycle-winter-9", "Tr0ub4dor&3", "password1", "correct horse battery",
+                 "4@3$1!0|7+" * 10]:
+        python = zxcvbn(text[:passwords.ZXCVBN_PREFIX], max_length=passwords.ZXCVBN_PREFIX)
+        assert passwords.strength(text) == python["score"], text
+    assert passwords.ZXCVBN_PREFIX <= 40
+    import platform
+
+    if platform.system() == "Linux" and platform.machine() == "x86_64":
+        assert passwords._rust_zxcvbn is not None  # the dependency pyproject.toml asks for
