@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from kiosk.backend import Channel
+from kiosk.backend import Channel, InvalidInput, MethodKind
 from kiosk.engine.config import Policy
 from kiosk.engine.methods.authenticator import AuthenticatorMethod
 from kiosk.engine.methods.codes import ContactMethod
@@ -41,3 +41,15 @@ METHODS: dict[str, Method] = {
 
 CHANNELS_OF: dict[str, list[Channel]] = {kind: m.channels for kind, m in METHODS.items()}
 CONTACT_KINDS = tuple(kind for kind, m in METHODS.items() if isinstance(m, ContactMethod))
+
+
+def kind_and_channel(kind: object, channel: object, allowed: tuple[str, ...], field: str,
+                     refusal: str) -> tuple[str, Channel]:
+    """A method kind among `allowed` and one of its channels, or InvalidInput naming `field`."""
+    try:
+        method, chan = MethodKind(kind), Channel(channel)
+    except ValueError:
+        raise InvalidInput(f"unknown {field} or channel", field=field) from None
+    if method.value not in allowed or chan not in CHANNELS_OF[method.value]:
+        raise InvalidInput(refusal, field="channel")
+    return method.value, chan

@@ -21,7 +21,6 @@ from kiosk.backend import (
     FlowState,
     InvalidInput,
     KioskError,
-    MethodKind,
     Purpose,
     ResendTooSoon,
     SlowDown,
@@ -37,7 +36,7 @@ from kiosk.engine.crypto import keyed_hash, new_token
 from kiosk.engine.delivery_base import Message
 from kiosk.engine.flow import VERIFY_STEPS, Flow, save_flow
 from kiosk.engine.messages import code_message
-from kiosk.engine.methods import CHANNELS_OF, CONTACT_KINDS, codes, questions
+from kiosk.engine.methods import CONTACT_KINDS, codes, kind_and_channel, questions
 from kiosk.engine.methods.authenticator import repeat_key
 from kiosk.engine.methods.codes import CodeToCheck, clean_code
 from kiosk.engine.text import normalize_answer
@@ -221,24 +220,20 @@ class Prove:
 
     def send_code(self, flow_id: object, terminal: str, method: object,
                   channel: object) -> FlowState:
-        try:
-            kind, chan = MethodKind(method), Channel(channel)
-        except ValueError:
-            raise InvalidInput("unknown method or channel", field="method") from None
-        if kind.value not in CONTACT_KINDS or chan not in CHANNELS_OF[kind.value]:
-            raise InvalidInput("this method cannot send a code that way", field="channel")
+        kind, chan = kind_and_channel(method, channel, CONTACT_KINDS, "method",
+                                      "this method cannot send a code that way")
         outgoing: list[Message] = []
 
         def work(conn: Connection, notices: list[Message]) -> FlowState:
             flow = self.core.flow(conn, flow_id, terminal, notices)
-            account = self.open_for(conn, flow, kind.value)
-            message = self.issue_code(conn, notices, flow, kind.value, chan,
-                                      account.destination(kind.value),
-                                      account.masks().get(kind.value, ""))
+            account = self.open_for(conn, flow, kind)
+            message = self.issue_code(conn, notices, flow, kind, chan,
+                                      account.destination(kind),
+                                      account.masks().get(kind, ""))
             flow.step = Step.VERIFY_CODE
             save_flow(conn, flow)
             self.core.progress(conn, flow, Result.SUCCEEDED, f"code sent by {chan.value}",
-                               kind.value)
+                               kind)
             outgoing.extend([message] if message else [])
             return self.core.state(conn, flow)
 

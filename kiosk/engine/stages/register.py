@@ -13,7 +13,6 @@ from kiosk.backend import (
     Channel,
     FlowState,
     InvalidInput,
-    MethodKind,
     Purpose,
     Question,
     QuestionAnswer,
@@ -26,7 +25,7 @@ from kiosk.engine.core import Core, text_arg
 from kiosk.engine.delivery_base import Message
 from kiosk.engine.directory import User
 from kiosk.engine.flow import Flow, save_flow
-from kiosk.engine.methods import CHANNELS_OF, METHODS, codes
+from kiosk.engine.methods import METHODS, codes, kind_and_channel
 from kiosk.engine.methods.authenticator import repeat_key
 from kiosk.engine.methods.codes import CodeToCheck, clean_code
 from kiosk.engine.questions import PREDEFINED, validate_entries
@@ -85,17 +84,13 @@ class Register:
 
     def add_phone(self, flow_id: object, terminal: str, kind: object, number: object,
                   channel: object) -> FlowState:
-        try:
-            method, chan = MethodKind(kind), Channel(channel)
-        except ValueError:
-            raise InvalidInput("unknown phone kind or channel", field="kind") from None
-        if method.value not in PHONE_KINDS or chan not in CHANNELS_OF[method.value]:
-            raise InvalidInput("this phone cannot get a code that way", field="channel")
+        method, chan = kind_and_channel(kind, channel, PHONE_KINDS, "kind",
+                                        "this phone cannot get a code that way")
         e164 = normalize_phone(text_arg(number, "number", 40))
         if e164 is None:
             raise InvalidInput("not a valid phone number; include the country code, "
                                "e.g. +1 425 555 0100", field="number")
-        return self.send_confirmation(method.value, chan, e164, flow_id, terminal)
+        return self.send_confirmation(method, chan, e164, flow_id, terminal)
 
     def send_confirmation(self, kind: str, channel: Channel, value: str, flow_id: object,
                           terminal: str) -> FlowState:
