@@ -15,7 +15,7 @@ from kiosk.screens.password import NewPasswordScreen
 from kiosk.screens.verify import ChooseMethodScreen, EnterCodeScreen
 from kiosk.screens.welcome import WelcomeScreen
 
-from .conftest import SIZE, Kiosk, MakeApp
+from .conftest import SIZE, Kiosk, MakeApp, screen_text
 from .contrast import CONSOLE, TRUECOLOR, XTERM_256, Sample, Terminal, samples
 
 AA = 4.5
@@ -38,9 +38,11 @@ CASES = {
 
 async def walk(app: KioskApp, terminal: Terminal) -> list[tuple[str, Sample]]:
     seen: list[tuple[str, Sample]] = []
+    app.shown = {}  # type: ignore[attr-defined]
 
     def look(where: str) -> None:
         seen.extend((where, sample) for sample in samples(app, terminal))
+        app.shown[where] = screen_text(app)  # type: ignore[attr-defined]
 
     async with app.run_test(size=SIZE) as pilot:
         k = Kiosk(app, pilot)
@@ -95,3 +97,20 @@ async def test_every_text_reads_at_aa(case: str, make_app: MakeApp,
     worst = min(s.ratio for _, s in seen)
     print(f"{case}: lowest {worst:.2f}")
     assert not low, "\n".join(f"{r:5.2f} {w}: {t!r} {fg} on {bg}" for r, w, t, fg, bg in low)
+
+
+NOT_IN_CONSOLE_FONTS = "✓✗⚠▔▁▊▎▌□"
+
+
+async def test_the_console_gets_glyphs_its_font_has(make_app: MakeApp,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "linux")
+    monkeypatch.delenv("COLORTERM", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    app = make_app()
+    await walk(app, CONSOLE)
+    for where, text in app.shown.items():  # type: ignore[attr-defined]
+        assert not set(text) & set(NOT_IN_CONSOLE_FONTS), f"{where}:\n{text}"
+    failing = app.shown["new password, failing"]  # type: ignore[attr-defined]
+    assert "x Not a commonly used" in failing or "x " in failing  # the checklist's signal
+    assert "+-" in failing  # ASCII field frames
