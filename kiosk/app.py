@@ -32,7 +32,7 @@ from textual.screen import Screen
 from kiosk.backend import Backend, Branding, FlowState, KioskError, Purpose, Step
 from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language
 from kiosk.operator_guard import OperatorGuard
-from kiosk.styles.themes import THEMES, register_themes
+from kiosk.styles.themes import console_terminal, register_themes, theme_for
 
 log = logging.getLogger("kiosk.ui")
 log.addHandler(logging.NullHandler())  # never to stderr: it would draw over the screen
@@ -148,7 +148,22 @@ class KioskApp(App[str | None], inherit_bindings=False):
         set_language(self.default_language)
         register_themes(self)
         # set before the first CSS parse: every later theme change re-parses all the CSS
-        self.theme = THEMES.get(theme or "default", THEMES["default"])
+        self.theme = theme_for(theme)
+        if console_terminal():
+            self.add_class("-console")  # ASCII frames: console fonts lack ▔ ▁ ▊ (kiosk.tcss)
+        self._match_no_color_filter()
+
+    def _match_no_color_filter(self) -> None:
+        """Textual picks its NO_COLOR filter once, for the theme it starts with: Monochrome greys
+        true colours, but turns an ANSI theme's default colours black (black on black); those
+        need NoColor. Call again after every theme change."""
+        from textual.filter import Monochrome, NoColor
+
+        if not self.no_color:
+            return
+        wanted = NoColor if self.native_ansi_color else Monochrome
+        self._filters = [wanted() if isinstance(f, NoColor | Monochrome) else f
+                         for f in self._filters]
 
     # ------------------------------------------------------------------ start-up
 
@@ -177,9 +192,10 @@ class KioskApp(App[str | None], inherit_bindings=False):
             await self.push_screen(ProblemScreen("service_unavailable", retry=True))
             return
         name = self.theme_override or self.branding.theme
-        theme = THEMES.get(name, THEMES["default"])
+        theme = theme_for(name)
         if self.theme != theme:
             self.theme = theme
+            self._match_no_color_filter()
         if self.default_language not in self.branding.languages:
             self.default_language = self.branding.languages[0]
         from kiosk.i18n import t

@@ -16,6 +16,7 @@ from textual.markup import escape
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Static
 
+from kiosk import glyphs
 from kiosk.i18n import t
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.chrome import KeyHints, KioskHeader
@@ -47,7 +48,7 @@ class ErrorLine(Static):
         self.display = False
 
     def say(self, text: str) -> None:
-        self.update(f"⚠ {escape(text)}" if text else "")
+        self.update(f"{glyphs.warn()} {escape(text)}" if text else "")
         self.display = bool(text)
 
 

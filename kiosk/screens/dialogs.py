@@ -17,6 +17,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.markup import escape
 from textual.widgets import Button, Input, Static
 
+from kiosk import glyphs
 from kiosk.i18n import t
 from kiosk.screens.base import KioskModal
 from kiosk.widgets.choices import Choice
@@ -225,4 +226,4 @@ class OperatorExitDialog(KioskModal):
         self.wait(state)
         if not ok:
             self.query_one("#operator-error", Static).update(
-                f"⚠ {escape(t('operator.wrong'))}")
+                f"{glyphs.warn()} {escape(t('operator.wrong'))}")

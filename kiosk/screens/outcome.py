@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.markup import escape
 from textual.widgets import Button, Static
 
+from kiosk import glyphs
 from kiosk.backend import KioskError, Purpose, Step
 from kiosk.i18n import has, t
 from kiosk.screens.base import KioskScreen
@@ -59,7 +60,7 @@ class DoneScreen(FlowScreen):
 
     def compose_body(self) -> ComposeResult:
         result = self.result
-        yield Static(f"✓ {escape(t(f'done.{result}.title'))}", classes="success")
+        yield Static(f"{glyphs.ok()} {escape(t(f'done.{result}.title'))}", classes="success")
         yield Static(escape(t(f"done.{result}.next")), classes="lead")
         # nothing changed, so nobody was told (the engine sends no notice)
         yield Static(escape(t("done.signout.no_notice" if result == "not_locked"

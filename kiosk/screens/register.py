@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.widgets import Button, Input, Select, Static
 
+from kiosk import glyphs
 from kiosk.backend import (
     AuthenticatorEnrollment,
     Channel,
@@ -53,12 +54,13 @@ class RegistrationScreen(FlowScreen):
         if registered:
             for option in registered:
                 masked = f"  {option.masked}" if option.masked else ""
-                yield Static(f"✓ {escape(t(f'kind.{option.kind.value}'))}{escape(masked)}",
+                kind = escape(t(f"kind.{option.kind.value}"))
+                yield Static(f"{glyphs.ok()} {kind}{escape(masked)}",
                              classes="passed")
         else:
             yield Static(escape(t("register.nothing")), classes="hint")
         if status and status.missing:
-            yield Static(f"⚠ {escape(t('register.missing', n=status.missing))}",
+            yield Static(f"{glyphs.warn()} {escape(t('register.missing', n=status.missing))}",
                          classes="notice")
         elif status and status.reconfirm_due:
             yield Static(escape(t("register.reconfirm")), classes="notice")

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.markup import escape
 from textual.widgets import Button, Input, Static
 
+from kiosk import glyphs
 from kiosk.backend import (
     Channel,
     FlowState,
@@ -106,7 +107,8 @@ class ChooseMethodScreen(FlowScreen):
                          id=f"method-{option.kind.value}")
         for option in state.methods:
             if option.passed:
-                yield Static(f"✓ {escape(method_label(option))} · {escape(t('verify.passed'))}",
+                label = f"{escape(method_label(option))} · {escape(t('verify.passed'))}"
+                yield Static(f"{glyphs.ok()} {label}",
                              classes="passed")
         if number == 0:
             yield Static(escape(t("verify.no_methods")), classes="lead")
@@ -331,7 +333,7 @@ class QuestionsScreen(FlowScreen):
 
     def compose_body(self) -> ComposeResult:
         if self.notice:
-            yield Static(f"⚠ {escape(self.notice)}", classes="notice")
+            yield Static(f"{glyphs.warn()} {escape(self.notice)}", classes="notice")
         yield Static(escape(t("questions.lead")), classes="lead")
         for index, question in enumerate(self.state.questions, start=1):
             text = question.text if question.custom else t(f"question.{question.id}")

@@ -7,6 +7,7 @@ from textual.containers import Horizontal
 from textual.markup import escape
 from textual.widgets import Button, Static
 
+from kiosk import glyphs
 from kiosk.backend import Purpose
 from kiosk.i18n import LANGUAGES, get_language, t
 from kiosk.screens.base import KioskScreen
@@ -35,7 +36,7 @@ class WelcomeScreen(KioskScreen):
     def compose_body(self) -> ComposeResult:
         branding = self.kiosk.branding
         if self.notice:
-            yield Static(f"⚠ {escape(self.notice)}", classes="notice")
+            yield Static(f"{glyphs.warn()} {escape(self.notice)}", classes="notice")
         if branding.demo:
             yield Static(escape(t("welcome.training")), classes="training-note")
         yield Static(escape(t("welcome.question")), classes="lead")
@@ -50,7 +51,7 @@ class WelcomeScreen(KioskScreen):
                 yield Static(escape(t("welcome.language")), classes="label")
                 for lang in languages:
                     number += 1
-                    current = " ✓" if lang == get_language() else ""
+                    current = f" {glyphs.ok()}" if lang == get_language() else ""
                     yield Choice(number, LANGUAGES[lang] + current, value=f"lang:{lang}",
                                  id=f"lang-{lang}")
         yield Static(escape(t("welcome.helpdesk", helpdesk=branding.helpdesk)),

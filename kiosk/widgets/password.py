@@ -7,6 +7,7 @@ from typing import Any
 from textual.markup import escape
 from textual.widgets import Static
 
+from kiosk import glyphs
 from kiosk.backend import PasswordCheck
 from kiosk.i18n import DEFAULT_LANGUAGE, catalogue, has, placeholders, t
 
@@ -64,8 +65,8 @@ class RuleChecklist(Static):
         if ok is None:
             return f"[$text-muted]·[/] {escape(text)}"
         if ok:
-            return f"[$success]✓[/] {escape(text)}"
-        return f"[$error]✗[/] {escape(text)}"
+            return f"[$success]{glyphs.ok()}[/] {escape(text)}"
+        return f"[$error]{glyphs.no()}[/] {escape(text)}"
 
 
 class StrengthMeter(Static):
@@ -83,9 +84,9 @@ class StrengthMeter(Static):
     def set_score(self, score: int | None) -> None:
         self.score = score
         if score is None:
-            bar, label = "□□□□□", t("strength.none")
+            bar, label = glyphs.bar(0, 5), t("strength.none")
         else:
             score = max(0, min(4, score))
-            bar, label = "■" * (score + 1) + "□" * (4 - score), t(self.LABELS[score])
+            bar, label = glyphs.bar(score + 1, 4 - score), t(self.LABELS[score])
         colour = "$error" if score is None or score < 2 else "$warning" if score < 3 else "$success"
         self.update(f"{escape(t('strength.label'))} [{colour}]{bar}[/] {escape(label)}")
