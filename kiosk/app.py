@@ -295,16 +295,22 @@ class KioskApp(App[str | None], inherit_bindings=False):
         await place_for_state(self, state)
 
     async def cancel_flow(self) -> None:
-        """Escape on the first screen of a flow: cancel it and go back to the username."""
+        """Cancel the flow and start over on a blank user-name screen of the same purpose: a
+        new visit (every screen and typed value dropped, the visit's outbox entries hidden);
+        only the language stays."""
         from kiosk.screens.identify import IdentifyScreen
 
-        flow, self.flow = self.flow, None
+        purpose = self.purpose
+        if purpose is None:
+            await self.new_visit(keep_language=True)
+            return
+        self.navigate(lambda: self._new_visit(keep_language=True,
+                                              then=IdentifyScreen(purpose)))
 
-        async def work() -> None:
-            await self._cancel_quietly(flow)
-            await self.pop_to(IdentifyScreen)
-
-        self.navigate(work)
+    async def back_to_welcome(self) -> None:
+        """Escape to the welcome screen: a new visit (keeping the language), so nothing of the
+        visitor (typed values, the outbox entries) stays on the terminal."""
+        await self.new_visit(keep_language=True)
 
     async def pop_to(self, screen_type: type[Screen]) -> Screen | None:
         """Pop screens until one of `screen_type` is on top; start over if there is none.
