@@ -97,6 +97,7 @@ def run_kiosk(
     language: str | None = None,
     operator_exit=None,  # type: ignore[no-untyped-def]
     idle_timeout: float = 90.0,
+    demo_quit: bool = False,
 ) -> int:
     """Run the app; in kiosk mode start it again whenever it exits for any reason other than
     the operator's exit. A crash never shows a traceback (KioskApp logs it without secrets)."""
@@ -112,7 +113,8 @@ def run_kiosk(
         backend = make_backend()
         app = KioskApp(backend, theme=theme, language=language, log_path=log_path,
                        operator_exit=operator_exit, recovered_support_code=recovered,
-                       idle_timeout=idle_timeout, close_backend=True)
+                       idle_timeout=idle_timeout, close_backend=True,
+                       demo_quit=demo_quit)
         try:
             result = app.run()
         except Exception as exc:  # the driver itself failed: log and maybe retry
@@ -121,7 +123,7 @@ def run_kiosk(
         note = exit_note(backend)
         if note:
             click.echo(note, err=True)
-        if result == "operator" or not kiosk_mode:
+        if result in ("operator", "quit") or not kiosk_mode:
             if app.return_code:
                 click.echo(f"The kiosk stopped after an error; details are in {log_path}.",
                            err=True)
@@ -150,7 +152,8 @@ def _remove_on_hangup(directory: Path) -> None:
                     lambda: shutil.rmtree(directory, ignore_errors=True))
 
 
-@click.command(help="Open the kiosk on a throwaway demo database (nothing real is touched).")
+@click.command(help="Open the kiosk on a throwaway demo database (nothing real is touched). "
+               "ctrl+q quits it (after a confirm); with --kiosk it cannot be quit.")
 @click.option("--kiosk", "kiosk_mode", is_flag=True, help="Restart whenever the app exits.")
 @_theme_option
 @_language_option
@@ -167,7 +170,7 @@ def demo(kiosk_mode: bool, theme: str | None, language: str | None) -> None:
             return EmbeddedBackend(engine, terminal="console:demo")
 
         code = run_kiosk(make_backend, log_path=directory / "kiosk.log", kiosk_mode=kiosk_mode,
-                         theme=theme, language=language)
+                         theme=theme, language=language, demo_quit=not kiosk_mode)
         engine.db.dispose()
     sys.exit(code)
 
