@@ -105,6 +105,7 @@ class KioskApp(App[str | None], inherit_bindings=False):
         recovered_support_code: str | None = None,
         tick: float | None = None,
         close_backend: bool = False,
+        demo_quit: bool = False,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -145,6 +146,10 @@ class KioskApp(App[str | None], inherit_bindings=False):
         if operator_exit is not None:
             self.operator_guard = OperatorGuard(backend, self.clock)
             self._bindings.bind(operator_exit.key, "operator_exit", show=False, priority=True)
+        self.demo_quit = demo_quit  # `kiosk demo` only: ctrl+q, with a confirm, ends the app
+        if demo_quit:
+            self._bindings.key_to_bindings.pop("ctrl+q", None)
+            self._bindings.bind("ctrl+q", "demo_quit", show=False, priority=True)
         set_language(self.default_language)
         register_themes(self)
         # set before the first CSS parse: every later theme change re-parses all the CSS
@@ -311,16 +316,22 @@ class KioskApp(App[str | None], inherit_bindings=False):
         await place_for_state(self, state)
 
     async def cancel_flow(self) -> None:
-        """Escape on the first screen of a flow: cancel it and go back to the username."""
+        """Cancel the flow and start over on a blank user-name screen of the same purpose: a
+        new visit (every screen and typed value dropped, the visit's outbox entries hidden);
+        only the language stays."""
         from kiosk.screens.identify import IdentifyScreen
 
-        flow, self.flow = self.flow, None
+        purpose = self.purpose
+        if purpose is None:
+            await self.new_visit(keep_language=True)
+            return
+        self.navigate(lambda: self._new_visit(keep_language=True,
+                                              then=IdentifyScreen(purpose)))
 
-        async def work() -> None:
-            await self._cancel_quietly(flow)
-            await self.pop_to(IdentifyScreen)
-
-        self.navigate(work)
+    async def back_to_welcome(self) -> None:
+        """Escape to the welcome screen: a new visit (keeping the language), so nothing of the
+        visitor (typed values, the outbox entries) stays on the terminal."""
+        await self.new_visit(keep_language=True)
 
     async def pop_to(self, screen_type: type[Screen]) -> Screen | None:
         """Pop screens until one of `screen_type` is on top; start over if there is none.
@@ -479,6 +490,17 @@ class KioskApp(App[str | None], inherit_bindings=False):
             return
         await self.push_screen(OperatorExitDialog(self.operator_exit, self.operator_guard),
                                self._operator_answer)
+
+    async def action_demo_quit(self) -> None:
+        from kiosk.screens.dialogs import ConfirmQuitDialog
+
+        if not self.demo_quit or isinstance(self.screen, ConfirmQuitDialog):
+            return
+        await self.push_screen(ConfirmQuitDialog(), self._quit_answer)
+
+    def _quit_answer(self, ok: bool | None) -> None:
+        if ok:
+            self.exit("quit")
 
     def _operator_answer(self, ok: bool | None) -> None:
         if ok:

@@ -3,6 +3,7 @@ mode). This is the only UI module that imports the engine, and only to construct
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -35,6 +36,48 @@ def _lock_terminal_signals() -> None:
     os.environ.pop("TEXTUAL_ALLOW_SIGNALS", None)
 
 
+# what Textual switches on, switched off again: mouse reporting (all modes), bracketed paste,
+# focus events, the hidden cursor and, last, the alternate screen
+TERMINAL_RESTORE = ("\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?2004l"
+                    "\x1b[?1004l\x1b[?25h\x1b[?1049l")
+_saved_tty: list[object] = []  # the terminal's attributes before the app started
+
+
+def _save_terminal() -> None:
+    import termios
+
+    _saved_tty.clear()
+    with contextlib.suppress(OSError, ValueError, termios.error):
+        _saved_tty.append(termios.tcgetattr(sys.__stdin__.fileno()))
+
+
+def restore_terminal() -> None:
+    """Leave the terminal as it was, also when the app is killed (SIGTERM, SIGHUP): Textual's
+    own clean-up runs only when it exits normally. Best effort: a hung-up terminal is gone."""
+    import termios
+
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        if os.isatty(sys.__stdout__.fileno()):
+            os.write(sys.__stdout__.fileno(), TERMINAL_RESTORE.encode())
+    if _saved_tty:
+        with contextlib.suppress(OSError, ValueError, termios.error):
+            termios.tcsetattr(sys.__stdin__.fileno(), termios.TCSANOW, _saved_tty[0])
+
+
+def _die_cleanly_on(signums: tuple[int, ...], cleanup: Callable[[], None] | None = None) -> None:
+    """On these signals: restore the terminal, clean up, then die of the signal as usual."""
+
+    def die(signum: int, _frame: object) -> None:
+        restore_terminal()
+        if cleanup is not None:
+            cleanup()
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+    for signum in signums:
+        signal.signal(signum, die)
+
+
 def exit_note(backend: object) -> str:
     """What the operator is told at the exit about the backend (the visitor saw only "service
     unavailable"): a refused API key is not a dead server."""
@@ -54,19 +97,24 @@ def run_kiosk(
     language: str | None = None,
     operator_exit=None,  # type: ignore[no-untyped-def]
     idle_timeout: float = 90.0,
+    demo_quit: bool = False,
 ) -> int:
     """Run the app; in kiosk mode start it again whenever it exits for any reason other than
     the operator's exit. A crash never shows a traceback (KioskApp logs it without secrets)."""
     from kiosk.app import KioskApp
 
     _lock_terminal_signals()
+    _save_terminal()
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        _die_cleanly_on((signal.SIGHUP, signal.SIGTERM))
     recovered: str | None = None
     crashes: list[float] = []
     while True:
         backend = make_backend()
         app = KioskApp(backend, theme=theme, language=language, log_path=log_path,
                        operator_exit=operator_exit, recovered_support_code=recovered,
-                       idle_timeout=idle_timeout, close_backend=True)
+                       idle_timeout=idle_timeout, close_backend=True,
+                       demo_quit=demo_quit)
         try:
             result = app.run()
         except Exception as exc:  # the driver itself failed: log and maybe retry
@@ -75,7 +123,7 @@ def run_kiosk(
         note = exit_note(backend)
         if note:
             click.echo(note, err=True)
-        if result == "operator" or not kiosk_mode:
+        if result in ("operator", "quit") or not kiosk_mode:
             if app.return_code:
                 click.echo(f"The kiosk stopped after an error; details are in {log_path}.",
                            err=True)
@@ -98,19 +146,14 @@ def _language_option(f):  # type: ignore[no-untyped-def]
 
 
 def _remove_on_hangup(directory: Path) -> None:
-    """A demo has no quit key: it ends when its terminal closes (SIGHUP) or it is told to
-    (SIGTERM). Take the throwaway database with it, then die of the signal as usual."""
-
-    def remove(signum: int, _frame: object) -> None:
-        shutil.rmtree(directory, ignore_errors=True)
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-
-    for signum in (signal.SIGHUP, signal.SIGTERM):
-        signal.signal(signum, remove)
+    """A demo ends when its terminal closes (SIGHUP) or it is told to (SIGTERM): restore the
+    terminal, take the throwaway database with it, then die of the signal as usual."""
+    _die_cleanly_on((signal.SIGHUP, signal.SIGTERM),
+                    lambda: shutil.rmtree(directory, ignore_errors=True))
 
 
-@click.command(help="Open the kiosk on a throwaway demo database (nothing real is touched).")
+@click.command(help="Open the kiosk on a throwaway demo database (nothing real is touched). "
+               "ctrl+q quits it (after a confirm); with --kiosk it cannot be quit.")
 @click.option("--kiosk", "kiosk_mode", is_flag=True, help="Restart whenever the app exits.")
 @_theme_option
 @_language_option
@@ -127,7 +170,7 @@ def demo(kiosk_mode: bool, theme: str | None, language: str | None) -> None:
             return EmbeddedBackend(engine, terminal="console:demo")
 
         code = run_kiosk(make_backend, log_path=directory / "kiosk.log", kiosk_mode=kiosk_mode,
-                         theme=theme, language=language)
+                         theme=theme, language=language, demo_quit=not kiosk_mode)
         engine.db.dispose()
     sys.exit(code)
 

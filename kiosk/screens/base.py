@@ -25,7 +25,7 @@ from kiosk.widgets.outbox import OutboxPanel
 if TYPE_CHECKING:
     from kiosk.app import KioskApp
 
-Back = Literal["none", "pop", "cancel", "restart"]
+Back = Literal["none", "pop", "cancel", "restart", "welcome"]
 
 _NAV: list[BindingType] = [
     Binding("tab,down", "app.focus_next", show=False),
@@ -84,7 +84,7 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
 
     def hints(self) -> list[tuple[str, str]]:
         hints = [("Enter", t("hint.continue"))]
-        if self.BACK in ("pop", "cancel"):
+        if self.BACK in ("pop", "cancel", "welcome"):
             hints.append(("Esc", t("hint.back")))
         elif self.BACK == "restart":
             hints.append(("Esc", t("hint.start_over")))
@@ -148,6 +148,8 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
             await self.kiosk.cancel_flow()
         elif self.BACK == "restart":
             await self.kiosk.new_visit()
+        elif self.BACK == "welcome":
+            await self.kiosk.back_to_welcome()
 
     async def _cancel_answer(self, cancel: bool | None) -> None:
         if cancel:

@@ -157,6 +157,24 @@ class ConfirmCancelDialog(KioskModal):
         self.dismiss(getattr(event.button, "value", "") == "yes")
 
 
+class ConfirmQuitDialog(KioskModal):
+    """ctrl+q in `kiosk demo` (only there): really end the training kiosk?"""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(escape(t("quit.title")), classes="heading")
+            yield Static(escape(t("quit.body")), classes="lead")
+            yield Choice(1, t("quit.yes"), value="yes", id="quit-yes")
+            yield Choice(2, t("quit.no"), value="no", id="quit-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#quit-no", Choice).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(getattr(event.button, "value", "") == "yes")
+
+
 class OperatorExitDialog(KioskModal):
     """The configured operator key opens this; the right passphrase closes the kiosk.
 

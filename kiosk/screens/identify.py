@@ -15,7 +15,7 @@ from kiosk.widgets.inputs import KioskInput
 class IdentifyScreen(KioskScreen):
     """The anchor of a flow: Escape on a flow's first screen cancels it and comes back here."""
 
-    BACK = "pop"
+    BACK = "welcome"  # a new visit: nothing typed here stays behind
 
     def __init__(self, purpose: Purpose, username: str = "") -> None:
         super().__init__()

@@ -69,16 +69,27 @@ class OutboxPanel(VerticalScroll, can_focus=False):
 
 
 _SPACED = re.compile(r"\b\d{3,4}(?: \d{3,4})+\b")
+_OWN_LINE = re.compile(r"^[ \t]+(\d{3,4}(?: \d{3,4})+)[ \t]*$", re.MULTILINE)
+_PHONE_BEFORE = re.compile(r"(?:\+\d{0,3}[ ()-]*|\d[ -])$")
 _SPOKEN = re.compile(r"\d(?:[,.] \d)+")
 
 
 def code_in(message: OutboxMessage) -> str:
-    """The code a message carries (`1234 5678`), or "" for a notice without one."""
+    """The code a message carries (`1234 5678`), or "" for a notice without one.
+
+    Only codes are codes: an email's code stands on a line of its own; in a text the digit
+    groups of a phone number (the helpdesk's `+1 425 555 0100` in every notice) are not one.
+    """
     if message.channel == Channel.CALL:
         found = _SPOKEN.search(message.body)
         if found:
             digits = re.sub(r"\D", "", found.group())
             return " ".join(digits[i:i + 4] for i in range(0, len(digits), 4))
         return ""
-    found = _SPACED.search(message.body)
-    return found.group() if found else ""
+    if message.channel == Channel.EMAIL:
+        own = _OWN_LINE.search(message.body)
+        return own.group(1) if own else ""
+    for found in _SPACED.finditer(message.body):
+        if not _PHONE_BEFORE.search(message.body[:found.start()]):
+            return found.group()
+    return ""

@@ -28,7 +28,7 @@ from kiosk.screens.verify import (
     TotpScreen,
 )
 from kiosk.screens.welcome import WelcomeScreen
-from kiosk.widgets.inputs import CodeInput, SecureInput
+from kiosk.widgets.inputs import CodeInput, KioskInput, SecureInput
 
 from .conftest import (
     ANSWERS,
@@ -706,7 +706,7 @@ async def test_escape_goes_back_one_step(make_app: MakeApp, engine: Engine) -> N
         await k.press("escape")  # back to the user name: the flow is cancelled
         screen = await k.at(IdentifyScreen)
         assert app.flow is None
-        assert screen.query_one("#username").value == "alice"
+        assert screen.query_one("#username").value == ""  # a new visit (issue 13)
         await k.press("escape")
         await k.at(WelcomeScreen)
     with pytest.raises(Exception, match="ended"):
@@ -759,3 +759,61 @@ async def test_escape_after_proof_asks_before_cancelling(
         await k.press("1")  # yes, cancel
         await k.at(IdentifyScreen)
         assert app.flow is None
+
+
+# ---------------------------------------------------------------- nothing of the previous visitor
+
+
+async def test_yes_cancel_leaves_a_blank_user_name_and_an_empty_outbox(
+    make_app: MakeApp, engine: Engine
+) -> None:
+    """Issue 13: "Yes, cancel" starts over on a blank user-name screen; alice's address and
+    code leave the demo outbox panel at once (not at the idle reset)."""
+    from kiosk.screens.dialogs import ConfirmCancelDialog
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "alice")
+        await k.at(ChooseMethodScreen)
+        await k.press("1")
+        code = last_code(engine)
+        await enter_code(k, code)
+        await k.at(NewPasswordScreen)
+        await k.press("escape")
+        await k.at(ConfirmCancelDialog)
+        await k.press("1")  # yes, cancel
+        screen = await k.at(IdentifyScreen)
+        assert screen.query_one("#username", KioskInput).value == ""
+        assert app.flow is None and app.username == ""
+        await k.press("escape")
+        await k.at(WelcomeScreen)
+        await k.sees("Nothing sent yet")
+        assert f"{code[:4]} {code[4:]}" not in k.text and "a•••" not in k.text
+
+
+async def test_escape_to_welcome_drops_the_visit_outbox_at_once(
+    make_app: MakeApp, engine: Engine
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await identify(k, Purpose.RESET, "alice")
+        await k.at(ChooseMethodScreen)
+        await k.press("1")
+        code = last_code(engine)
+        await k.at(EnterCodeScreen)
+        await k.sees(f"{code[:4]} {code[4:]}")
+        await k.press("escape")
+        await k.at(ChooseMethodScreen)
+        await k.press("escape")  # the method choice: the flow's first screen, cancelled
+        await k.at(IdentifyScreen)
+        assert f"{code[:4]} {code[4:]}" not in k.text
+        await k.type("bob")
+        await k.press("escape")
+        await k.at(WelcomeScreen)
+        await k.sees("Nothing sent yet")
+        assert "alice@contoso.org" not in k.text and f"{code[:4]} {code[4:]}" not in k.text
+        await k.press(ACTION[Purpose.RESET])
+        screen = await k.at(IdentifyScreen)
+        assert screen.query_one("#username", KioskInput).value == ""

@@ -440,3 +440,34 @@ async def test_a_name_utf8_cannot_encode_is_said_to_be_invalid(make_app: MakeApp
         await k.enter()
         await k.sees("That entry is not valid")
         assert isinstance(app.screen, IdentifyScreen)
+
+
+async def test_ctrl_q_quits_the_demo_after_a_confirm_only_when_allowed(make_app) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13: `kiosk demo` has a quit key (ctrl+q, confirmed); the kiosk itself has none."""
+    from kiosk.screens.dialogs import ConfirmQuitDialog
+    from kiosk.screens.welcome import WelcomeScreen
+
+    from .conftest import SIZE, Kiosk
+
+    locked = make_app()
+    async with locked.run_test(size=SIZE) as pilot:
+        k = Kiosk(locked, pilot)
+        await k.at(WelcomeScreen)
+        await k.press("ctrl+q")
+        await k.at(WelcomeScreen)
+        assert locked.is_running and not isinstance(locked.screen, ConfirmQuitDialog)
+
+    app = make_app(demo_quit=True)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await k.at(WelcomeScreen)
+        await k.press("ctrl+q")
+        await k.at(ConfirmQuitDialog)
+        await k.sees("Quit the demo?")
+        await k.press("2")  # no, go on
+        await k.at(WelcomeScreen)
+        await k.press("ctrl+q")
+        await k.at(ConfirmQuitDialog)
+        await k.press("1")  # yes, quit
+        await k.until(lambda: not app.is_running, "the app to end")
+    assert app.return_value == "quit"

@@ -90,7 +90,11 @@ def test_alice_resets_her_password_in_a_real_terminal(tmux: Tmux, tmp_path: Path
     tmux.type("alice")
     tmux.keys("Enter")
     tmux.wait_for("How would you like to prove it is you?")
-    tmux.keys("C-c", "C-z", "C-\\", "C-q", "C-p")  # nothing happens
+    tmux.keys("C-c", "C-z", "C-\\", "C-p")  # nothing happens
+    tmux.keys("C-q")  # the demo's quit key asks first (issue 13); Escape says no
+    tmux.wait_for("Quit the demo?")
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "Quit the demo?" not in s and "How would you like to prove" in s)
     tmux.keys("1")
     # the code screen, with the code in the demo outbox ("Email a code to" is the one before)
     screen = tmux.wait_for(lambda s: "Enter the 8-digit code" in s and CODE.search(s))
@@ -139,3 +143,32 @@ def test_a_lone_paste_start_does_not_freeze_the_keyboard(tmux: Tmux) -> None:
     tmux.keys("Enter")
     screen = tmux.wait_for("a•••@c•••.org")
     assert "mallory" not in screen and "qz" not in screen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signame", ["TERM", "HUP"])
+def test_a_killed_kiosk_leaves_the_terminal_as_it_was(tmp_path: Path, signame: str) -> None:
+    """Issue 13: after SIGTERM/SIGHUP the pane is out of the alternate screen, with mouse
+    reporting off (the kiosk runs under a shell that stays, so the pane can be inspected)."""
+    session = f"kiosk-test-{uuid.uuid4().hex[:8]}"
+    t = Tmux(session)
+    env = f"env TMPDIR={tmp_path} TERM=xterm-256color"
+    t.run("new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+          f"sh -c '{env} {KIOSK} demo; echo kiosk-ended; sleep 600'")
+    try:
+        t.wait_for("What would you like to do?", timeout=2 * WAIT)
+
+        def flags() -> str:
+            return t.run("display", "-p", "-t", session,
+                         "#{alternate_on} #{mouse_any_flag}").strip()
+
+        assert flags() == "1 1"  # the kiosk's own terminal modes, as a baseline
+        shell = t.run("display", "-p", "-t", session, "#{pane_pid}").strip()
+        kiosk = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True,
+                               check=True).stdout.split()
+        assert kiosk, "no kiosk process under the pane's shell"
+        subprocess.run(["kill", f"-{signame}", *kiosk], check=True)
+        t.wait_for("kiosk-ended")
+        assert flags() == "0 0"
+    finally:
+        subprocess.run([TMUX or "tmux", "-L", session, "kill-server"], capture_output=True)
