@@ -29,7 +29,7 @@ from kiosk.engine.methods import CHANNELS_OF, METHODS
 from kiosk.engine.methods.authenticator import decoy_secret
 from kiosk.engine.sealing import method_context, unseal
 
-QuestionRef = tuple[str, "str | None"]  # (question id, custom text)
+QuestionRef = tuple[str, str | None]  # (question id, custom text)
 
 
 class Account:
