@@ -5,7 +5,6 @@ whatever the umask."""
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,19 +21,15 @@ from kiosk.engine.secret_files import (
     smtp_password,
     write_private,
 )
+from tests.support.files import mode, umask
 
 from .conftest import make_engine
 
 
 @pytest.fixture(autouse=True)
 def umask022() -> Iterator[None]:
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
+    with umask(0o022):
+        yield
 
 
 def secret_file(path: Path, text: str, file_mode: int = 0o600) -> Path:

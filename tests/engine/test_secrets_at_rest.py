@@ -9,7 +9,6 @@ import contextlib
 import os
 import shutil
 import sqlite3
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from kiosk.engine.demo import BOB_TOTP_SECRET
 from kiosk.engine.engine import Engine
 from kiosk.engine.keys import KEY_ENV, key_source, parse_key
 from kiosk.engine.totp import code_at
+from tests.support.files import mode, umask
 
 from .conftest import TERMINAL, last_code, make_engine, wrong
 from .old_database import make_it_old, stored_state
@@ -32,13 +32,8 @@ from .test_questions_registration import at_registration
 
 @pytest.fixture
 def umask022() -> Iterator[None]:
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
+    with umask(0o022):
+        yield
 
 
 def database_file(engine: Engine) -> Path:
