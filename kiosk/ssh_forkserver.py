@@ -34,7 +34,8 @@ MAX_MESSAGE = 1 << 20
 PRELOAD = (
     "kiosk.app", "kiosk.screens.router", "kiosk.screens.welcome", "kiosk.screens.identify",
     "kiosk.screens.verify", "kiosk.screens.password", "kiosk.screens.outcome",
-    "kiosk.screens.register", "kiosk.screens.dialogs", "kiosk.embedded", "kiosk.remote",
+    "kiosk.screens.register", "kiosk.screens.dialogs", "kiosk.adapters.embedded",
+    "kiosk.adapters.remote",
     "kiosk.engine.engine", "kiosk.ui_commands", "kiosk.cli", "kiosk.ssh_child",
     "textual.drivers.linux_driver", "kiosk.terminal_input", "sqlalchemy.dialects.sqlite",
 )

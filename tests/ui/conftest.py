@@ -18,8 +18,8 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.screen import Screen
 
+from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.app import KioskApp
-from kiosk.embedded import EmbeddedBackend
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.demo import build_demo_engine
 from kiosk.engine.engine import Engine

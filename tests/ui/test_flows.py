@@ -363,8 +363,9 @@ async def test_a_decoy_offering_only_an_authenticator_says_what_bob_sees(
     """The reason follows from what is offered alone: a name nobody has whose decoy offers
     only an authenticator reads exactly like bob's screen."""
     names = (f"visitor{n}" for n in range(200))
-    name = next(n for n in names if [m.kind.value for m in engine.start(
-        Purpose.RESET, n, "console:elsewhere").methods] == ["authenticator"])
+    elsewhere = engine.session("console:elsewhere")
+    name = next(n for n in names if [m.kind.value for m in elsewhere.start(
+        Purpose.RESET, n).methods] == ["authenticator"])
     texts = []
     for username in ("bob", name):
         app = make_app()
@@ -716,7 +717,7 @@ async def test_escape_goes_back_one_step(make_app: MakeApp, engine: Engine) -> N
 async def engine_call(engine: Engine, flow_id: str) -> None:
     from .conftest import TERMINAL
 
-    engine.send_code(flow_id, TERMINAL, "email", "email")
+    engine.session(TERMINAL).send_code(flow_id, "email", "email")
 
 
 async def test_demo_help_lists_the_demo_users(make_app: MakeApp, clock: FrozenClock) -> None:

@@ -11,9 +11,9 @@ from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Input
 
+from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.app import KioskApp, OperatorExit
 from kiosk.backend import Branding, Purpose, ServiceUnavailable
-from kiosk.embedded import EmbeddedBackend
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
 from kiosk.screens.dialogs import IdleWarning, OperatorExitDialog
@@ -138,7 +138,7 @@ async def test_idle_warning_then_everything_is_dropped(
         assert "alice" not in k.text and "a•••@c•••.org" not in k.text
     # and the flow was ended on the engine's side
     with pytest.raises(Exception, match="ended"):
-        engine.send_code(flow_id, TERMINAL, "email", "email")
+        engine.session(TERMINAL).send_code(flow_id, "email", "email")
 
 
 async def test_a_key_during_the_warning_keeps_the_visit(

@@ -10,9 +10,9 @@ from typing import ClassVar
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.app import OperatorExit
 from kiosk.backend import OperatorExitState, ServiceUnavailable
-from kiosk.embedded import EmbeddedBackend
 from kiosk.engine.audit import Activity
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
@@ -95,8 +95,8 @@ async def test_the_wait_holds_across_reopenings(make_app: MakeApp, engine: Engin
 async def test_a_new_kiosk_on_the_same_terminal_still_waits(make_app: MakeApp, engine: Engine,
                                                              clock: FrozenClock) -> None:
     for _ in range(6):
-        clock.advance(seconds=engine.operator_gate(TERMINAL).retry_after)
-        engine.operator_exit(TERMINAL, False)
+        clock.advance(seconds=engine.session(TERMINAL).operator_gate().retry_after)
+        engine.session(TERMINAL).operator_exit(False)
     app = make_app(operator_exit=OperatorExit(key="f12", passphrase_hash=HASH))
     async with app.run_test(size=SIZE) as pilot:
         k = Kiosk(app, pilot)
