@@ -28,6 +28,8 @@ from typing import Any
 
 import click
 
+from kiosk.backend import LANGUAGES as LANGS
+from kiosk.backend import THEMES
 from kiosk.ssh_child import LOG_ENV
 from kiosk.ssh_limits import StartupLimit
 from kiosk.ssh_server import (
@@ -42,8 +44,6 @@ from kiosk.ssh_server import (
 log = logging.getLogger("kiosk.ssh")
 
 APP_IDLE_RESET = 90 + 15  # the app's own idle reset: 90 s and a 15 s warning
-THEMES = ("default", "high-contrast", "ansi")
-LANGS = ("en", "de")
 # what the server passes on to each kiosk process (never its own secrets)
 CHILD_ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "XDG_STATE_HOME",
                   "PYTHONPATH", "VIRTUAL_ENV", "SSL_CERT_FILE", "SSL_CERT_DIR",

@@ -17,10 +17,8 @@ from pathlib import Path
 
 import click
 
-from kiosk.backend import Backend
+from kiosk.backend import LANGUAGES, THEMES, Backend
 
-THEMES = ("default", "high-contrast", "ansi")
-LANGS = ("en", "de")
 log = logging.getLogger("kiosk.ui")
 
 
@@ -141,7 +139,7 @@ def _theme_option(f):  # type: ignore[no-untyped-def]
 
 
 def _language_option(f):  # type: ignore[no-untyped-def]
-    return click.option("--language", type=click.Choice(LANGS), default=None,
+    return click.option("--language", type=click.Choice(LANGUAGES), default=None,
                         help="The language each visitor starts in.")(f)
 
 
