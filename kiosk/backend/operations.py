@@ -18,27 +18,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from kiosk.backend.bodies import (
-    AnswersBody,
-    CodeBody,
-    EmailBody,
-    OperatorExitBody,
-    PasswordBody,
-    PhoneBody,
-    QuestionsBody,
-    SendCodeBody,
-    StartBody,
-)
+from kiosk.backend import bodies, types
 from kiosk.backend.protocol import Backend
-from kiosk.backend.types import (
-    AuthenticatorEnrollment,
-    Branding,
-    FlowState,
-    OperatorExitState,
-    OutboxMessage,
-    PasswordCheck,
-    Question,
-)
 
 T = TypeVar("T")
 
@@ -76,73 +57,75 @@ class Operation:
         return tuple(name for _, name, _, _ in string.Formatter().parse(self.path) if name)
 
 
-def _flow(name: str, verb: str, path: str, result: Any = FlowState, **more: Any) -> Operation:
+def _flow(name: str, verb: str, path: str, result: Any = types.FlowState,
+          **more: Any) -> Operation:
     """A call on one flow: its path lies below /flows/{flow_id}."""
     return Operation(name, verb, "/flows/{flow_id}" + path, result, **more)
 
 
-def _registration(name: str, verb: str, path: str, result: Any = FlowState,
+def _registration(name: str, verb: str, path: str, result: Any = types.FlowState,
                   **more: Any) -> Operation:
     return _flow(name, verb, path, result, tag="registration", **more)
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("branding", "GET", "/branding", Branding, tag="kiosk", problems=(),
+    Operation("branding", "GET", "/branding", types.Branding, tag="kiosk", problems=(),
               idempotent=True, doc="Organisation name, helpdesk contact, languages, theme, demo "
                                    "flag, password length."),
-    Operation("start", "POST", "/flows", FlowState, StartBody, status=201,
+    Operation("start", "POST", "/flows", types.FlowState, bodies.StartBody, status=201,
               doc="Identify the user and start a flow (an unknown name gets a decoy flow that "
                   "looks real)."),
     _flow("cancel", "DELETE", "",
           doc="Cancel the flow (the person pressed Escape on the first step, or walked away)."),
-    _flow("send_code", "POST", "/codes", body=SendCodeBody,
+    _flow("send_code", "POST", "/codes", body=bodies.SendCodeBody,
           doc="Send a code by email, text or call; the state carries the challenge (never the "
               "code)."),
-    _flow("verify_code", "POST", "/codes/{challenge_id}/verify", body=CodeBody),
+    _flow("verify_code", "POST", "/codes/{challenge_id}/verify", body=bodies.CodeBody),
     _flow("questions", "POST", "/questions",
           doc="Draw (or return the current) set of security questions."),
-    _flow("answer", "POST", "/answers", body=AnswersBody,
+    _flow("answer", "POST", "/answers", body=bodies.AnswersBody,
           doc="Answer the drawn questions; any wrong answer draws a new set (`wrong_answers`)."),
-    _flow("verify_totp", "POST", "/totp", body=CodeBody,
+    _flow("verify_totp", "POST", "/totp", body=bodies.CodeBody,
           doc="The authenticator app's current code; a time step is never accepted twice."),
-    _flow("check_password", "POST", "/password/check", PasswordCheck, body=PasswordBody,
+    _flow("check_password", "POST", "/password/check", types.PasswordCheck,
+          body=bodies.PasswordBody,
           idempotent=True,
           doc="Check a candidate password against every rule (live checklist); changes "
               "nothing."),
-    _flow("set_password", "PUT", "/password", body=PasswordBody,
+    _flow("set_password", "PUT", "/password", body=bodies.PasswordBody,
           doc="Set the new password (reset or change); `password_rejected` lists every "
               "violation."),
     _flow("unlock", "POST", "/unlock"),
     # sign-in (purpose change / register) and registration
-    _registration("sign_in", "POST", "/sign-in", body=PasswordBody,
+    _registration("sign_in", "POST", "/sign-in", body=bodies.PasswordBody,
                   doc="Purpose change / register: sign in with the current password."),
-    _registration("question_pool", "GET", "/registration/question-pool", list[Question],
+    _registration("question_pool", "GET", "/registration/question-pool", list[types.Question],
                   idempotent=True),
-    _registration("add_email", "POST", "/registration/email", body=EmailBody,
+    _registration("add_email", "POST", "/registration/email", body=bodies.EmailBody,
                   doc="Send a confirmation code to a new email address."),
-    _registration("add_phone", "POST", "/registration/phone", body=PhoneBody,
+    _registration("add_phone", "POST", "/registration/phone", body=bodies.PhoneBody,
                   doc="Send a confirmation code to a new mobile or office phone."),
     _registration("confirm_contact", "POST", "/registration/contacts/{challenge_id}/confirm",
-                  body=CodeBody),
-    _registration("set_questions", "PUT", "/registration/questions", body=QuestionsBody),
+                  body=bodies.CodeBody),
+    _registration("set_questions", "PUT", "/registration/questions", body=bodies.QuestionsBody),
     _registration("begin_authenticator", "POST", "/registration/authenticator",
-                  AuthenticatorEnrollment,
+                  types.AuthenticatorEnrollment,
                   doc="A new authenticator secret for the QR code; kept only until confirmed."),
     _registration("confirm_authenticator", "POST", "/registration/authenticator/confirm",
-                  body=CodeBody),
+                  body=bodies.CodeBody),
     _registration("finish_registration", "POST", "/registration/finish"),
     # the operator exit: the UI checks the passphrase, the engine keeps this terminal's count
-    Operation("operator_gate", "GET", "/operator-exit", OperatorExitState, tag="kiosk",
+    Operation("operator_gate", "GET", "/operator-exit", types.OperatorExitState, tag="kiosk",
               problems=(), idempotent=True,
               doc="Whether this terminal's operator exit may check a passphrase now "
                   "(`retry_after` 0)."),
-    Operation("operator_exit", "POST", "/operator-exit", OperatorExitState, OperatorExitBody,
-              tag="kiosk", problems=(),
+    Operation("operator_exit", "POST", "/operator-exit", types.OperatorExitState,
+              bodies.OperatorExitBody, tag="kiosk", problems=(),
               doc="Record one passphrase the kiosk checked (audited with this terminal); after "
                   "five wrong\nones each next try waits longer, after ten the administrators "
                   "are alerted. The kiosk\ncloses only when the answer's `may_exit` is true."),
     # demo / training mode only
-    Operation("outbox", "GET", "/outbox", list[OutboxMessage], tag="demo", problems=(404,),
+    Operation("outbox", "GET", "/outbox", list[types.OutboxMessage], tag="demo", problems=(404,),
               query=(Bounded("limit", 20, 1, 200),), idempotent=True,
               doc="Demo / training mode only (`not_available` otherwise): the messages the "
                   "outbox kept."),
