@@ -568,8 +568,8 @@ def policy_check(file: Path) -> None:
     The secret files it names (SMTP password, gateway secret, LDAP bind password, server key)
     must exist and be readable by their owner only."""
     from kiosk.engine.admin import plural
+    from kiosk.engine.admin.policy_check import secret_file_problems
     from kiosk.engine.config import PolicyError, load_policy
-    from kiosk.engine.secret_files import secret_file_problems
 
     try:
         policy = load_policy(file)
