@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from kiosk.admin_cli import engine_options
+from kiosk.cli.options import engine_options
 
 
 def _source(admin: Any) -> Any:
