@@ -9,20 +9,12 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from kiosk.backend import METHOD_KINDS, NotEligible, NotRegistered, Purpose
+from kiosk.backend import METHOD_KINDS, Purpose
 from kiosk.engine import registry
 from kiosk.engine.admin.cleaning import NewUser, clean_group_name, clean_user
 from kiosk.engine.admin.csv_import import MAX_PROBLEMS, parse_import
 from kiosk.engine.admin.errors import Invalid, NotFound, plural
-from kiosk.engine.admin.results import (
-    DISABLED,
-    NOT_REGISTERED,
-    OUT_OF_SCOPE,
-    READY,
-    GroupInfo,
-    ImportResult,
-    UserInfo,
-)
+from kiosk.engine.admin.results import GroupInfo, ImportResult, UserInfo, status_of
 from kiosk.engine.admin.snapshot import Memberships, Snapshot, load_snapshot, reach
 from kiosk.engine.directory import BuiltinDirectory, User
 from kiosk.engine.engine import Engine
@@ -55,16 +47,6 @@ class Admin:
             raise NotFound(f"unknown group {name.strip()!r}")
         return int(gid)
 
-    def _status(self, user: User, all_groups: set[str], reg: Registered) -> str:
-        refusal = self.engine.eligibility(Purpose.RESET, user, all_groups, reg, "")
-        if refusal is None:
-            return READY
-        if isinstance(refusal, NotRegistered):
-            return NOT_REGISTERED
-        if isinstance(refusal, NotEligible) and refusal.params.get("reason") == "disabled":
-            return DISABLED
-        return OUT_OF_SCOPE
-
     @staticmethod
     def _shown(reg: Registered) -> dict[str, str]:
         """Registered methods in display order: contacts masked, never a secret."""
@@ -92,7 +74,7 @@ class Admin:
             groups=sorted(d.direct(row.id)), all_groups=sorted(all_groups),
             methods=self._shown(reg), usable=self.engine.usable_methods(user, reg),
             needed=2 if row.is_admin else self.policy.sspr.methods_required,
-            sspr=self._status(user, all_groups, reg),
+            sspr=status_of(self.engine.eligibility(Purpose.RESET, user, all_groups, reg, "")),
             blocked_until=block.until if block else None,
             block_reason=block.reason if block else "",
             block_support_code=block.support_code if block else "",

@@ -8,11 +8,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from kiosk.backend import KioskError, NotEligible, NotRegistered
+
 # self-service status of a user (what `users list` shows and the coverage figure counts)
 READY = "ready"
 NOT_REGISTERED = "not registered"
 OUT_OF_SCOPE = "not in scope"
 DISABLED = "disabled"
+
+
+def status_of(refusal: KioskError | None) -> str:
+    """The self-service status an eligibility answer (the engine's refusal or None) means."""
+    if refusal is None:
+        return READY
+    if isinstance(refusal, NotRegistered):
+        return NOT_REGISTERED
+    if isinstance(refusal, NotEligible) and refusal.params.get("reason") == "disabled":
+        return DISABLED
+    return OUT_OF_SCOPE
 
 
 @dataclass
