@@ -9,11 +9,14 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kiosk.cli.options import Failure, engine_options
+
+if TYPE_CHECKING:
+    from kiosk.engine.admin import Admin
 
 
 def _when(end: bool = False) -> Callable[[click.Context, click.Parameter, Any], Any]:
@@ -58,7 +61,7 @@ WHEN_HELP = ("a date (2026-01-05), a date and time (2026-01-05T09:30, UTC unless
               help="Write to FILE (replaced whole, only once complete) instead of stdout.")
 @click.option("--user", metavar="NAME", help="Only this user's events.")
 @engine_options()
-def audit_export(admin: Any, since: datetime, until: datetime | None, fmt: str,
+def audit_export(admin: Admin, since: datetime, until: datetime | None, fmt: str,
                  output: Path | None, user: str | None) -> None:
     """Export audit events (time, activity, result, user, terminal, method, support code,
     correlation id, detail), oldest first. The log holds no secrets; CSV cells that a
@@ -111,7 +114,7 @@ def _write_atomically(path: Path, write: Callable[[io.TextIOBase], int]) -> int:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @engine_options()
-def report(admin: Any, since: datetime, until: datetime | None, fmt: str) -> None:
+def report(admin: Admin, since: datetime, until: datetime | None, fmt: str) -> None:
     """Activity, registration coverage and blocked users.
 
     Events per activity type and result over the period; registration coverage (the share of

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from kiosk.cli.options import Failure, engine_options
 from kiosk.cli.output import table, yes
+
+if TYPE_CHECKING:
+    from kiosk.engine.admin import Admin
 
 
 @click.group("groups")
@@ -23,7 +26,7 @@ def groups_group() -> None:
 @groups_group.command("add")
 @click.argument("name")
 @engine_options(create=True)
-def groups_add(admin: Any, name: str) -> None:
+def groups_add(admin: Admin, name: str) -> None:
     """Add a group."""
     click.echo(f"added group {admin.add_group(name)}")
 
@@ -34,7 +37,7 @@ def groups_add(admin: Any, name: str) -> None:
 @click.option("--group", "member_group", metavar="NAME",
               help="Nest this group (refused if it would make a cycle).")
 @engine_options()
-def groups_add_member(admin: Any, group: str, user: str | None,
+def groups_add_member(admin: Admin, group: str, user: str | None,
                       member_group: str | None) -> None:
     """Add a user (--user) or a nested group (--group) to GROUP."""
     if (user is None) == (member_group is None):
@@ -48,7 +51,7 @@ def groups_add_member(admin: Any, group: str, user: str | None,
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @engine_options()
-def groups_list(admin: Any, fmt: str) -> None:
+def groups_list(admin: Admin, fmt: str) -> None:
     """List groups: direct users, nested groups, everyone inside, self-service scope."""
     from kiosk.engine.admin import write_json
 

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from kiosk.cli.options import store_options
+
+if TYPE_CHECKING:
+    from kiosk.engine.terminals import TerminalStore
 
 
 @click.group("terminals")
@@ -31,7 +34,7 @@ def terminals() -> None:
 @click.option("--key-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the key to this file (mode 600) instead of printing it.")
 @store_options(create=True)
-def add(store: Any, name: str, key_file: Path | None) -> None:
+def add(store: TerminalStore, name: str, key_file: Path | None) -> None:
     """Create a terminal and its API key. The key is shown (or written) once: only its hash
     is kept. Give it to the kiosk as `kiosk run --remote URL --api-key-file FILE`."""
     from kiosk.engine.secret_files import write_secret_file
@@ -61,7 +64,7 @@ def add(store: Any, name: str, key_file: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 @store_options()
-def list_(store: Any, include_revoked: bool, fmt: str) -> None:
+def list_(store: TerminalStore, include_revoked: bool, fmt: str) -> None:
     """The terminals (key ids and names; never a key)."""
     rows = store.list(include_revoked=include_revoked)
     if fmt == "json":
@@ -84,7 +87,7 @@ def list_(store: Any, include_revoked: bool, fmt: str) -> None:
 @terminals.command("revoke")
 @click.argument("key_id")
 @store_options()
-def revoke(store: Any, key_id: str) -> None:
+def revoke(store: TerminalStore, key_id: str) -> None:
     """Revoke a terminal's key at once (on every API instance)."""
     from kiosk.engine.terminals import TerminalError
 

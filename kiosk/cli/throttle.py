@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from kiosk.cli.options import engine_options
 from kiosk.cli.output import stamp
+
+if TYPE_CHECKING:
+    from kiosk.engine.admin import Admin
 
 
 @click.group("throttle")
@@ -17,7 +20,7 @@ def throttle_group() -> None:
 
 @throttle_group.command("show")
 @engine_options()
-def throttle_show(admin: Any) -> None:
+def throttle_show(admin: Admin) -> None:
     """Each terminal with failures past the free ones, its wait and its block."""
     from kiosk.engine.throttle import terminal_states
 
@@ -35,7 +38,7 @@ def throttle_show(admin: Any) -> None:
 @throttle_group.command("lift")
 @click.argument("terminal")
 @engine_options()
-def throttle_lift(admin: Any, terminal: str) -> None:
+def throttle_lift(admin: Admin, terminal: str) -> None:
     """End a terminal's block and forget its failures (its waits end too); audited."""
     from kiosk.engine import audit
     from kiosk.engine.audit import Activity, AuditContext, Result

@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kiosk.cli.options import Failure, engine_options
 from kiosk.cli.output import stamp, status, table, yes
+
+if TYPE_CHECKING:
+    from kiosk.engine.admin import Admin
 
 
 @click.group("users")
@@ -34,7 +37,7 @@ def users() -> None:
               help="Read an initial password from stdin (prompted, hidden, on a terminal); "
                    "it must pass the password policy.")
 @engine_options(create=True)
-def users_add(admin: Any, username: str, display_name: str, given_name: str, family_name: str,
+def users_add(admin: Admin, username: str, display_name: str, given_name: str, family_name: str,
               email: str, mobile: str, office: str, groups: tuple[str, ...], is_admin: bool,
               password_stdin: bool) -> None:
     """Add one user. Email and phones become registered methods (the user confirms them at
@@ -65,7 +68,7 @@ def _read_password() -> str:
               "exist yet (default: refuse them, a typo would make a new group).")
 @click.option("--dry-run", is_flag=True, help="Check every row, import nothing.")
 @engine_options(create=True)
-def users_import(admin: Any, file: Path, create_groups: bool, dry_run: bool) -> None:
+def users_import(admin: Admin, file: Path, create_groups: bool, dry_run: bool) -> None:
     """Import users from a UTF-8 CSV file ('-' for stdin).
 
     \b
@@ -100,7 +103,7 @@ LIST_FIELDS = ("username", "display_name", "given_name", "family_name", "admin",
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @engine_options()
-def users_list(admin: Any, fmt: str) -> None:
+def users_list(admin: Admin, fmt: str) -> None:
     """List users with their flags, registered methods and self-service status."""
     from kiosk.engine.admin import write_csv, write_json
 
@@ -129,7 +132,7 @@ def users_list(admin: Any, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @engine_options()
-def users_show(admin: Any, username: str, fmt: str) -> None:
+def users_show(admin: Admin, username: str, fmt: str) -> None:
     """Show one user: flags, groups, methods (masked; never a secret) and self-service status."""
     import json
 
@@ -166,7 +169,7 @@ def _flag_command(name: str, help_text: str, apply: Callable[[Any, str], Any],
     @users.command(name, help=help_text)
     @click.argument("username")
     @engine_options()
-    def command(admin: Any, username: str) -> None:
+    def command(admin: Admin, username: str) -> None:
         info, changed = apply(admin, username)
         click.echo((done if changed else already).format(user=info.username))
 
@@ -185,7 +188,7 @@ _flag_command("unlock", "Clear the account lock in the directory (an SSPR block 
 @click.argument("username")
 @click.option("--off", is_flag=True, help="Take the administrator role away instead.")
 @engine_options()
-def users_set_admin(admin: Any, username: str, off: bool) -> None:
+def users_set_admin(admin: Admin, username: str, off: bool) -> None:
     """Make a user an administrator (or not, with --off). Administrators may always reset,
     always need two methods and may not use security questions."""
     info, changed = admin.set_admin(username, not off)
@@ -197,7 +200,7 @@ def users_set_admin(admin: Any, username: str, off: bool) -> None:
 @users.command("unblock")
 @click.argument("username")
 @engine_options()
-def users_unblock(admin: Any, username: str) -> None:
+def users_unblock(admin: Admin, username: str) -> None:
     """Lift a self-service block (after too many failures) and clear the user's counters."""
     from kiosk.engine.text import normalize_username
 

@@ -3,7 +3,7 @@ resolved in memory, not one recursive query per user), registered methods, activ
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,7 +53,7 @@ class Memberships:
 class Snapshot:
     """Everything `users list`, `users show` and the report need."""
 
-    rows: list[Any]
+    rows: Sequence[Any]
     group_names: dict[int, str]
     members: Memberships
     registered: dict[int, Registered]
