@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.engine.admin.policy_check import secret_file_problems
 from kiosk.engine.config import Gateway, PolicyError, Smtp, parse_policy
 from kiosk.engine.delivery_gateway import GatewayDelivery
 from kiosk.engine.delivery_smtp import SmtpDelivery
@@ -17,7 +18,6 @@ from kiosk.engine.secret_files import (
     GATEWAY_SECRET_ENV,
     SMTP_PASSWORD_ENV,
     gateway_secret,
-    secret_file_problems,
     smtp_password,
     write_private,
 )
