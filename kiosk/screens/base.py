@@ -7,25 +7,31 @@ No screen inherits Textual's default bindings (ctrl+c copy and the like).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal, TypeVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 from kiosk import glyphs
+from kiosk.backend import FlowState, Step
 from kiosk.i18n import t
+from kiosk.screens.host import CancelFlow, GoBack, Kiosk, ShowHelp, StartOver
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.chrome import KeyHints, KioskHeader
 from kiosk.widgets.outbox import OutboxPanel
 
-if TYPE_CHECKING:
-    from kiosk.app import KioskApp
-
 Back = Literal["none", "pop", "cancel", "restart", "welcome"]
+Result = TypeVar("Result")
+
+VERIFYING = (Step.CHOOSE_METHOD, Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP)
+# the proof screens and the step they lead to, as the progress indicator names them (the
+# registration hub is a menu of its own, with no indicator)
+STAGES = {**dict.fromkeys(VERIFYING, "verify"), Step.SIGN_IN: "sign_in",
+          Step.NEW_PASSWORD: "new_password", Step.UNLOCK: "unlock"}
 
 _NAV: list[BindingType] = [
     Binding("tab,down", "app.focus_next", show=False),
@@ -56,8 +62,8 @@ class ScreenMixin:
     """What kiosk screens and kiosk dialogs share."""
 
     @property
-    def kiosk(self) -> KioskApp:
-        return self.app  # type: ignore[attr-defined,return-value]
+    def kiosk(self) -> Kiosk:
+        return cast(Kiosk, self.app)  # type: ignore[attr-defined]
 
     def action_choose(self, number: int) -> None:
         for choice in self.query(Choice):  # type: ignore[attr-defined]
@@ -109,8 +115,6 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
 
     def focus_first(self) -> None:
         """Focus the first field, else the first choice, else the first button."""
-        from textual.widgets import Input
-
         for kind in (Input, Choice, Button):
             found = [w for w in self.query(kind) if w.focusable]
             if found:
@@ -138,31 +142,56 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
 
     async def action_back(self) -> None:
         if self.BACK == "pop":
-            await self.kiosk.go_back()
+            self.app.post_message(GoBack())
         elif self.BACK == "cancel":
-            if self.confirm_cancel():
-                from kiosk.screens.dialogs import ConfirmCancelDialog
-
-                self.kiosk.push_screen(ConfirmCancelDialog(), self._cancel_answer)
-                return
-            await self.kiosk.cancel_flow()
+            self.app.post_message(CancelFlow(confirm=self.confirm_cancel()))
         elif self.BACK == "restart":
-            await self.kiosk.new_visit()
+            self.app.post_message(StartOver())
         elif self.BACK == "welcome":
-            await self.kiosk.back_to_welcome()
-
-    async def _cancel_answer(self, cancel: bool | None) -> None:
-        if cancel:
-            await self.kiosk.cancel_flow()
+            # a new visit (keeping the language): nothing of the visitor stays on the terminal
+            self.app.post_message(StartOver(keep_language=True))
 
     async def action_help(self) -> None:
-        from kiosk.screens.dialogs import HelpScreen
-
-        await self.kiosk.show(HelpScreen())
+        self.app.post_message(ShowHelp())
 
 
-class KioskModal(ScreenMixin, ModalScreen, inherit_bindings=False):
-    """A dialog over a screen; Escape closes it (with `None`)."""
+class FlowScreen(KioskScreen):
+    """A screen showing one state of the flow; `update_state` redraws it for a newer one."""
+
+    def __init__(self, state: FlowState) -> None:
+        super().__init__()
+        self.state = state
+
+    def heading(self) -> str:
+        heading = t(f"purpose.{self.state.purpose.value}")
+        progress = self.progress()
+        return f"{heading} · {progress}" if progress else heading
+
+    def progress(self) -> str:
+        """"Step 1 of 2 · verify": one step per proof, then the one it is for. For everybody;
+        the total is the engine's `gates_required`, which shows an administrator's second
+        proof only after the first succeeded (until then every account looks alike)."""
+        state = self.state
+        stage = STAGES.get(state.step)
+        if stage is None:
+            return ""
+        total = state.gates_required + 1
+        if state.step == Step.SIGN_IN:
+            number = 1
+        elif state.step in VERIFYING:
+            number = min(state.gates_passed + 1, state.gates_required)
+        else:
+            number = total
+        return t("progress.step", n=number, m=total, stage=t(f"progress.{stage}"))
+
+    async def update_state(self, state: FlowState) -> None:
+        self.state = state
+        await self.recompose()
+        self.focus_first()
+
+
+class KioskModal(ScreenMixin, ModalScreen[Result], inherit_bindings=False):
+    """A dialog over a screen, answering with a `Result`; Escape closes it (with `None`)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *_NAV,

@@ -11,9 +11,18 @@ from textual.markup import escape
 from textual.timer import Timer
 from textual.widgets import Button, Input, Static
 
-from kiosk.backend import KioskError, PasswordCheck, PasswordViolation, Step
+from kiosk.backend import (
+    Blocked,
+    FlowExpired,
+    FlowNotFound,
+    KioskError,
+    PasswordCheck,
+    PasswordRejected,
+    PasswordViolation,
+    WrongPassword,
+)
 from kiosk.i18n import t
-from kiosk.screens.verify import FlowScreen
+from kiosk.screens.base import FlowScreen
 from kiosk.widgets.inputs import SecureInput
 from kiosk.widgets.password import RuleChecklist, StrengthMeter
 
@@ -23,7 +32,6 @@ DEBOUNCE = 0.15  # seconds between the last keystroke and the live check
 class SignInScreen(FlowScreen):
     """Change and register start by proving you know the current password."""
 
-    STEP = Step.SIGN_IN
     BACK = "cancel"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
@@ -70,7 +78,7 @@ class SignInScreen(FlowScreen):
             on_error=self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code == "wrong_password":
+        if isinstance(err, WrongPassword):
             self.query_one("#current", SecureInput).value = ""
         return False
 
@@ -78,7 +86,6 @@ class SignInScreen(FlowScreen):
 class NewPasswordScreen(FlowScreen):
     """Typed twice, never copyable, checked live against every rule of the policy."""
 
-    STEP = Step.NEW_PASSWORD
     BACK = "cancel"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
@@ -155,7 +162,7 @@ class NewPasswordScreen(FlowScreen):
         try:
             check = await self.kiosk.backend.check_password(self.state.flow_id, password)
         except KioskError as err:
-            if err.code in ("flow_expired", "flow_not_found", "blocked"):
+            if isinstance(err, FlowExpired | FlowNotFound | Blocked):
                 await self.kiosk.show_failure(err)
             return
         if password != self.first and password:
@@ -199,7 +206,7 @@ class NewPasswordScreen(FlowScreen):
             on_error=self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code != "password_rejected":
+        if not isinstance(err, PasswordRejected):
             return False
         raw = err.params.get("violations") or []
         violations = []

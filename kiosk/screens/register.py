@@ -17,15 +17,16 @@ from kiosk.backend import (
     AuthenticatorEnrollment,
     Channel,
     FlowState,
+    InvalidInput,
     KioskError,
     MethodKind,
     MethodOption,
     QuestionAnswer,
-    Step,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import KioskScreen
-from kiosk.screens.verify import TOTP_DIGITS, ChannelDialog, FlowScreen, TotpEntryScreen
+from kiosk.screens.base import FlowScreen, KioskScreen
+from kiosk.screens.host import ShowScreen
+from kiosk.screens.verify import TOTP_DIGITS, ChannelDialog, TotpEntryScreen
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.inputs import CodeInput, KioskInput, SecureInput
 from kiosk.widgets.qr import QRView, qr_size
@@ -40,7 +41,6 @@ def grouped(secret: str) -> str:
 class RegistrationScreen(FlowScreen):
     """The overview: what is registered, what is missing, what can be added."""
 
-    STEP = Step.REGISTER
     BACK = "cancel"
     SHOW_OUTBOX = True
 
@@ -85,20 +85,19 @@ class RegistrationScreen(FlowScreen):
         if kind == MethodKind.QUESTIONS:
             pool = await self.kiosk.attempt(self.kiosk.backend.question_pool(self.state.flow_id))
             if pool is not None:
-                await self.kiosk.show(SetQuestionsScreen(self.state, pool))
+                self.app.post_message(ShowScreen(SetQuestionsScreen(self.state, pool)))
         elif kind == MethodKind.AUTHENTICATOR:
             enrollment = await self.kiosk.attempt(
                 self.kiosk.backend.begin_authenticator(self.state.flow_id))
             if enrollment is not None:
-                await self.kiosk.show(AuthenticatorScreen(self.state, enrollment))
+                self.app.post_message(ShowScreen(AuthenticatorScreen(self.state, enrollment)))
         else:
-            await self.kiosk.show(AddContactScreen(self.state, kind))
+            self.app.post_message(ShowScreen(AddContactScreen(self.state, kind)))
 
 
 class AddContactScreen(FlowScreen):
     """An email address or a phone number; a code is sent to it to confirm it."""
 
-    STEP = Step.REGISTER
     BACK = "pop"
 
     def __init__(self, state: FlowState, kind: MethodKind) -> None:
@@ -164,7 +163,7 @@ class AddContactScreen(FlowScreen):
         return self.call(self.resend_value, self.resend_channel)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code == "invalid_input":
+        if isinstance(err, InvalidInput):
             self.show_error(t(f"register.{self.kind.value}.invalid"))
             return True
         return False
@@ -173,7 +172,6 @@ class AddContactScreen(FlowScreen):
 class SetQuestionsScreen(FlowScreen):
     """Pick `questions_to_register` questions from the pool and answer each (masked)."""
 
-    STEP = Step.REGISTER
     BACK = "pop"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
@@ -260,7 +258,7 @@ class SetQuestionsScreen(FlowScreen):
             on_error=self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code == "invalid_input":
+        if isinstance(err, InvalidInput):
             # the engine's problems name the question by number; say it in the visitor's words
             self.show_error(t("register.questions.rejected"))
             return True
@@ -270,7 +268,6 @@ class SetQuestionsScreen(FlowScreen):
 class AuthenticatorScreen(TotpEntryScreen):
     """Scan the QR code (or type the secret), then enter the app's first code."""
 
-    STEP = Step.REGISTER
     BACK = "pop"
 
     def __init__(self, state: FlowState, enrollment: AuthenticatorEnrollment) -> None:

@@ -14,74 +14,35 @@ from textual.widgets import Button, Input, Static
 from kiosk import glyphs
 from kiosk.backend import (
     Channel,
+    CodeExpired,
+    DeliveryFailed,
     FlowState,
     KioskError,
     MethodKind,
     MethodOption,
     Purpose,
-    Step,
+    WrongAnswers,
+    WrongCode,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import KioskModal, KioskScreen
-from kiosk.screens.feedback import with_tries_left
+from kiosk.screens.base import FlowScreen, KioskModal
+from kiosk.screens.feedback import error_text, with_tries_left
+from kiosk.screens.host import GoBack, ShowScreen
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import Countdown
 from kiosk.widgets.inputs import CodeInput, SecureInput
 
 TOTP_DIGITS = 6
-VERIFYING = (Step.CHOOSE_METHOD, Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP)
-# the proof screens and the step they lead to, as the progress indicator names them (the
-# registration hub is a menu of its own, with no indicator)
-STAGES = {**dict.fromkeys(VERIFYING, "verify"), Step.SIGN_IN: "sign_in",
-          Step.NEW_PASSWORD: "new_password", Step.UNLOCK: "unlock"}
 
 
 def method_label(option: MethodOption) -> str:
     return t(f"method.{option.kind.value}", masked=option.masked)
 
 
-class FlowScreen(KioskScreen):
-    """A screen showing one state of the flow; `update_state` redraws it for a newer one."""
-
-    STEP: ClassVar[Step | None] = None
-
-    def __init__(self, state: FlowState) -> None:
-        super().__init__()
-        self.state = state
-
-    def heading(self) -> str:
-        heading = t(f"purpose.{self.state.purpose.value}")
-        progress = self.progress()
-        return f"{heading} · {progress}" if progress else heading
-
-    def progress(self) -> str:
-        """"Step 1 of 2 · verify": one step per proof, then the one it is for. For everybody;
-        the total is the engine's `gates_required`, which shows an administrator's second
-        proof only after the first succeeded (until then every account looks alike)."""
-        state = self.state
-        stage = STAGES.get(state.step)
-        if stage is None:
-            return ""
-        total = state.gates_required + 1
-        if state.step == Step.SIGN_IN:
-            number = 1
-        elif state.step in VERIFYING:
-            number = min(state.gates_passed + 1, state.gates_required)
-        else:
-            number = total
-        return t("progress.step", n=number, m=total, stage=t(f"progress.{stage}"))
-
-    async def update_state(self, state: FlowState) -> None:
-        self.state = state
-        await self.recompose()
-        self.focus_first()
-
-
 # ---------------------------------------------------------------------------- choose method
 
 
 class ChooseMethodScreen(FlowScreen):
-    STEP = Step.CHOOSE_METHOD
     BACK = "cancel"
     SHOW_OUTBOX = True
 
@@ -138,7 +99,7 @@ class ChooseMethodScreen(FlowScreen):
         if kind == MethodKind.QUESTIONS:
             await self.kiosk.proceed(backend.questions(flow_id))
         elif kind == MethodKind.AUTHENTICATOR:
-            await self.kiosk.show(TotpScreen(self.state))
+            self.app.post_message(ShowScreen(TotpScreen(self.state)))
             return
         else:
             channels = option.channels or [Channel.CALL]
@@ -155,7 +116,7 @@ class ChooseMethodScreen(FlowScreen):
             self.kiosk.backend.send_code(self.state.flow_id, kind, channel))
 
 
-class ChannelDialog(KioskModal):
+class ChannelDialog(KioskModal[tuple[MethodKind, Channel]]):
     """A phone can get a text or a call: which one?"""
 
     def __init__(self, option: MethodOption) -> None:
@@ -189,7 +150,6 @@ class EnterCodeScreen(FlowScreen):
     (`confirm_contact`, with `resend` repeating the add call).
     """
 
-    STEP = Step.VERIFY_CODE
     BACK = "pop"
     SHOW_OUTBOX = True
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f5", "resend", show=False)]
@@ -278,23 +238,16 @@ class EnterCodeScreen(FlowScreen):
         await self.kiosk.proceed(call, on_error=self._on_error)
 
     async def _on_error(self, err: KioskError) -> bool:
-        if err.code in ("wrong_code", "code_expired"):
+        if isinstance(err, WrongCode | CodeExpired):
             self.query_one("#code", CodeInput).value = ""
-        if err.code == "code_expired":
+        if isinstance(err, CodeExpired):
             reason = err.params.get("reason", "expired")
             self.show_error(t(f"error.code_expired.{reason}") if reason in (
                 "expired", "used", "superseded") else t("error.code_expired"))
             return True
-        if err.code == "delivery_failed":
+        if isinstance(err, DeliveryFailed):
             # the flow went back to choosing a method: say so there
-            kiosk, text = self.kiosk, self.kiosk.error_text(err)
-
-            async def back_and_say() -> None:
-                await kiosk.pop_screen()
-                if isinstance(kiosk.screen, KioskScreen):
-                    kiosk.screen.show_error(text)
-
-            kiosk.navigate(back_and_say)
+            self.app.post_message(GoBack(error=error_text(err)))
             return True
         return False
 
@@ -318,7 +271,6 @@ class EnterCodeScreen(FlowScreen):
 class QuestionsScreen(FlowScreen):
     """All drawn questions on one screen, answers masked (F2 shows them)."""
 
-    STEP = Step.ANSWER_QUESTIONS
     BACK = "pop"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
@@ -382,7 +334,7 @@ class QuestionsScreen(FlowScreen):
             self.kiosk.backend.answer(self.state.flow_id, answers), on_error=self._on_error)
 
     async def _on_error(self, err: KioskError) -> bool:
-        if err.code != "wrong_answers":
+        if not isinstance(err, WrongAnswers):
             return False
         # a new set was drawn: fetch it and redraw (every answer field is rebuilt empty)
         state = await self.kiosk.backend.questions(self.state.flow_id)
@@ -422,7 +374,7 @@ class TotpEntryScreen(FlowScreen):
             on_error=self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code == "wrong_code":
+        if isinstance(err, WrongCode):
             self.query_one("#code", CodeInput).value = ""
             self.show_error(with_tries_left(t("error.wrong_totp"), err))
             return True
@@ -430,7 +382,6 @@ class TotpEntryScreen(FlowScreen):
 
 
 class TotpScreen(TotpEntryScreen):
-    STEP = Step.VERIFY_TOTP
     BACK = "pop"
 
     def hints(self) -> list[tuple[str, str]]:
