@@ -13,7 +13,7 @@ SUBCOMMANDS = {
     "run": ("kiosk.ui_commands:run", "Run the kiosk on the configured database or API."),
     "admin": ("kiosk.admin_cli:admin", "Operator commands: users, groups, policy, audit."),
     "serve-api": ("backend_stub.cli:serve_api", "Serve the HTTP API (backend_stub)."),
-    "serve-ssh": ("kiosk.ssh:serve_ssh", "Serve the kiosk over SSH."),
+    "serve-ssh": ("kiosk.ssh.command:serve_ssh", "Serve the kiosk over SSH."),
 }
 
 

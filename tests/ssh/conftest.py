@@ -93,7 +93,7 @@ class Server:
         """The kiosk processes of this server's sessions (forked by the fork server, if any)."""
         pids = []
         for pid in _children(self.proc.pid):
-            if "kiosk.ssh_forkserver" in " ".join(cmdline(pid)):
+            if "kiosk.ssh.fork_server" in " ".join(cmdline(pid)):
                 pids += _children(pid)
             else:
                 pids.append(pid)
@@ -315,7 +315,7 @@ def session_script(workdir: Path, **settings: str) -> Path:
 
 def shared_demo(workdir: Path) -> tuple[Path, Path]:
     """A demo database and the policy file that opens it: (policy, database)."""
-    from kiosk.ssh import build_shared_demo
+    from kiosk.ssh.command import build_shared_demo
 
     policy = build_shared_demo(workdir)
     return policy, workdir / "demo.db"
