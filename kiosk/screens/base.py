@@ -22,6 +22,7 @@ from kiosk.i18n import t
 from kiosk.screens.host import CancelFlow, GoBack, Kiosk, ShowHelp, StartOver
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.chrome import KeyHints, KioskHeader
+from kiosk.widgets.inputs import SecureInput
 from kiosk.widgets.outbox import OutboxPanel
 
 Back = Literal["none", "pop", "cancel", "restart", "welcome"]
@@ -153,6 +154,46 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
 
     async def action_help(self) -> None:
         self.app.post_message(ShowHelp())
+
+
+class FormScreen(KioskScreen):
+    """A screen with fields. `FOCUS` (a selector) has the focus when it opens; Enter in a field
+    calls `entered` (by default: submit); a button runs the action `BUTTONS` names for its id,
+    any other button submits. Subclasses override these hooks, never the handlers (Textual
+    calls the handler of every class in the hierarchy)."""
+
+    FOCUS: ClassVar[str] = ""
+    BUTTONS: ClassVar[dict[str, str]] = {}
+    showing = False  # the secret fields are shown (F2)
+
+    async def submit(self) -> None:
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        if self.FOCUS:
+            self.query_one(self.FOCUS).focus()
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        await self.entered(event.input)
+
+    async def entered(self, field: Input) -> None:
+        await self.submit()
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        action = self.BUTTONS.get(event.button.id or "")
+        if action is None:
+            await self.submit()
+        else:
+            await self.run_action(action)
+
+    def action_toggle_show(self) -> None:
+        """F2 or the Show button: show or mask every secret field."""
+        self.showing = not self.showing
+        for field in self.query(SecureInput):
+            field.reveal(self.showing)
+        self.query_one("#show", Button).label = t("button.hide" if self.showing else "button.show")
 
 
 class FlowScreen(KioskScreen):

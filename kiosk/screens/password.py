@@ -22,17 +22,19 @@ from kiosk.backend import (
     WrongPassword,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import FlowScreen
+from kiosk.screens.base import FlowScreen, FormScreen
 from kiosk.widgets.inputs import SecureInput
 from kiosk.widgets.password import RuleChecklist, StrengthMeter
 
 DEBOUNCE = 0.15  # seconds between the last keystroke and the live check
 
 
-class SignInScreen(FlowScreen):
+class SignInScreen(FormScreen, FlowScreen):
     """Change and register start by proving you know the current password."""
 
     BACK = "cancel"
+    FOCUS = "#current"
+    BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
     def hints(self) -> list[tuple[str, str]]:
@@ -46,26 +48,6 @@ class SignInScreen(FlowScreen):
         with Horizontal(classes="buttons"):
             yield Button(t("button.sign_in"), id="submit", variant="primary", compact=True)
             yield Button(t("button.show"), id="show", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#current", SecureInput).focus()
-
-    def action_toggle_show(self) -> None:
-        field = self.query_one("#current", SecureInput)
-        field.reveal(field.password)
-        self.query_one("#show", Button).label = t(
-            "button.show" if field.password else "button.hide")
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "show":
-            self.action_toggle_show()
-        else:
-            await self.submit()
 
     async def submit(self) -> None:
         field = self.query_one("#current", SecureInput)
@@ -83,10 +65,11 @@ class SignInScreen(FlowScreen):
         return False
 
 
-class NewPasswordScreen(FlowScreen):
+class NewPasswordScreen(FormScreen, FlowScreen):
     """Typed twice, never copyable, checked live against every rule of the policy."""
 
     BACK = "cancel"
+    BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
     def __init__(self, state) -> None:  # type: ignore[no-untyped-def]
@@ -170,26 +153,12 @@ class NewPasswordScreen(FlowScreen):
         self.check, self.checked_value = check, password
         self.refresh_checklist()
 
-    def action_toggle_show(self) -> None:
-        self.showing = not self.showing
-        for field in self.query(SecureInput):
-            field.reveal(self.showing)
-        self.query_one("#show", Button).label = t("button.hide" if self.showing else "button.show")
-
     # -- submit
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "pw1":
+    async def entered(self, field: Input) -> None:
+        if field.id == "pw1":
             self.query_one("#pw2", SecureInput).focus()
             return
         await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "show":
-            self.action_toggle_show()
-        else:
-            await self.submit()
 
     async def submit(self) -> None:
         if self.checked_value != self.first:

@@ -24,7 +24,7 @@ from kiosk.backend import (
     QuestionAnswer,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import FlowScreen, KioskScreen
+from kiosk.screens.base import FlowScreen, FormScreen, KioskScreen
 from kiosk.screens.host import ShowScreen
 from kiosk.screens.verify import TOTP_DIGITS, ChannelDialog, TotpEntryScreen
 from kiosk.widgets.choices import Choice
@@ -95,10 +95,11 @@ class RegistrationScreen(FlowScreen):
             self.app.post_message(ShowScreen(AddContactScreen(self.state, kind)))
 
 
-class AddContactScreen(FlowScreen):
+class AddContactScreen(FormScreen, FlowScreen):
     """An email address or a phone number; a code is sent to it to confirm it."""
 
     BACK = "pop"
+    FOCUS = "#contact"
 
     def __init__(self, state: FlowState, kind: MethodKind) -> None:
         super().__init__(state)
@@ -115,17 +116,6 @@ class AddContactScreen(FlowScreen):
         yield KioskInput(id="contact", max_length=254,
                          placeholder=t(f"register.{self.kind.value}.placeholder"))
         yield Button(t("button.send_code"), id="submit", variant="primary", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#contact", KioskInput).focus()
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        await self.submit()
 
     async def submit(self) -> None:
         value = self.query_one("#contact", KioskInput).value.strip()
@@ -169,10 +159,12 @@ class AddContactScreen(FlowScreen):
         return False
 
 
-class SetQuestionsScreen(FlowScreen):
+class SetQuestionsScreen(FormScreen, FlowScreen):
     """Pick `questions_to_register` questions from the pool and answer each (masked)."""
 
     BACK = "pop"
+    FOCUS = "#question-1"
+    BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
     def __init__(self, state: FlowState, pool) -> None:  # type: ignore[no-untyped-def]
@@ -202,28 +194,11 @@ class SetQuestionsScreen(FlowScreen):
             yield Button(t("button.save"), id="submit", variant="primary", compact=True)
             yield Button(t("button.show"), id="show", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#question-1", Select).focus()
-
-    def action_toggle_show(self) -> None:
-        self.showing = not self.showing
-        for field in self.query(SecureInput):
-            field.reveal(self.showing)
-        self.query_one("#show", Button).label = t("button.hide" if self.showing else "button.show")
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id != f"answer-{self.count}":
+    async def entered(self, field: Input) -> None:
+        if field.id != f"answer-{self.count}":
             self.focus_next()
             return
         await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "show":
-            self.action_toggle_show()
-        else:
-            await self.submit()
 
     def entries(self) -> list[QuestionAnswer] | str:
         """The entries, or the (translated) reason they cannot be sent yet."""

@@ -25,7 +25,7 @@ from kiosk.backend import (
     WrongCode,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import FlowScreen, KioskModal
+from kiosk.screens.base import FlowScreen, FormScreen, KioskModal
 from kiosk.screens.feedback import error_text, with_tries_left
 from kiosk.screens.host import GoBack, ShowScreen
 from kiosk.widgets.choices import Choice
@@ -143,7 +143,7 @@ class ChannelDialog(KioskModal[tuple[MethodKind, Channel]]):
 # ---------------------------------------------------------------------------- enter a code
 
 
-class EnterCodeScreen(FlowScreen):
+class EnterCodeScreen(FormScreen, FlowScreen):
     """Enter the code that was sent; resend after the cooldown; the expiry counts down.
 
     Serves both verification (`verify_code`) and confirming a new contact at registration
@@ -152,6 +152,8 @@ class EnterCodeScreen(FlowScreen):
 
     BACK = "pop"
     SHOW_OUTBOX = True
+    FOCUS = "#code"
+    BUTTONS: ClassVar[dict[str, str]] = {"resend": "resend"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f5", "resend", show=False)]
 
     def __init__(
@@ -207,20 +209,6 @@ class EnterCodeScreen(FlowScreen):
         if self.notice:
             yield Static(escape(self.notice), classes="hint")
 
-    def on_mount(self) -> None:
-        self.query_one("#code", CodeInput).focus()
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "resend":
-            await self.action_resend()
-        else:
-            await self.submit()
-
     async def submit(self) -> None:
         entry = self.query_one("#code", CodeInput)
         challenge = self.state.challenge
@@ -268,10 +256,11 @@ class EnterCodeScreen(FlowScreen):
 # ---------------------------------------------------------------------------- questions
 
 
-class QuestionsScreen(FlowScreen):
+class QuestionsScreen(FormScreen, FlowScreen):
     """All drawn questions on one screen, answers masked (F2 shows them)."""
 
     BACK = "pop"
+    BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
     def __init__(self, state: FlowState, notice: str = "") -> None:
@@ -300,28 +289,14 @@ class QuestionsScreen(FlowScreen):
         if inputs:
             inputs.first().focus()
 
-    def action_toggle_show(self) -> None:
-        self.showing = not self.showing
-        for field in self.query(SecureInput):
-            field.reveal(self.showing)
-        self.query_one("#show", Button).label = t("button.hide" if self.showing else "button.show")
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    async def entered(self, field: Input) -> None:
         inputs = list(self.query(SecureInput))
-        index = inputs.index(event.input) if event.input in inputs else -1
+        index = inputs.index(field) if field in inputs else -1
         empty = next((i for i in inputs if not i.value.strip()), None)
         if empty is not None and index < len(inputs) - 1:
             self.focus_next()
             return
         await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "show":
-            self.action_toggle_show()
-        else:
-            await self.submit()
 
     async def submit(self) -> None:
         inputs = list(self.query(SecureInput))
@@ -346,22 +321,13 @@ class QuestionsScreen(FlowScreen):
 # ---------------------------------------------------------------------------- authenticator
 
 
-class TotpEntryScreen(FlowScreen):
+class TotpEntryScreen(FormScreen, FlowScreen):
     """A screen with one authenticator-code field (#code): at reset, and at enrolment."""
+
+    FOCUS = "#code"
 
     def send(self, code: str) -> Awaitable[FlowState]:
         raise NotImplementedError
-
-    def on_mount(self) -> None:
-        self.query_one("#code", CodeInput).focus()
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        await self.submit()
 
     async def submit(self) -> None:
         entry = self.query_one("#code", CodeInput)
