@@ -169,7 +169,7 @@ class FormScreen(KioskScreen):
     async def submit(self) -> None:
         raise NotImplementedError
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         if self.FOCUS:
             self.query_one(self.FOCUS).focus()
 

@@ -128,7 +128,7 @@ class AddContactScreen(FormScreen, FlowScreen):
         elif self.kind == MethodKind.MOBILE:
             option = MethodOption(kind=self.kind, masked=value,
                                   channels=[Channel.TEXT, Channel.CALL])
-            self.kiosk.push_screen(
+            self.app.push_screen(
                 ChannelDialog(option),
                 lambda choice: self._channel_chosen(value, choice))
         else:
@@ -254,7 +254,7 @@ class AuthenticatorScreen(TotpEntryScreen):
 
     def qr_fits(self) -> bool:
         width, height = qr_size(self.enrollment.uri)
-        size = self.kiosk.size
+        size = self.app.size
         # the QR code sits left of the instructions; header, heading and key line take 4 rows
         return size.width >= width + 36 and size.height >= height + 4
 

@@ -104,7 +104,7 @@ class ChooseMethodScreen(FlowScreen):
         else:
             channels = option.channels or [Channel.CALL]
             if len(channels) > 1:
-                self.kiosk.push_screen(ChannelDialog(option), self._channel_chosen)
+                self.app.push_screen(ChannelDialog(option), self._channel_chosen)
                 return
             await self.kiosk.proceed(backend.send_code(flow_id, kind, channels[0]))
 
@@ -284,7 +284,7 @@ class QuestionsScreen(FormScreen, FlowScreen):
             yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
             yield Button(t("button.show"), id="show", compact=True)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         inputs = self.query(SecureInput)
         if inputs:
             inputs.first().focus()
