@@ -227,9 +227,9 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
         operator_key: str | None, theme: str | None, language: str | None,
         remote: str | None = None, api_key_file: str | None = None) -> None:
     from kiosk.adapters.embedded import EmbeddedBackend
-    from kiosk.app import OperatorExit
     from kiosk.engine.config import PolicyError, load_policy
     from kiosk.engine.engine import Engine
+    from kiosk.operator_guard import OperatorExit
 
     if not policy_file and Path(DEFAULT_POLICY_FILE).is_file():
         policy_file = DEFAULT_POLICY_FILE

@@ -10,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.ssh.conftest import (
+from tests.support.ssh import (
     KIOSK_BIN,
     WAIT,
     WELCOME,

@@ -34,8 +34,7 @@ from kiosk.screens.verify import (
     TotpScreen,
 )
 from kiosk.screens.welcome import WelcomeScreen
-
-from .conftest import ANSWERS, NEW_PASSWORD, SIZE, TERMINAL, Kiosk, MakeApp
+from tests.support.pilot import ANSWERS, NEW_PASSWORD, SIZE, TERMINAL, Kiosk, MakeApp
 
 Step = Callable[[Kiosk, Engine], Awaitable[None]]
 pytestmark = pytest.mark.usefixtures("deterministic", "berlin")  # berlin: clock times
