@@ -42,7 +42,7 @@ def _serve_api() -> click.Command:
 
 
 def _serve_ssh() -> click.Command:
-    from kiosk.ssh import serve_ssh
+    from kiosk.ssh.command import serve_ssh
 
     return serve_ssh
 

@@ -1,4 +1,4 @@
-"""The entry of one SSH session's kiosk process: `python -m kiosk.ssh_child run ...`.
+"""The entry of one SSH session's kiosk process: `python -m kiosk.ssh.session_process run ...`.
 
 `kiosk serve-ssh` starts one of these per connection with a pseudo-terminal's slave side as
 stdin, stdout and stderr. It makes itself a session leader with that pseudo-terminal as its
