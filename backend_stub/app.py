@@ -49,7 +49,7 @@ def create_app(engine: Engine | None, admin_token: str | None = None, *,
     app = FastAPI(
         title="Helpdesk Kiosk API", version=API_VERSION, description=DESCRIPTION,
         docs_url=None, redoc_url=None, openapi_url="/openapi.json",
-        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=HANDLERS,
     )
     app.state.engine = engine
     if terminals is None and engine is not None:
@@ -59,7 +59,7 @@ def create_app(engine: Engine | None, admin_token: str | None = None, *,
     app.include_router(routes.router)
     app.include_router(admin.router)
 
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app)
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:

@@ -151,7 +151,7 @@ def _data_options(opener: Callable[..., T], close: Callable[[T], None], *,
             type=click.Path(dir_okay=False, path_type=Path),
             help="Policy file (default: env KIOSK_POLICY, else ./kiosk.toml if present, "
                  "else the built-in defaults).")(wrapper)
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorate
 

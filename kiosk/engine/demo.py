@@ -47,14 +47,14 @@ def seed(engine: Engine) -> None:
         hashes = iter(list(pool.map(hasher.hash, secrets_to_hash)))
     password_hashes = [next(hashes) for _ in DEMO_USERS]
     with engine.db.begin() as conn:
-        directory.add_member(conn, SSPR_GROUP, member_group="staff")  # type: ignore[attr-defined]
+        directory.add_member(conn, SSPR_GROUP, member_group="staff")
         for user, password_hash in zip(DEMO_USERS, password_hashes, strict=True):
             given, _, family = user.display_name.partition(" ")
-            user_id = directory.add_user(  # type: ignore[attr-defined]
+            user_id = directory.add_user(
                 conn, user.username, display_name=user.display_name, given_name=given,
                 family_name=family, is_admin=user.is_admin, locked=user.locked,
                 password_hash=password_hash, now=now)
-            directory.add_member(conn, "staff" if user.in_scope else "contractors",  # type: ignore[attr-defined]
+            directory.add_member(conn, "staff" if user.in_scope else "contractors",
                                  user_id=user_id)
             for kind, value in user.contacts.items():
                 registry.set_method(conn, user_id, kind, value, now)

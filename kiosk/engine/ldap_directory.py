@@ -214,7 +214,7 @@ class LdapDirectory(DirectoryReader):
         if not password:  # an empty simple bind is an anonymous bind: never a proof
             return False
         real = isinstance(user, LdapUser) and bool(user.dn) and user.enabled
-        dn = user.dn if real else self._decoy_dn()  # type: ignore[union-attr]
+        dn = user.dn if real else self._decoy_dn()
         return self.pool.check_bind(dn, password) and real
 
     def history_hashes(self, conn: DbConnection, user_id: int, depth: int) -> list[str]:

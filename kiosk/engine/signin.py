@@ -92,7 +92,7 @@ class SignInNames:
         with self._lock:
             fresh = self._forms is not None and self._at is not None and now - self._at <= REFRESH
         if fresh:
-            return self._forms  # type: ignore[return-value]
+            return self._forms
         with db.connect() as conn:
             return self.forms(conn, now)
 

@@ -364,7 +364,7 @@ class Prove:
             if step is None or flow.decoy:
                 self.failed(conn, notices, flow, "authenticator", entry, "wrong code", wrong,
                             reservation)
-            if not registry.claim_totp_step(conn, flow.user_id, step):  # type: ignore[arg-type]
+            if not registry.claim_totp_step(conn, flow.user_id, step):
                 self.failed(conn, notices, flow, "authenticator", entry, "code used before",
                             wrong, reservation)
             return self.passed(conn, flow, "authenticator", reservation)
