@@ -42,11 +42,18 @@ engine as the embedded kiosk.
 """
 
 
+class _KioskAPI(FastAPI):
+    """FastAPI serving the document with problem+json error responses (`_openapi`)."""
+
+    def openapi(self) -> dict[str, Any]:
+        return _openapi(self)
+
+
 def create_app(engine: Engine | None, admin_token: str | None = None, *,
                max_body: int = DEFAULT_MAX_BODY, terminals: TerminalStore | None = None
                ) -> FastAPI:
     """The API over `engine` (None only to render the OpenAPI document)."""
-    app = FastAPI(
+    app = _KioskAPI(
         title="Helpdesk Kiosk API", version=API_VERSION, description=DESCRIPTION,
         docs_url=None, redoc_url=None, openapi_url="/openapi.json",
         exception_handlers=HANDLERS,
@@ -58,8 +65,6 @@ def create_app(engine: Engine | None, admin_token: str | None = None, *,
     app.add_middleware(Guard, gatekeeper=Gatekeeper(terminals, admin_token or None, max_body))
     app.include_router(routes.router)
     app.include_router(admin.router)
-
-    app.openapi = lambda: _openapi(app)
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:

@@ -12,6 +12,7 @@ from kiosk.demo_users import BOB_TOTP_SECRET, DEMO_USERS, DemoUser
 from kiosk.engine import registry
 from kiosk.engine.clock import Clock
 from kiosk.engine.config import parse_policy
+from kiosk.engine.directory import BuiltinDirectory
 from kiosk.engine.engine import Engine
 from kiosk.engine.passwords import normalize_password
 from kiosk.engine.registry import StoredAnswer
@@ -40,6 +41,8 @@ def seed(engine: Engine) -> None:
     """Add the demo users to an empty database."""
     now = engine.clock.now()
     directory, hasher = engine.directory, engine.hasher
+    if not isinstance(directory, BuiltinDirectory):
+        raise TypeError("the demo users live in the built-in directory")
     # argon2 releases the GIL: hashing on every core halves the demo's start-up
     secrets_to_hash = [normalize_password(u.password) for u in DEMO_USERS] + [
         normalize_answer(a) for u in DEMO_USERS for a in u.answers.values()]

@@ -110,7 +110,8 @@ class LdapPool:
     def _mark_up(self, server: Server) -> None:
         index = next((i for i, s in enumerate(self.servers) if s is server), None)
         with self._lock:
-            self._down_since.pop(index, None)
+            if index is not None:
+                self._down_since.pop(index, None)
 
     def open(self, user: str, password: str) -> tuple[Connection, bool]:
         """A connection on the first server that answers, and whether the bind succeeded.

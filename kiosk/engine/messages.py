@@ -336,7 +336,7 @@ def code_message(
     subject = _one_line(_("code.subject", org=org_name, purpose=purpose))
     if channel == "text":
         body = _("code.text", org=org_name, purpose=purpose, code=spaced, minutes=minutes)
-        return Message("text", recipient, subject, body)
+        return Message(Channel.TEXT, recipient, subject, body)
     if channel == "call":
         digits = spoken_code(code)
         parts = [
@@ -344,7 +344,7 @@ def code_message(
             _("code.call", purpose=purpose, digits=digits, minutes=minutes),
             _("call.bye"),
         ]
-        return Message("call", recipient, subject, " ".join(parts))
+        return Message(Channel.CALL, recipient, subject, " ".join(parts))
 
     not_you_key = "code.not_you" if helpdesk else "code.not_you_default"
     lines = [
@@ -363,7 +363,7 @@ def code_message(
         _.html(not_you_key, helpdesk=helpdesk),
     ]
     page = _html_page(_, subject, paragraphs, _.html("footer", org=org_name))
-    return Message("email", recipient, subject, "\n\n".join(lines) + "\n", html=page)
+    return Message(Channel.EMAIL, recipient, subject, "\n\n".join(lines) + "\n", html=page)
 
 
 def _notice(
@@ -413,7 +413,7 @@ def _notice(
     ]
     page = _html_page(_, subject, paragraphs, _.html("footer", org=org))
     body = "\n\n".join(lines) + "\n"
-    return Message("email", recipient, subject, body, html=page, purpose=purpose)
+    return Message(Channel.EMAIL, recipient, subject, body, html=page, purpose=purpose)
 
 
 def _account_notice(

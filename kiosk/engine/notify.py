@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select
 
+from kiosk.backend import Channel
 from kiosk.engine import audit, registry
 from kiosk.engine.audit import Activity, AuditContext, Result
 from kiosk.engine.config import Policy
 from kiosk.engine.delivery_base import Message
 from kiosk.engine.messages import (
+    Change,
     account_unlocked_notice,
     admin_reset_alert,
     method_changed_notice,
@@ -28,7 +30,7 @@ from kiosk.engine.schema import audit_events, methods, users
 
 log = logging.getLogger("kiosk.engine")
 
-Build = Callable[[str, str], Message]
+Build = Callable[[Channel, str], Message]
 
 
 def to_contacts(contacts: dict[str, str], build: Build, *, skip: str = "") -> list[Message]:
@@ -79,7 +81,8 @@ class Notifier:
             )
         if is_admin and self.policy.notifications.admins_on_admin_reset:
             out += [
-                admin_reset_alert("email", to, username, org=self.org, when=when, terminal=terminal)
+                admin_reset_alert(Channel.EMAIL, to, username, org=self.org, when=when,
+                                  terminal=terminal)
                 for to in admin_emails(conn, except_user=user_id)
             ]
         return out
@@ -113,7 +116,7 @@ class Notifier:
         (not the new one: whoever just added it is not the person to warn)."""
         if not self.policy.notifications.user_on_method_change:
             return []
-        change = "updated" if kind in contacts_before else "added"
+        change: Change = "updated" if kind in contacts_before else "added"
         return to_contacts(
             contacts_before,
             lambda ch, to: method_changed_notice(
@@ -182,7 +185,7 @@ class Notifier:
         )
         return [
             misuse_alert(
-                "email",
+                Channel.EMAIL,
                 to,
                 ctx.username,
                 support_code,

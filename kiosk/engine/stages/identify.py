@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import Connection, insert, or_, select
 
 from kiosk.backend import FlowState, InvalidInput, NotEligible, Purpose, Step
+from kiosk.backend.vocabulary import member
 from kiosk.engine import accounts, audit, registry
 from kiosk.engine.audit import Activity, AuditContext, Result
 from kiosk.engine.core import CommitThenRaise, Core, text_arg
@@ -27,7 +28,7 @@ class Identify:
 
     def start(self, purpose: object, username: object, terminal: str) -> FlowState:
         try:
-            purpose = Purpose(purpose)
+            purpose = member(Purpose, purpose)
         except ValueError:
             raise InvalidInput("unknown purpose", field="purpose") from None
         name = normalize_username(text_arg(username, "username", MAX_USERNAME))

@@ -214,7 +214,7 @@ class Prove:
         flow.attempted = True
         if not destination:
             return None
-        message = code_message(channel.value, destination, code, core.policy.organization,
+        message = code_message(channel, destination, code, core.policy.organization,
                                PURPOSE_LABELS[flow.purpose], core.policy.codes.lifetime_minutes)
         # the outcome of a queued delivery is audited under the flow
         return replace(message, context=flow.audit, method=kind)
@@ -364,7 +364,7 @@ class Prove:
             if step is None or flow.decoy:
                 self.failed(conn, notices, flow, "authenticator", entry, "wrong code", wrong,
                             reservation)
-            if not registry.claim_totp_step(conn, flow.user_id, step):
+            if not registry.claim_totp_step(conn, flow.known_user_id(), step):
                 self.failed(conn, notices, flow, "authenticator", entry, "code used before",
                             wrong, reservation)
             return self.passed(conn, flow, "authenticator", reservation)
