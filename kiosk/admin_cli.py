@@ -587,6 +587,10 @@ def policy_check(file: Path) -> None:
         else sspr.enabled
     click.echo(f"{file}: valid (self-service for {scope}; {sspr.methods_required} method(s) "
                f"of {', '.join(sspr.methods)})")
+    importlib.import_module("kiosk.admin_policy").echo_warnings(file, policy)
+
+
+policy_group.add_command(importlib.import_module("kiosk.admin_policy").command())
 
 
 # ---------------------------------------------------------------------------- audit
