@@ -7,6 +7,7 @@ synchronous; EmbeddedBackend runs them in a worker thread and the HTTP API in it
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from typing import TypeVar
@@ -96,14 +97,26 @@ class Core:
             from kiosk.engine.ldap_directory import LdapDirectory  # ldap3 only when configured
             directory = LdapDirectory(policy.ldap, clock=self.clock)
         self.directory: Directory = directory or BuiltinDirectory(self.hasher)
-        self.throttle = Throttler(policy.throttle)
         self.outbox = OutboxDelivery(self.db, self.clock)
         self.delivery: Delivery = self._delivery(delivery)
+        self._follow(policy)
+        self.sign_in = self._sign_in_names()
+
+    def _follow(self, policy: Policy) -> None:
+        """The collaborators made from the policy's live sections (kiosk.engine.reload)."""
+        self.policy = policy
+        self.throttle = Throttler(policy.throttle)
         self.passwords = PasswordPolicy(policy.password, policy.organization.name)
         self.notifier = Notifier(policy)
         self.decoy_shape = ShapeCache(policy.privacy.decoy_email_domains,
                                       policy.privacy.decoy_country_codes)
-        self.sign_in = self._sign_in_names()
+
+    def with_policy(self, policy: Policy) -> Core:
+        """A copy sharing the database, key, directory and delivery, under `policy` (whose
+        sections that need a restart are the same as this one's)."""
+        core = copy.copy(self)
+        core._follow(policy)
+        return core
 
     def _delivery(self, given: Delivery | None) -> Delivery:
         delivery = given or self.outbox
