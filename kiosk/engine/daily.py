@@ -105,14 +105,34 @@ def daily(engine: Engine, since: datetime, until: datetime) -> Daily:
                    for t, n, ok, bad in terminals])
 
 
+def _period(engine: Engine, days: int) -> tuple[datetime, datetime]:
+    """The last `days` UTC days, today's up to now."""
+    now = engine.clock.now()
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
+    return start, now + timedelta(seconds=1)
+
+
 def console_report(engine: Engine, days: int) -> Daily:
     """The last `days` UTC days up to now, with the registration coverage of the report."""
     from kiosk.engine.admin import Admin
     from kiosk.engine.report import coverage
 
-    now = engine.clock.now()
-    start = now.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
-    found = daily(engine, start, now + timedelta(seconds=1))
+    start, until = _period(engine, days)
+    found = daily(engine, start, until)
     cov = coverage(Admin(engine))
     return Daily(found.days, found.series, found.failures, found.terminals, cov.eligible,
                  cov.registered, cov.missing)
+
+
+def export_csv(engine: Engine, days: int) -> str:
+    """The audit events of the period `console_report(engine, days)` covers, as CSV: the
+    columns and formula quoting of `kiosk admin audit export`."""
+    import io
+
+    from kiosk.engine.admin import write_csv
+    from kiosk.engine.report import EXPORT_COLUMNS, audit_rows
+
+    out = io.StringIO(newline="")
+    rows = audit_rows(engine, *_period(engine, days))
+    write_csv(out, EXPORT_COLUMNS, ([r[c] for c in EXPORT_COLUMNS] for r in rows))
+    return out.getvalue()

@@ -3,7 +3,6 @@ HTTP API with the admin token. Both give the same engine objects (Explanation, D
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,18 +38,9 @@ class EmbeddedData:
         return console_report(self.engine, days)
 
     def export_csv(self, days: int, path: Path) -> int:
-        import io
+        from kiosk.engine.daily import export_csv
 
-        from kiosk.engine.admin import write_csv
-        from kiosk.engine.policy_file import write_atomically
-        from kiosk.engine.report import EXPORT_COLUMNS, audit_rows
-
-        until = self.engine.clock.now() + timedelta(seconds=1)
-        rows = audit_rows(self.engine, until - timedelta(days=days), until)
-        out = io.StringIO(newline="")
-        write_csv(out, EXPORT_COLUMNS, ([r[c] for c in EXPORT_COLUMNS] for r in rows))
-        write_atomically(path, out.getvalue())
-        return len(out.getvalue().encode("utf-8"))
+        return _write(path, export_csv(self.engine, days))
 
 
 class RemoteData:
@@ -76,11 +66,11 @@ class RemoteData:
         return Daily.from_json(self._get("/v1/admin/daily", days=days).json())
 
     def export_csv(self, days: int, path: Path) -> int:
-        from datetime import UTC, datetime
+        return _write(path, self._get("/v1/admin/daily.csv", days=days).text)
 
-        from kiosk.engine.policy_file import write_atomically
 
-        since = (datetime.now(UTC) - timedelta(days=days)).isoformat()
-        text = self._get("/v1/admin/audit.csv", since=since, limit=10_000).text
-        write_atomically(path, text)
-        return len(text.encode("utf-8"))
+def _write(path: Path, text: str) -> int:
+    from kiosk.engine.policy_file import write_atomically
+
+    write_atomically(path, text)
+    return len(text.encode("utf-8"))
