@@ -43,6 +43,7 @@ class ExplainScreen(Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self.query_one("#user", Input).focus()
         if self.username:
             await self._explain(self.username)
 

@@ -32,6 +32,7 @@ from textual.widgets import (
 
 from kiosk.engine.config import ALL_METHODS, Policy
 from kiosk.engine.policy_file import PolicyFile, PolicyFileError
+from kiosk.glyphs import no, ok, warn
 from kiosk.i18n import t
 
 STYLES = Path(__file__).with_name("policy.tcss")
@@ -146,7 +147,7 @@ class PolicyScreen(Screen[None]):
                 with TabPane(t(title), id=page_id), VerticalScroll():
                     for key, kind in fields:
                         yield from self._field(key, kind)
-            with TabPane(t("console.policy.page.directory"), id="directory"):
+            with TabPane(t("console.policy.page.directory"), id="directory"), VerticalScroll():
                 yield Static(self._directory_text(), id="directory-settings")
         yield Static(id="problems")
         yield Footer()
@@ -154,11 +155,11 @@ class PolicyScreen(Screen[None]):
     def _field(self, key: str, kind: str) -> ComposeResult:
         value = self.file.get(key, _default(self.defaults, key))
         label = t(f"console.policy.key.{key}")
-        if kind == "bool":
-            yield Checkbox(f"{label}  ({key})", bool(value), name=key, id=_field_id(key))
-            return
         yield Label(f"{label}  [dim]({key})[/]", classes="field-label")
-        if kind == "methods":
+        if kind == "bool":
+            yield Checkbox(t("console.policy.on"), bool(value), name=key, id=_field_id(key),
+                           classes="bool")
+        elif kind == "methods":
             with Horizontal(classes="methods"):
                 for method in ALL_METHODS:
                     yield Checkbox(t(f"kind.{method}"), method in value, name=key,
@@ -177,7 +178,9 @@ class PolicyScreen(Screen[None]):
         for key in DIRECTORY_KEYS:
             value = self.file.get(key, _default(self.defaults, key))
             out.append(f"{key:<30}", style="bold")
-            out.append(f"{value!r}\n" if not isinstance(value, str) else f"{value or '-'}\n")
+            if isinstance(value, list):
+                value = ", ".join(map(str, value))
+            out.append(f"{value if value not in ('', None) else '-'}\n")
         for secret, file_key in SECRET_KEYS:
             out.append(f"{secret:<30}", style="bold")
             if self.file.get(file_key):
@@ -228,12 +231,12 @@ class PolicyScreen(Screen[None]):
         _, problems = self.file.check()
         out = Text()
         for problem in problems:
-            out.append(f"✗ {problem}\n", style="bold red")
+            out.append(f"{no()} {problem}\n", style="bold red")
         for warning in self.file.warnings():
-            out.append(f"! {warning}\n", style="bold yellow")
+            out.append(f"{warn()} {warning}\n", style="bold yellow")
         if not problems:
             key = "console.policy.changed" if self.file.changed else "console.policy.unchanged"
-            out.append("✓ " + t(key), style="green")
+            out.append(f"{ok()} " + t(key), style="green")
         panel = self.query_one("#problems", Static)
         panel.update(out)
         panel.set_class(bool(problems), "invalid")

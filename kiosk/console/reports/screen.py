@@ -20,6 +20,7 @@ from textual.widgets import Footer, Label, Sparkline, Static
 
 from kiosk.console.reports.source import ConsoleData
 from kiosk.engine.daily import SERIES, Daily
+from kiosk.glyphs import no, ok
 from kiosk.i18n import t
 
 PERIODS = {"1": 7, "2": 14, "3": 30}
@@ -94,7 +95,7 @@ class ReportsScreen(Screen[None]):
         failures = "\n".join(f"{n:>5}  {reason}" for reason, n in report.failures)
         self.query_one("#failures", Static).update(failures or t("console.reports.none"))
         terminals = "\n".join(
-            f"{a.terminal[:28]:<28} {a.events:>5} {a.succeeded:>4}✓ {a.failed:>4}✗"
+            f"{a.terminal[:18]:<18} {a.events:>5} {a.succeeded:>4}{ok()} {a.failed:>4}{no()}"
             for a in report.terminals)
         self.query_one("#terminals", Static).update(terminals or t("console.reports.none"))
 
