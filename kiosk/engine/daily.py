@@ -13,6 +13,7 @@ from sqlalchemy import case, func, select
 
 from kiosk.engine.audit import Activity, Result
 from kiosk.engine.engine import Engine
+from kiosk.engine.report import label_of
 from kiosk.engine.schema import audit_events
 
 # the series a day shows: (activity, result) pairs counted
@@ -99,7 +100,7 @@ def daily(engine: Engine, since: datetime, until: datetime) -> Daily:
                 series[name][index[key]] += int(count)
     return Daily(
         days=list(index), series=series,
-        failures=[(f"{activity}: {detail or '(no detail)'}", int(n))
+        failures=[(f"{label_of(activity)}: {detail or '(no detail)'}", int(n))
                   for activity, detail, n in reasons],
         terminals=[TerminalActivity(t, int(n), int(ok or 0), int(bad or 0))
                    for t, n, ok, bad in terminals])

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     Button,
@@ -97,9 +97,10 @@ class DiffScreen(ModalScreen[bool]):
                      "green" if line.startswith("+") else
                      "red" if line.startswith("-") else "")
             diff.append(line + "\n", style=style)
-        with VerticalScroll(id="diff-box"):
+        with Vertical(id="diff-box"):
             yield Label(t("console.policy.diff_title"), id="diff-title")
-            yield Static(diff, id="diff")
+            with VerticalScroll():
+                yield Static(diff, id="diff")
             with Horizontal(id="diff-buttons"):
                 yield Button(t("console.policy.save_button"), id="save", variant="primary")
                 yield Button(t("console.policy.back_button"), id="back")
