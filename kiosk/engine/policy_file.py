@@ -6,6 +6,7 @@ layout kept (tomlkit), atomically and with the same file mode.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import stat
@@ -30,19 +31,23 @@ class PolicyFileError(Exception):
 
 def write_atomically(path: Path, text: str) -> None:
     """Replace `path` whole or not at all (a temporary file beside it, then a rename), keeping
-    the file's mode (new files get NEW_FILE_MODE). A kiosk reading it sees the old or the new
-    file, never half of one."""
+    the file's mode and owner (new files get NEW_FILE_MODE). A kiosk reading it sees the old
+    or the new file, never half of one."""
+    path = path.resolve()  # a symlinked policy stays a symlink: its target is replaced
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
+        before: os.stat_result | None = path.stat()
     except FileNotFoundError:
-        mode = NEW_FILE_MODE
+        before = None
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(temp, mode)
+        os.chmod(temp, stat.S_IMODE(before.st_mode) if before else NEW_FILE_MODE)
+        if before is not None and (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
+            with contextlib.suppress(PermissionError):  # root editing the kiosk's file
+                os.chown(temp, before.st_uid, before.st_gid)
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

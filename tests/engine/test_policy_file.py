@@ -84,3 +84,13 @@ def test_a_broken_file_is_one_clear_line(tmp_path: Path) -> None:
     broken.write_text("[sspr\n", encoding="utf-8")
     with pytest.raises(PolicyFileError, match="not valid TOML"):
         PolicyFile(broken)
+
+
+def test_a_symlinked_policy_keeps_its_link_and_the_target_is_replaced(policy_file: Path,
+                                                                       tmp_path: Path) -> None:
+    link = tmp_path / "etc-kiosk.toml"
+    link.symlink_to(policy_file)
+    edited = PolicyFile(link)
+    edited.set("sspr.methods_required", 2)
+    edited.save()
+    assert link.is_symlink() and "methods_required = 2" in policy_file.read_text("utf-8")

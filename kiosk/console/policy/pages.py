@@ -67,6 +67,10 @@ DIRECTORY_KEYS = ("directory.kind", "directory.domains", "directory.netbios", "l
 SECRET_KEYS = (("ldap.bind_password", "ldap.bind_password_file"),)
 
 
+class Page(VerticalScroll, can_focus=False):
+    """A page's fields: Tab goes from the tabs straight to the first field."""
+
+
 def _default(policy: Policy, key: str) -> Any:
     node: Any = policy
     for part in key.split("."):
@@ -145,10 +149,10 @@ class PolicyScreen(Screen[None]):
         yield Label(t("console.policy.title", path=str(self.file.path)), id="policy-title")
         with TabbedContent(id="pages"):
             for page_id, title, fields in PAGES:
-                with TabPane(t(title), id=page_id), VerticalScroll():
+                with TabPane(t(title), id=page_id), Page():
                     for key, kind in fields:
                         yield from self._field(key, kind)
-            with TabPane(t("console.policy.page.directory"), id="directory"), VerticalScroll():
+            with TabPane(t("console.policy.page.directory"), id="directory"), Page():
                 yield Static(self._directory_text(), id="directory-settings")
         yield Static(id="problems")
         yield Footer()
