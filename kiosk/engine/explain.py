@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.backend import KioskError, NotEligible, NotRegistered, Purpose
+from kiosk.backend import CONTACT_KINDS, KioskError, NotEligible, NotRegistered, Purpose
 from kiosk.engine import accounts, registry
 from kiosk.engine.config import Policy
 from kiosk.engine.directory import User
 from kiosk.engine.engine import Engine
-from kiosk.engine.methods import CONTACT_KINDS, METHODS
+from kiosk.engine.methods import METHODS
 from kiosk.engine.text import normalize_username
 from kiosk.engine.throttle import subjects_of
 

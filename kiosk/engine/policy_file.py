@@ -18,9 +18,9 @@ import tomlkit
 from tomlkit.exceptions import ParseError
 from tomlkit.items import Table
 
+from kiosk.engine.admin.policy_check import secret_file_problems
 from kiosk.engine.config import Policy, PolicyError, parse_policy
 from kiosk.engine.explain import policy_warnings
-from kiosk.engine.secret_files import secret_file_problems
 
 NEW_FILE_MODE = 0o640  # a policy names secret files: not for every local user
 

@@ -99,5 +99,5 @@ def test_a_running_kiosk_takes_an_edited_policy_at_the_next_visit(kiosk: Kiosk,
     edited = PolicyFile(kiosk.policy_file)
     edited.set("organization.name", "Fabrikam")
     edited.save()
-    engine.start("reset", "alice", "console:test")  # a new visit looks at the file
+    engine.session("console:test").start("reset", "alice")  # a new visit looks at the file
     assert engine.policy.organization.name == "Fabrikam"

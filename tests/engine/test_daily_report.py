@@ -14,22 +14,23 @@ from .conftest import TERMINAL, email_gate, last_code
 
 
 def three_days_of_activity(engine: Engine, clock: FrozenClock) -> None:
-    alice = engine.start("reset", "alice", TERMINAL)
+    alice = engine.session(TERMINAL).start("reset", "alice")
     email_gate(engine, alice)
-    engine.set_password(alice.flow_id, TERMINAL, "Correct horse kiosk staple 77")
+    engine.session(TERMINAL).set_password(alice.flow_id, "Correct horse kiosk staple 77")
     clock.advance(days=1)
-    dave = engine.start("unlock", "dave", TERMINAL)
+    dave = engine.session(TERMINAL).start("unlock", "dave")
     email_gate(engine, dave)
-    engine.unlock(dave.flow_id, TERMINAL)
+    engine.session(TERMINAL).unlock(dave.flow_id)
     clock.advance(days=1)
-    again = engine.start("reset", "alice", "console:desk-2")
-    sent = engine.send_code(again.flow_id, "console:desk-2", "email", "email")
+    desk = engine.session("console:desk-2")
+    again = desk.start("reset", "alice")
+    sent = desk.send_code(again.flow_id, "email", "email")
     code = int(last_code(engine, "alice@contoso.org"))
     with pytest.raises(Blocked):
         for n in range(1, 6):
             with pytest.raises(WrongCode):
-                engine.verify_code(again.flow_id, "console:desk-2", sent.challenge.id,  # type: ignore[union-attr]
-                                   f"{(code + n) % 10**8:08d}")
+                desk.verify_code(again.flow_id, sent.challenge.id,  # type: ignore[union-attr]
+                                 f"{(code + n) % 10**8:08d}")
 
 
 def test_each_day_counts_its_own_events(engine: Engine, clock: FrozenClock) -> None:

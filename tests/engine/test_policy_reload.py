@@ -37,17 +37,17 @@ def watched(tmp_path: Path) -> tuple[Engine, Path]:
 def test_a_changed_policy_applies_to_new_visits_and_keeps_the_ones_in_progress(
         watched: tuple[Engine, Path]) -> None:
     engine, policy_file = watched
-    before = engine.start(Purpose.RESET, "alice", TERMINAL)
+    before = engine.session(TERMINAL).start(Purpose.RESET, "alice")
     assert before.gates_required == 1
 
     write_policy(policy_file, engine, methods_required=2)
-    after = engine.start(Purpose.RESET, "bob", TERMINAL)
+    after = engine.session(TERMINAL).start(Purpose.RESET, "bob")
     assert engine.policy.sspr.methods_required == 2 and after.gates_required == 2
 
     # alice's visit started under the old policy goes on to its end
     proven = email_gate(engine, before)
     assert proven.step == Step.NEW_PASSWORD
-    done = engine.set_password(before.flow_id, TERMINAL, "Correct horse kiosk staple 77")
+    done = engine.session(TERMINAL).set_password(before.flow_id, "Correct horse kiosk staple 77")
     assert done.step == Step.DONE
 
 
@@ -56,8 +56,8 @@ def test_an_invalid_policy_keeps_the_one_in_force_and_is_logged_once(
     engine, policy_file = watched
     write_policy(policy_file, engine, methods_required=3)
     with caplog.at_level(logging.INFO, logger="kiosk.engine.reload"):
-        engine.start(Purpose.RESET, "alice", TERMINAL)
-        engine.start(Purpose.RESET, "bob", TERMINAL)
+        engine.session(TERMINAL).start(Purpose.RESET, "alice")
+        engine.session(TERMINAL).start(Purpose.RESET, "bob")
     assert engine.policy.sspr.methods_required == 1
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and errors[0].exc_info is None
@@ -67,11 +67,11 @@ def test_an_invalid_policy_keeps_the_one_in_force_and_is_logged_once(
     write_atomically(policy_file, "[sspr\n")  # not TOML at all
     caplog.clear()
     with caplog.at_level(logging.ERROR, logger="kiosk.engine.reload"):
-        engine.start(Purpose.RESET, "alice", TERMINAL)
+        engine.session(TERMINAL).start(Purpose.RESET, "alice")
     assert "not valid TOML" in caplog.text and "Traceback" not in caplog.text
 
     write_policy(policy_file, engine, methods_required=2)  # fixed: taken at the next visit
-    assert engine.start(Purpose.RESET, "alice", TERMINAL).gates_required == 2
+    assert engine.session(TERMINAL).start(Purpose.RESET, "alice").gates_required == 2
 
 
 def test_sections_that_need_a_restart_wait_for_it(watched: tuple[Engine, Path],
@@ -81,7 +81,7 @@ def test_sections_that_need_a_restart_wait_for_it(watched: tuple[Engine, Path],
     text = policy_file.read_text(encoding="utf-8").replace(url, url + ".other")
     write_atomically(policy_file, text.replace("methods_required = 1", "methods_required = 2"))
     with caplog.at_level(logging.WARNING, logger="kiosk.engine.reload"):
-        engine.start(Purpose.RESET, "alice", TERMINAL)
+        engine.session(TERMINAL).start(Purpose.RESET, "alice")
     assert "database changed; restart the kiosk to apply it" in caplog.text
     assert engine.policy.database.url == url and engine.policy.sspr.methods_required == 2
 
@@ -93,5 +93,5 @@ def test_an_unchanged_file_is_not_read_again(watched: tuple[Engine, Path]) -> No
     reads: list[int] = []
     load = watch.load
     watch.load = lambda: reads.append(1) or load()  # type: ignore[func-returns-value]
-    engine.start(Purpose.RESET, "alice", TERMINAL)
+    engine.session(TERMINAL).start(Purpose.RESET, "alice")
     assert reads == [] and not watch.check()

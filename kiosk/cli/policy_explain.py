@@ -1,38 +1,36 @@
 """`kiosk admin policy explain --user NAME`: why a user can or cannot use self-service, which
-methods would be offered and which rules apply (kiosk.engine.explain), and the policy-wide
-warnings `kiosk admin policy check` prints too."""
+methods would be offered and which rules apply (kiosk.engine.explain); and the policy-wide
+warnings `kiosk admin policy check` prints after "valid"."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from kiosk.cli.options import engine_options
+
+if TYPE_CHECKING:
+    from kiosk.engine.admin import Admin
+
 
 def echo_warnings(file: Path | str, policy: Any) -> None:
-    """`policy check`: what a valid policy silently gets wrong (exit code stays 0)."""
+    """What a valid policy silently gets wrong (the exit code stays 0)."""
     from kiosk.engine.explain import policy_warnings
 
     for warning in policy_warnings(policy):
         click.echo(f"{file}: warning: {warning}")
 
 
-def command() -> click.Command:
-    """The click command, made when `kiosk admin` mounts it (engine_options lives there)."""
-    from kiosk.admin_cli import engine_options
-
-    return click.command("explain")(_USER(_FORMAT(engine_options()(explain))))
-
-
-_USER = click.option("--user", "username", required=True, metavar="NAME",
-                     help="The user to explain (as they sign in).")
-_FORMAT = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-                       show_default=True)
-
-
-def explain(admin: Any, username: str, fmt: str) -> None:
+@click.command("explain")
+@click.option("--user", "username", required=True, metavar="NAME",
+              help="The user to explain (as they sign in).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@engine_options()
+def explain(admin: Admin, username: str, fmt: str) -> None:
     """Why NAME can or cannot reset, unlock, register or change, which methods are offered,
     registered and usable, and which rules apply; warns when the policy leaves administrators
     unable to reset."""
