@@ -166,6 +166,15 @@ class Core:
                 raise CommitThenRaise(self.blocked_error(block))
         return flow
 
+    def flow_for_update(self, conn: Connection, flow_id: object, terminal: str,
+                        notices: list[Message]) -> Flow:
+        """`flow`, read after taking the flow's throttle locks: a step that ends the flow (a new
+        password, an unlock) runs once even when twenty submits of it arrive at once. The peek
+        takes no lock, so the locks still come before any other write (see Prove.attempt)."""
+        peek = load_flow(conn, flow_id, terminal)
+        self.throttle.lock(conn, peek.subject, terminal_subject(peek.terminal))
+        return self.flow(conn, flow_id, terminal, notices)
+
     def account(self, conn: Connection, flow: Flow) -> Account:
         return accounts.load(conn, flow, self.policy, self.directory, self.key,
                              self.decoy_shape.get(conn, self.clock.now()))

@@ -52,10 +52,15 @@ class Directory(Protocol):
 
     def history_hashes(self, conn: Connection, user_id: int, depth: int) -> list[str]: ...
 
+    def prepare_password(self, password: str) -> str | None:
+        """What store_password will need, computed outside any transaction (the argon2 hash
+        of a kiosk-kept password); None when the directory itself keeps the password."""
+
     def store_password(self, conn: Connection, user: User, password: str, now: datetime,
-                       keep_history: int) -> None:
+                       keep_history: int, prepared: str | None = None) -> None:
         """Set the (normalised) password and unlock, inside the caller's transaction; raise
-        PasswordRejected when the directory refuses it (its verdict is final)."""
+        PasswordRejected when the directory refuses it (its verdict is final). `prepared` is
+        prepare_password's result for this password."""
 
     def set_locked(self, conn: Connection, user_id: int, locked: bool) -> None: ...
 
@@ -121,9 +126,13 @@ class BuiltinDirectory:
             .limit(depth)
         ).scalars())
 
+    def prepare_password(self, password: str) -> str | None:
+        return self.hasher.hash(password)
+
     def store_password(self, conn: Connection, user: User, password: str, now: datetime,
-                       keep_history: int) -> None:
-        self.set_password_hash(conn, user.id, self.hasher.hash(password), now, keep_history)
+                       keep_history: int, prepared: str | None = None) -> None:
+        password_hash = prepared or self.hasher.hash(password)
+        self.set_password_hash(conn, user.id, password_hash, now, keep_history)
 
     def set_password_hash(self, conn: Connection, user_id: int, password_hash: str,
                           now: datetime, keep_history: int) -> None:

@@ -233,8 +233,11 @@ class LdapDirectory(DirectoryReader):
             raise NotEligible("this account is not a directory account", reason="not_directory")
         return str(external_id)
 
+    def prepare_password(self, password: str) -> str | None:
+        return None  # the directory hashes and keeps it
+
     def store_password(self, conn: DbConnection, user: User, password: str, now: datetime,
-                       keep_history: int) -> None:
+                       keep_history: int, prepared: str | None = None) -> None:
         """Write the password back (which also unlocks); the shadow row follows only when the
         directory accepted it."""
         external_id = self._row_external_id(conn, user.id)
