@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ctypes
 import functools
 import hashlib
 import hmac
@@ -47,6 +48,18 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ARGON2_NICENESS)
 
 
+# glibc raises its mmap threshold after a large free (up to 32 MiB), so argon2's buffers below
+# that (the demo's 19 MiB) stayed in every thread's heap after the hash; a fixed threshold
+# hands each buffer back to the system when the hash is done
+M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h
+BIG_BUFFER = 1 << 20
+
+
+def _hand_back_big_buffers() -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: its own policy applies
+        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, BIG_BUFFER)
+
+
 class _Argon2Pool:
     """One bounded pool of argon2 threads per process (a forked child makes its own: the
     parent's threads do not exist in it)."""
@@ -59,6 +72,8 @@ class _Argon2Pool:
     def run(self, work: Callable[..., T], *args: object) -> T:
         with self._lock:
             if self._executor is None or self._pid != os.getpid():
+                if self._executor is None:
+                    _hand_back_big_buffers()
                 self._pid = os.getpid()
                 self._executor = ThreadPoolExecutor(
                     ARGON2_CONCURRENCY, thread_name_prefix="argon2", initializer=_lower_priority)
