@@ -89,13 +89,20 @@ def create_app(engine: Engine | None, admin_token: str | None = None, *,
     return app
 
 
+# requests that may wait for argon2 at once, beyond the database's connections: such a request
+# holds a thread but no connection (the engine hashes outside transactions), so light calls
+# still find both a thread and a connection while submits queue for the argon2 pool
+ARGON2_WAITERS = 64
+
+
 def match_threads_to_pool(engine: Engine) -> int:
-    """As many request threads as the database pool has connections. With anyio's default of
-    40, requests beyond the pool's size sat in threads waiting for a connection while light
-    calls queued behind them; argon2 has its own bounded pool (kiosk.engine.crypto)."""
+    """Request threads: the database pool's connections plus ARGON2_WAITERS. With anyio's
+    fixed 40, a queue of submits waiting for argon2 took every thread and light calls (start,
+    send a code, a keystroke's check) waited behind it; with threads matched to the pool
+    alone, the same happened sooner."""
     pool = engine.db.pool
     size = pool.size() if hasattr(pool, "size") else 0
-    threads = max(size + getattr(pool, "_max_overflow", 0), 4)
+    threads = size + getattr(pool, "_max_overflow", 0) + ARGON2_WAITERS
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
     return threads
 
