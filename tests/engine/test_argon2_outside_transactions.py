@@ -49,10 +49,11 @@ def held(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int
 
 def by_questions(engine: Engine) -> FlowState:
     """alice, proven by her security questions (argon2 verifies), at the new-password step."""
-    state = engine.questions(engine.start(Purpose.RESET, "alice", TERMINAL).flow_id, TERMINAL)
+    kiosk = engine.session(TERMINAL)
+    state = kiosk.questions(kiosk.start(Purpose.RESET, "alice").flow_id)
     assert state.questions
     answers = {"pet": "rex", "city": "springfield", "nickname": "ally"}
-    state = engine.answer(state.flow_id, TERMINAL, [answers[q.id] for q in state.questions])
+    state = kiosk.answer(state.flow_id, [answers[q.id] for q in state.questions])
     assert state.step == Step.NEW_PASSWORD
     return state
 
@@ -60,7 +61,7 @@ def by_questions(engine: Engine) -> FlowState:
 def test_a_reset_hashes_and_verifies_with_no_connection_held(
         engine: Engine, held: list[tuple[str, int]]) -> None:
     state = by_questions(engine)
-    done = engine.set_password(state.flow_id, TERMINAL, NEW)
+    done = engine.session(TERMINAL).set_password(state.flow_id, NEW)
     assert done.step == Step.DONE
     assert {name for name, _ in held} == {"hash", "verify"}
     assert [entry for entry in held if entry[1]] == []
@@ -68,9 +69,10 @@ def test_a_reset_hashes_and_verifies_with_no_connection_held(
 
 def test_a_password_from_the_history_is_refused_with_no_connection_held(
         engine: Engine, held: list[tuple[str, int]]) -> None:
-    state = email_gate(engine, engine.start(Purpose.RESET, "dave", TERMINAL))
+    kiosk = engine.session(TERMINAL)
+    state = email_gate(engine, kiosk.start(Purpose.RESET, "dave"))
     with pytest.raises(PasswordRejected) as refused:
-        engine.set_password(state.flow_id, TERMINAL, "Dave-demo-pass-1")
+        kiosk.set_password(state.flow_id, "Dave-demo-pass-1")
     assert "history" in [v["rule"] for v in refused.value.params["violations"]]
     assert held and [entry for entry in held if entry[1]] == []
 
@@ -80,7 +82,7 @@ def test_twenty_parallel_submits_set_the_password_once(engine: Engine) -> None:
 
     def submit(n: int) -> str:
         try:
-            engine.set_password(state.flow_id, TERMINAL, f"{NEW}-{n}")
+            engine.session(TERMINAL).set_password(state.flow_id, f"{NEW}-{n}")
             return "set"
         except (FlowNotFound, StepOutOfOrder):  # the flow has ended, or is ending
             return "refused"
