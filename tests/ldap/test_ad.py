@@ -242,7 +242,7 @@ def test_ad_policy_refusal_is_a_rule_violation_and_writes_nothing(ad: AdWorld) -
                                         engine.clock.now(), 5)
     violation = refused.value.params["violations"][0]
     assert violation["rule"] == "directory"
-    assert violation["params"]["reason"] == "passwordRestriction"
+    assert violation["params"]["reason"] == "passwordInHistory"
     assert "0000052D" in violation["params"]["directory_message"]
     with engine.db.connect() as conn:
         assert conn.execute(select(users.c.password_changed_at).where(
