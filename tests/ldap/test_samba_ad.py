@@ -6,6 +6,7 @@ on OU=People (scripts/samba_dc.py); passwords go over LDAPS, trusted through the
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 from ldap3 import MODIFY_REPLACE, Connection
 from sqlalchemy import select
 
-from kiosk.backend import NotEligible, PasswordRejected, Step
+from kiosk.backend import NotEligible, PasswordRejected, QuestionAnswer, Step
 from kiosk.engine import registry
 from kiosk.engine.schema import users
 
@@ -119,3 +120,173 @@ def test_domain_refusals_are_rule_violations_the_visitor_can_read(
     assert violation["rule"] == "directory", violation
     assert violation["params"]["reason"] == reason, violation
     assert "0000052D" in violation["params"]["directory_message"]
+
+
+def test_a_fine_grained_policy_refusal_is_reported_as_its_own(
+        make_ad_engine: EngineMaker, make_ad_user: UserMaker) -> None:
+    """long-passwords' PSO wants 20 characters; the domain only 7."""
+    sam = make_ad_user("pso", groups=("engineering", "long-passwords"))
+    engine = make_ad_engine()
+    state = proven(engine, "reset", sam)
+    with pytest.raises(PasswordRejected) as refused:
+        engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD)  # 19 characters
+    violation = refused.value.params["violations"][0]
+    assert violation["params"]["reason"] == "passwordTooShort"
+    assert violation["params"]["min_length"] == 20
+    assert "20 characters" in violation["message"]
+    with engine.db.connect() as conn:  # nothing written on the kiosk's side either
+        assert conn.execute(select(users.c.password_changed_at).where(
+            users.c.username == sam)).scalar() is None
+    state = engine.set_password(state.flow_id, TERMINAL, "Orbit-Lantern-Kiosk-4417!")
+    assert state.step == Step.DONE
+
+
+def change(engine: Any, sam: str, current: str, new: str) -> None:
+    with engine.db.begin() as conn:
+        user = engine.directory.find(conn, sam)
+        assert user is not None
+        engine.directory.store_password(conn, user, new, engine.clock.now(), 0,
+                                        current=current)
+
+
+def test_a_users_own_change_is_held_to_history_and_minimum_age(
+        dc: Any, make_ad_engine: EngineMaker, make_ad_user: UserMaker) -> None:
+    engine = make_ad_engine()
+    # quick-change's PSO has no minimum age: the change goes through, history applies
+    quick = make_ad_user("quick", groups=("engineering", "quick-change"))
+    change(engine, quick, AD_START_PASSWORD, NEW_PASSWORD)
+    assert ad_binds(dc, quick, NEW_PASSWORD) and not ad_binds(dc, quick, AD_START_PASSWORD)
+    with pytest.raises(PasswordRejected) as refused:
+        change(engine, quick, NEW_PASSWORD, AD_START_PASSWORD)
+    assert refused.value.params["violations"][0]["params"]["reason"] == "passwordInHistory"
+    # the domain's minimum age (1 day) holds a user's own change back after the last set
+    slow = make_ad_user("slow")
+    with pytest.raises(PasswordRejected) as refused:
+        change(engine, slow, AD_START_PASSWORD, NEW_PASSWORD)
+    assert refused.value.params["violations"][0]["params"]["reason"] == "passwordTooYoung"
+    assert ad_binds(dc, slow, AD_START_PASSWORD)
+
+
+def lock_by_wrong_binds(dc: Any, sam: str, tries: int = 3) -> None:
+    for _ in range(tries):
+        assert not ad_binds(dc, sam, "Not-The-Password-1!")
+
+
+def test_unlock_after_a_real_lockout(
+        dc: Any, make_ad_engine: EngineMaker, make_ad_user: UserMaker,
+        ad_admin: Connection) -> None:
+    sam = make_ad_user("locked")
+    lock_by_wrong_binds(dc, sam)  # the domain's threshold: 3
+    assert not ad_binds(dc, sam, AD_START_PASSWORD)  # locked: the right password fails too
+    engine = make_ad_engine()
+    state = engine.start("unlock", sam, TERMINAL)
+    with engine.db.connect() as conn:
+        assert conn.execute(select(users.c.locked).where(users.c.username == sam)).scalar()
+    state = email_gate(engine, state.flow_id, sam)
+    assert state.step == Step.UNLOCK
+    state = engine.unlock(state.flow_id, TERMINAL)
+    assert state.step == Step.DONE and state.result == "unlocked"
+    assert ad_binds(dc, sam, AD_START_PASSWORD)
+    ad_admin.search(ad_dn(sam), "(objectClass=*)", "BASE", attributes=["lockoutTime"])
+    assert ad_admin.response[0]["raw_attributes"]["lockoutTime"] == [b"0"]
+
+
+def test_a_reset_also_unlocks(dc: Any, make_ad_engine: EngineMaker,
+                              make_ad_user: UserMaker) -> None:
+    sam = make_ad_user("resetlocked")
+    lock_by_wrong_binds(dc, sam)
+    engine = make_ad_engine()
+    state = proven(engine, "reset", sam)
+    state = engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD)
+    assert state.step == Step.DONE and state.result == "reset_unlocked"
+    assert ad_binds(dc, sam, NEW_PASSWORD)
+
+
+def test_a_lock_older_than_the_lockout_duration_is_no_lock(
+        dc: Any, make_ad_engine: EngineMaker, make_ad_user: UserMaker,
+        ad_admin: Connection) -> None:
+    """short-lockout's PSO: 2 wrong binds lock for 1 minute, cut here to 2 seconds."""
+    ad_admin.modify(f"CN=short-lockout,CN=Password Settings Container,CN=System,"
+                    f"{samba_dc.SUFFIX}",
+                    {"msDS-LockoutDuration": [(MODIFY_REPLACE, ["-20000000"])],
+                     "msDS-LockoutObservationWindow": [(MODIFY_REPLACE, ["-20000000"])]})
+    sam = make_ad_user("expiring", groups=("engineering", "short-lockout"))
+    lock_by_wrong_binds(dc, sam, 2)
+    engine = make_ad_engine()
+    deadline = time.monotonic() + 60
+    while True:  # the DC lifts the lock after the duration; lockoutTime stays set
+        with engine.db.begin() as conn:
+            user = engine.directory.find(conn, sam)
+        assert user is not None
+        if not user.locked:
+            break
+        assert time.monotonic() < deadline, "the lock did not expire"
+        time.sleep(0.2)
+    ad_admin.search(ad_dn(sam), "(objectClass=*)", "BASE", attributes=["lockoutTime"])
+    assert int(ad_admin.response[0]["raw_attributes"]["lockoutTime"][0]) > 0
+    assert ad_binds(dc, sam, AD_START_PASSWORD)
+
+
+def test_contacts_come_from_the_entry_and_follow_it(
+        make_ad_engine: EngineMaker, make_ad_user: UserMaker, ad_admin: Connection) -> None:
+    sam = make_ad_user("contact", telephoneNumber="+1 206 555 0100")
+    engine = make_ad_engine()
+    with engine.db.begin() as conn:
+        user = engine.directory.find(conn, sam)
+        assert user is not None
+        assert registry.load(conn, user.id).contacts == {
+            "email": f"{sam}@kiosk.test", "mobile": "+14255550142", "office": "+12065550100"}
+    # the mobile removed from the directory is no longer offered
+    assert ad_admin.modify(ad_dn(sam), {"mobile": [(MODIFY_REPLACE, [])]}), ad_admin.result
+    state = engine.start("reset", sam, TERMINAL)
+    assert "mobile" not in [m.kind.value for m in state.methods]
+    with engine.db.begin() as conn:
+        assert "mobile" not in registry.load(conn, user.id).contacts
+
+
+def test_a_rename_keeps_the_registered_methods_by_object_guid(
+        make_ad_engine: EngineMaker, make_ad_user: UserMaker, ad_admin: Connection) -> None:
+    old = make_ad_user("renamed", groups=("engineering", "quick-change"))
+    engine = make_ad_engine()
+    state = engine.start("register", old, TERMINAL)
+    state = engine.sign_in(state.flow_id, TERMINAL, AD_START_PASSWORD)
+    state = email_gate(engine, state.flow_id, old)
+    assert state.step == Step.REGISTER
+    engine.set_questions(state.flow_id, TERMINAL, [
+        QuestionAnswer(question_id="pet", answer="Whiskers"),
+        QuestionAnswer(question_id="city", answer="Lisbon"),
+        QuestionAnswer(question_id="nickname", answer="Tiny")])
+    engine.finish_registration(state.flow_id, TERMINAL)
+    new = old + "x"
+    assert ad_admin.modify(ad_dn(old), {"sAMAccountName": [(MODIFY_REPLACE, [new])]}), \
+        ad_admin.result
+    with engine.db.begin() as conn:
+        assert engine.directory.find(conn, old) is None
+        after = engine.directory.find(conn, new)
+        assert after is not None and after.username == new
+        assert len(registry.load(conn, after.id).answers) == 3
+    state = engine.start("reset", new, TERMINAL)
+    assert "questions" in [m.kind.value for m in state.methods]
+
+
+def test_directory_admins_who_never_used_the_kiosk_are_alerted(
+        make_ad_engine: EngineMaker, make_ad_user: UserMaker) -> None:
+    never = make_ad_user("quietadmin", groups=("it-admins",))  # it-admins ⊂ kiosk-admins
+    gone = make_ad_user("offadmin", groups=("it-admins",), userAccountControl="514")
+    boss = make_ad_user("boss", groups=("it-admins",))
+    engine = make_ad_engine()
+    state = proven(engine, "reset", boss)
+    assert state.step == Step.CHOOSE_METHOD  # an administrator proves a second method
+    state = engine.send_code(state.flow_id, TERMINAL, "mobile", "text")
+    assert state.challenge is not None
+    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,
+                               last_code(engine, "+14255550142"))
+    assert engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD).step == Step.DONE
+    alerted = {m.recipient for m in engine.outbox_messages(50)
+               if m.recipient.endswith("@kiosk.test") and boss not in m.recipient
+               and m.channel == "email" and "code" not in m.body.lower()}
+    with engine.db.connect() as conn:
+        assert conn.execute(select(users.c.id).where(users.c.username == never)).first() \
+            is None  # never used the kiosk: no row of its own
+    assert f"{never}@kiosk.test" in alerted
+    assert f"{gone}@kiosk.test" not in alerted  # disabled in the directory
