@@ -31,8 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ldap3 import BASE, NONE, Connection, Server, Tls
-from ldap3.protocol.formatters.formatters import format_sid
+from ldap3 import NONE, Connection, Server, Tls
 
 REALM = "KIOSK.TEST"
 DOMAIN = "KIOSK"
@@ -203,8 +202,10 @@ class SambaDC:
         for ou in ("People", "Groups", "Service"):
             conn.add(f"OU={ou},{SUFFIX}", ["top", "organizationalUnit"])
         add_user(conn, SERVICE_DN, "svc-kiosk", SERVICE_PW)
-        sid = object_sid(conn, SERVICE_DN)
         conn.unbind()
+        shown = self.tool("user", "show", "svc-kiosk", "--attributes=objectSid").stdout
+        sid = next(line.split(":", 1)[1].strip() for line in shown.splitlines()
+                   if line.startswith("objectSid:"))
         for ace in (f"(OA;CIIO;CR;{RESET_PASSWORD_RIGHT};{USER_CLASS};{sid})",
                     f"(OA;CIIO;WP;{LOCKOUT_TIME_ATTR};{USER_CLASS};{sid})"):
             self.tool("dsacl", "set", f"--objectdn={PEOPLE}", f"--sddl={ace}")
@@ -247,11 +248,6 @@ def add_user(conn: Connection, dn: str, sam: str, password: str, **attrs: object
               "unicodePwd": ad_password(password), "userAccountControl": "512", **attrs}
     if not conn.add(dn, ["top", "person", "organizationalPerson", "user"], values):
         raise RuntimeError(f"adding {dn}: {conn.result}")
-
-
-def object_sid(conn: Connection, dn: str) -> str:
-    conn.search(dn, "(objectClass=*)", BASE, attributes=["objectSid"])
-    return str(format_sid(conn.response[0]["raw_attributes"]["objectSid"][0]))
 
 
 if __name__ == "__main__":
