@@ -52,8 +52,12 @@ class Directory(Protocol):
 
     def history_hashes(self, conn: Connection, user_id: int, depth: int) -> list[str]: ...
 
+    # True: a change (the user knows the password) hands store_password the current one, so
+    # the directory treats it as the user's own change (its history and minimum age apply)
+    changes_with_current: bool
+
     def store_password(self, conn: Connection, user: User, password: str, now: datetime,
-                       keep_history: int) -> None:
+                       keep_history: int, *, current: str | None = None) -> None:
         """Set the (normalised) password and unlock, inside the caller's transaction; raise
         PasswordRejected when the directory refuses it (its verdict is final)."""
 
@@ -67,6 +71,8 @@ def _user(row: object) -> User:
 
 
 class BuiltinDirectory:
+    changes_with_current = False  # the kiosk checks its own history
+
     def __init__(self, hasher: Hasher) -> None:
         self.hasher = hasher
 
@@ -122,7 +128,7 @@ class BuiltinDirectory:
         ).scalars())
 
     def store_password(self, conn: Connection, user: User, password: str, now: datetime,
-                       keep_history: int) -> None:
+                       keep_history: int, *, current: str | None = None) -> None:
         self.set_password_hash(conn, user.id, self.hasher.hash(password), now, keep_history)
 
     def set_password_hash(self, conn: Connection, user_id: int, password_hash: str,

@@ -84,6 +84,8 @@ class LdapDirectory(DirectoryReader):
     """The Directory protocol over LDAP: lookups refresh shadow rows; writes go to the
     directory first."""
 
+    changes_with_current = True
+
     def __init__(self, config: Ldap, *, clock: Clock | None = None,
                  servers: list[Server] | None = None, strategy: str = SYNC) -> None:
         super().__init__(config, clock=clock, servers=servers, strategy=strategy)
