@@ -17,7 +17,6 @@ run needs samba (scripts/services.sh) and root.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
 import statistics
 import sys
@@ -32,16 +31,10 @@ from kiosk.engine.config import parse_policy
 from kiosk.engine.engine import Engine
 from kiosk.engine.ldap_directory import LdapDirectory
 
-_spec = importlib.util.spec_from_file_location(
-    "kiosk_bench_slapd", Path(__file__).resolve().parents[1] / "scripts" / "slapd.py")
-assert _spec and _spec.loader
-slapd = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(slapd)
-_dc_spec = importlib.util.spec_from_file_location(
-    "kiosk_bench_samba", Path(__file__).resolve().parents[1] / "scripts" / "samba_dc.py")
-assert _dc_spec and _dc_spec.loader
-samba_dc = importlib.util.module_from_spec(_dc_spec)
-_dc_spec.loader.exec_module(samba_dc)
+# the throwaway servers of scripts/ (not a package)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import samba_dc
+import slapd
 
 TERMINAL = "console:bench"
 CODE = re.compile(r"\b(\d{4}) (\d{4})\b")

@@ -24,11 +24,19 @@ from kiosk.engine.config import Policy, parse_policy
 from kiosk.engine.engine import Engine
 from kiosk.engine.ldap_directory import LdapDirectory
 
-_spec = importlib.util.spec_from_file_location(
-    "kiosk_test_slapd", Path(__file__).resolve().parents[2] / "scripts" / "slapd.py")
-assert _spec and _spec.loader
-slapd = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(slapd)
+
+def _script(name: str) -> Any:
+    """A module of scripts/ (not a package), loaded by path."""
+    spec = importlib.util.spec_from_file_location(
+        f"kiosk_test_{name}", Path(__file__).resolve().parents[2] / "scripts" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+slapd = _script("slapd")
+samba_dc = _script("samba_dc")  # a real Samba AD DC: the `dc` fixture below
 
 CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
 TERMINAL = "console:ldap-test"
@@ -159,12 +167,6 @@ def entry(admin: Connection, uid: str, *attributes: str) -> dict[str, list[bytes
 
 
 # ---------------------------------------------------------------- a real Samba AD DC
-_dc_spec = importlib.util.spec_from_file_location(
-    "kiosk_test_samba_dc", Path(__file__).resolve().parents[2] / "scripts" / "samba_dc.py")
-assert _dc_spec and _dc_spec.loader
-samba_dc = importlib.util.module_from_spec(_dc_spec)
-_dc_spec.loader.exec_module(samba_dc)
-
 AD_START_PASSWORD = "Meadow-Copper-5531!"
 # the SSPR scope as for slapd, plus groups the fine-grained password policies (PSOs) apply to
 AD_GROUPS = [("engineering", []), ("staff", ["engineering"]), ("sspr-users", ["staff"]),
