@@ -33,6 +33,13 @@ applies. Every value from a user is escaped in filters and DNs.
 The service account needs: read on users and groups, `write` on userPassword (OpenLDAP) or
 "Reset password" + write lockoutTime (AD), write on pwdAccountLockedTime and pwdReset, and
 `manage` on pwdFailureTime only with `clear_failures = true`.
+
+A change (the user gave the current password) passes it on, so the directory sees the user's
+own change: RFC 3062 with oldPasswd; AD deletes the old `unicodePwd` and adds the new one, so
+its history and minimum password age apply (a reset is administrative: they do not). The lock
+state on AD is the DC's own (msDS-User-Account-Control-Computed), so a lock older than the
+lockout duration is no lock. tests/ldap/test_samba_ad.py runs all this against a Samba DC; the
+README's "Active Directory" section has the set-up.
 """
 
 from __future__ import annotations
@@ -70,7 +77,6 @@ from kiosk.engine.text import normalize_username
 
 log = logging.getLogger("kiosk.ldap")
 
-ADMINS_CACHE_SECONDS = 300
 NOT_ACCEPTED = "the directory did not accept the change; please contact the helpdesk"
 
 
@@ -90,7 +96,6 @@ class LdapDirectory(DirectoryReader):
                  servers: list[Server] | None = None, strategy: str = SYNC) -> None:
         super().__init__(config, clock=clock, servers=servers, strategy=strategy)
         self._cache: dict[str, Snapshot] = {}  # external id -> last snapshot
-        self._admins: tuple[float, list[str]] | None = None  # when read, addresses
         self._lock = threading.Lock()
 
     def _fresh(self, external_id: str) -> Snapshot | None:
@@ -367,25 +372,6 @@ class LdapDirectory(DirectoryReader):
         self.pool.run(lambda c: self._current(c, external_id), write)
         self.forget(external_id)
         conn.execute(update(users).where(users.c.id == user_id).values(locked=locked))
-
-    # ------------------------------------------------------------ alerts
-    def admin_emails(self) -> list[str]:
-        """Email addresses of the admin group's members, from the directory: administrators
-        who never used the kiosk (no shadow row) are alerted too. Kept a few minutes; when the
-        directory cannot answer, none (the kiosk's own rows still count)."""
-        with self._lock:
-            cached = self._admins
-        if cached and time.monotonic() - cached[0] < ADMINS_CACHE_SECONDS:
-            return list(cached[1])
-        try:
-            entries = self.pool.run(self.admin_entries)
-        except (ServiceUnavailable, *NET_ERRORS) as exc:
-            log.warning("administrators' addresses not read from the directory: %s", exc)
-            return []
-        emails = [e for e in (self._contacts(entry).get("email") for entry in entries) if e]
-        with self._lock:
-            self._admins = (time.monotonic(), emails)
-        return emails
 
     # ------------------------------------------------------------ for the benchmark and tests
     def stats(self) -> tuple[int, float]:

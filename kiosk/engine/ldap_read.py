@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,11 +25,12 @@ from kiosk.engine.ldap_codec import (
     ADMIN_LOCK,
     guid_text,
 )
-from kiosk.engine.ldap_conn import SERVER_TROUBLE_CODES, LdapPool, ServerTrouble
+from kiosk.engine.ldap_conn import NET_ERRORS, SERVER_TROUBLE_CODES, LdapPool, ServerTrouble
 from kiosk.engine.text import normalize_phone, normalize_username
 
 log = logging.getLogger("kiosk.ldap")
 
+ADMINS_CACHE_SECONDS = 300
 GROUP_CHUNK = 50  # member DNs per filter while walking nested groups
 
 
@@ -80,6 +82,8 @@ class DirectoryReader:
             else "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"))
         self.group_base = config.group_base or config.user_base
         self.walk_searches = 1
+        self._admins: tuple[float, list[str]] | None = None  # when read, addresses
+        self._admins_lock = threading.Lock()
         a = config.attributes
         self.display_attrs = [a.display_name] if a.display_name else ["displayName", "cn"]
         self.contact_attrs = {"email": a.email, "mobile": a.mobile, "office": a.office}
@@ -196,6 +200,27 @@ class DirectoryReader:
             frontier = parents
         self.walk_searches = searches  # an unknown name costs as many (see decoy_work)
         return frozenset(n for n in names if n)
+
+    def admin_emails(self) -> list[str]:
+        """Email addresses of the admin group's members, from the directory: administrators
+        who never used the kiosk (no shadow row) are alerted too. Kept a few minutes; when the
+        directory cannot answer, none (the kiosk's own rows still count). Only with
+        use_directory_contacts: otherwise the directory's addresses are not trusted."""
+        if not self.cfg.use_directory_contacts:
+            return []
+        with self._admins_lock:
+            cached = self._admins
+        if cached and time.monotonic() - cached[0] < ADMINS_CACHE_SECONDS:
+            return list(cached[1])
+        try:
+            entries = self.pool.run(self.admin_entries)
+        except (ServiceUnavailable, *NET_ERRORS) as exc:
+            log.warning("administrators' addresses not read from the directory: %s", exc)
+            return []
+        emails = [e for e in (self._contacts(entry).get("email") for entry in entries) if e]
+        with self._admins_lock:
+            self._admins = (time.monotonic(), emails)
+        return emails
 
     def admin_entries(self, conn: Connection) -> list[dict[str, Any]]:
         """The enabled user entries in the admin group, directly or through nested groups
