@@ -55,6 +55,9 @@ class Directory(Protocol):
     # True: a change (the user knows the password) hands store_password the current one, so
     # the directory treats it as the user's own change (its history and minimum age apply)
     changes_with_current: bool
+    # contact kinds the directory keeps (LDAP with use_directory_contacts): not registered in
+    # the kiosk, where they would be replaced or removed by the next lookup
+    owned_contacts: frozenset[str]
 
     def store_password(self, conn: Connection, user: User, password: str, now: datetime,
                        keep_history: int, *, current: str | None = None) -> None:
@@ -72,6 +75,7 @@ def _user(row: object) -> User:
 
 class BuiltinDirectory:
     changes_with_current = False  # the kiosk checks its own history
+    owned_contacts: frozenset[str] = frozenset()
 
     def __init__(self, hasher: Hasher) -> None:
         self.hasher = hasher

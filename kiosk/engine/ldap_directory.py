@@ -155,7 +155,7 @@ class LdapDirectory(DirectoryReader):
         """The directory owns the contact kinds it maps (an attribute configured): the kiosk's
         copy follows the entry, and a contact removed there stops being offered here. A kind
         mapped to "" is the user's to register in the kiosk."""
-        mapped = [kind for kind, attribute in self.contact_attrs.items() if attribute]
+        mapped = list(self.owned_contacts)
         have = dict(conn.execute(select(methods.c.kind, methods.c.value).where(
             methods.c.user_id == user_id, methods.c.kind.in_(mapped))).all())
         for kind in mapped:

@@ -87,6 +87,8 @@ class DirectoryReader:
         a = config.attributes
         self.display_attrs = [a.display_name] if a.display_name else ["displayName", "cn"]
         self.contact_attrs = {"email": a.email, "mobile": a.mobile, "office": a.office}
+        self.owned_contacts = frozenset(
+            k for k, v in self.contact_attrs.items() if v and config.use_directory_contacts)
         state = ["userAccountControl", "lockoutTime", AD_COMPUTED_UAC] if self.ad \
             else ["pwdAccountLockedTime"]
         self.attributes = sorted({config.username_attribute, self.id_attr, *self.display_attrs,

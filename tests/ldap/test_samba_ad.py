@@ -14,7 +14,7 @@ import pytest
 from ldap3 import MODIFY_REPLACE, Connection
 from sqlalchemy import select
 
-from kiosk.backend import NotEligible, PasswordRejected, QuestionAnswer, Step
+from kiosk.backend import InvalidInput, NotEligible, PasswordRejected, QuestionAnswer, Step
 from kiosk.engine import registry
 from kiosk.engine.schema import flows, users
 
@@ -248,6 +248,14 @@ def test_contacts_come_from_the_entry_and_follow_it(
     assert "mobile" not in [m.kind.value for m in state.methods]
     with engine.db.begin() as conn:
         assert "mobile" not in registry.load(conn, user.id).contacts
+    # nor can it be registered in the kiosk: the next lookup would drop it again
+    state = engine.start("register", sam, TERMINAL)
+    state = engine.sign_in(state.flow_id, TERMINAL, AD_START_PASSWORD)
+    state = email_gate(engine, state.flow_id, sam)
+    assert state.step == Step.REGISTER
+    with pytest.raises(InvalidInput) as refused:
+        engine.add_phone(state.flow_id, TERMINAL, "mobile", "+1 206 555 0199", "text")
+    assert "directory" in refused.value.message
 
 
 def test_a_rename_keeps_the_registered_methods_by_object_guid(
