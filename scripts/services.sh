@@ -27,6 +27,8 @@ fi
 new_samba=0
 if ! command -v samba-tool >/dev/null 2>&1 || [ ! -x /usr/sbin/samba ]; then
     need_apt+=(samba samba-ad-dc samba-ad-provision winbind krb5-user ldb-tools)
+    # the DC's LDAPS certificate is issued by a private CA made with openssl
+    command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
     new_samba=1
     if command -v debconf-set-selections >/dev/null 2>&1; then
         debconf-set-selections <<'PRESEED'

@@ -182,8 +182,9 @@ def dc() -> Iterator[Any]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("samba is not installed (or not root): scripts/services.sh installs it")
         pytest.skip("samba is not installed (apt-get install samba samba-ad-dc) or not root")
-    instance = samba_dc.SambaDC().start()
+    instance = samba_dc.SambaDC()
     try:
+        instance.start()
         instance.tool("domain", "passwordsettings", "set", "--account-lockout-threshold=3")
         conn = instance.admin()
         for name, members in AD_GROUPS:
