@@ -21,11 +21,11 @@ if ! command -v slapd >/dev/null 2>&1 && [ ! -x /usr/sbin/slapd ]; then
     command -v debconf-set-selections >/dev/null 2>&1 && \
         echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
 fi
+# the test servers' LDAPS certificates come from a private CA made with openssl
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 # Samba AD DC for tests/ldap/test_samba_ad.py: they provision a throwaway domain in a temporary
 # directory (scripts/samba_dc.py) on a loopback address of their own, so the packaged services
 # (smbd, nmbd, winbind, samba-ad-dc) are not wanted and krb5 must ask nothing
-# the test servers' LDAPS certificates come from a private CA made with openssl
-command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 new_samba=0
 if ! command -v samba-tool >/dev/null 2>&1 || [ ! -x /usr/sbin/samba ]; then
     need_apt+=(samba samba-ad-dc samba-ad-provision winbind krb5-user ldb-tools)
