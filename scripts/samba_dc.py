@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from ldap3 import NONE, Connection, Server, Tls
+from ldap3.core.exceptions import LDAPException
 
 REALM = "KIOSK.TEST"
 DOMAIN = "KIOSK"
@@ -181,7 +182,7 @@ class SambaDC:
         """An administrator's bind over LDAPS succeeds (the DC is up and its TLS works)."""
         try:
             conn = self.admin()
-        except Exception:
+        except (LDAPException, OSError):  # refused, TLS not up yet, bind not served yet
             return False
         conn.unbind()
         return True
