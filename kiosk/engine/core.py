@@ -101,7 +101,8 @@ class Core:
         self.outbox = OutboxDelivery(self.db, self.clock)
         self.delivery: Delivery = self._delivery(delivery)
         self.passwords = PasswordPolicy(policy.password, policy.organization.name)
-        self.notifier = Notifier(policy)
+        # LDAP / AD: alerts also reach the admin group's members who never used the kiosk
+        self.notifier = Notifier(policy, getattr(self.directory, "admin_emails", None))
         self.decoy_shape = ShapeCache(policy.privacy.decoy_email_domains,
                                       policy.privacy.decoy_country_codes)
         self.sign_in = self._sign_in_names()

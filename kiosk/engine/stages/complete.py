@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import Connection
 
 from kiosk.backend import (
@@ -23,11 +25,14 @@ from kiosk.engine.delivery_base import Message
 from kiosk.engine.directory import User
 from kiosk.engine.flow import Flow, save_flow
 from kiosk.engine.passwords import normalize_password
+from kiosk.engine.sealing import SealError, seal, unseal
 from kiosk.engine.stages.prove import Prove, once
 from kiosk.engine.throttle import Reservation
 
 # far above any policy's maximum: refuses absurd input before any argon2 work
 MAX_PASSWORD_INPUT = 4096
+CURRENT = "current_password"  # flow data: a change's current password, sealed
+log = logging.getLogger("kiosk.engine")
 
 
 class Complete:
@@ -65,6 +70,10 @@ class Complete:
                 raise CommitThenRaise(NotEligible(
                     "this account is locked; unlock it first", support_code=flow.support_code,
                     reason="locked"))
+            if flow.purpose == Purpose.CHANGE and core.directory.changes_with_current:
+                # the directory's own change (AD: delete-old / add-new) needs it: sealed in
+                # the flow until the new password is set (a flow's end drops its data)
+                flow.data[CURRENT] = seal(core.key, normalised, current_context(flow.id))
             return self.signed_in(conn, flow, user)
 
         # a decoy (or an unknown name) verifies against the dummy hash: the same argon2 work
@@ -165,7 +174,8 @@ class Complete:
             now = core.clock.now()
             # one transaction: the hash, its history entry, the unlock, the audit, the flow
             core.directory.store_password(conn, user, normalised, now, keep_history=depth,
-                                          prepared=new_hash)
+                                          prepared=new_hash,
+                                          current=sealed_current(core.key, flow))
             audit.record(conn, flow.audit, now, ACTIVITY_OF[flow.purpose], Result.SUCCEEDED,
                          method="+".join(flow.gates_passed),
                          detail="password set" + (" and account unlocked" if user.locked else ""))
@@ -201,6 +211,24 @@ class Complete:
             return core.state(conn, flow)
 
         return core.tx(work)
+
+
+def current_context(flow_id: str) -> bytes:
+    return f"current:{flow_id}".encode()
+
+
+def sealed_current(key: bytes, flow: Flow) -> str | None:
+    """A change's current password kept at sign-in; None for a reset, or when it does not open
+    (the server key was rotated since: the write is then a reset, as for the built-in one)."""
+    value = flow.data.get(CURRENT)
+    if not isinstance(value, str):
+        return None
+    try:
+        return unseal(key, value, current_context(flow.id))
+    except SealError:
+        log.warning("flow %s: the current password does not open; setting it as a reset",
+                    flow.id)
+        return None
 
 
 def terms(user: User) -> list[str]:
