@@ -131,8 +131,6 @@ OPERATIONS: tuple[Operation, ...] = (
                   "outbox kept."),
 )
 
-BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}
-
 
 def implement(factory: Callable[[Operation], Callable[..., Awaitable[Any]]]
               ) -> Callable[[type[T]], type[T]]:

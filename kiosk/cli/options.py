@@ -74,12 +74,9 @@ def load_admin_policy(policy_file: Path | None, database_url: str | None, *,
     should not look like an empty directory)."""
     from sqlalchemy.engine import make_url
 
-    from kiosk.engine.config import PolicyError, load_policy
+    from kiosk.engine.config import load_policy
 
-    try:
-        policy = load_policy(_policy_path(policy_file))
-    except PolicyError as exc:
-        raise failure_of(exc) from None  # type: ignore[misc]
+    policy = load_policy(_policy_path(policy_file))  # a PolicyError: see failure_of
     if database_url:
         policy = policy.model_copy(
             update={"database": policy.database.model_copy(update={"url": database_url})})

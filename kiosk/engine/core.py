@@ -108,7 +108,8 @@ class Core:
         self.policy = policy
         self.throttle = Throttler(policy.throttle)
         self.passwords = PasswordPolicy(policy.password, policy.organization.name)
-        self.notifier = Notifier(policy)
+        # LDAP / AD: alerts also reach the admin group's members who never used the kiosk
+        self.notifier = Notifier(policy, getattr(self.directory, "admin_emails", None))
         self.decoy_shape = ShapeCache(policy.privacy.decoy_email_domains,
                                       policy.privacy.decoy_country_codes)
 
@@ -179,6 +180,15 @@ class Core:
             if block is not None:
                 raise CommitThenRaise(self.blocked_error(block))
         return flow
+
+    def flow_for_update(self, conn: Connection, flow_id: object, terminal: str,
+                        notices: list[Message]) -> Flow:
+        """`flow`, read after taking the flow's throttle locks: a step that ends the flow (a new
+        password, an unlock) runs once even when twenty submits of it arrive at once. The peek
+        takes no lock, so the locks still come before any other write (see Prove.attempt)."""
+        peek = load_flow(conn, flow_id, terminal)
+        self.throttle.lock(conn, peek.subject, terminal_subject(peek.terminal))
+        return self.flow(conn, flow_id, terminal, notices)
 
     def account(self, conn: Connection, flow: Flow) -> Account:
         return accounts.load(conn, flow, self.policy, self.directory, self.key,

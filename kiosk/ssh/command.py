@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -24,12 +23,12 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 
 from kiosk.backend import LANGUAGES as LANGS
 from kiosk.backend import THEMES
+from kiosk.engine.toml_writer import to_toml
 from kiosk.ssh.server import (
     AUTH_MODES,
     HostKeyError,
@@ -64,30 +63,6 @@ def default_host_key_path() -> Path:
 
 
 # ---------------------------------------------------------------------- demo database
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def to_toml(data: dict[str, Any], prefix: str = "") -> str:
-    """Enough TOML for a policy: nested tables of strings, numbers, booleans and lists."""
-    lines = [f"{key} = {_toml_value(value)}" for key, value in data.items()
-             if not isinstance(value, dict)]
-    out = "\n".join(lines) + ("\n" if lines else "")
-    for key, value in data.items():
-        if isinstance(value, dict):
-            name = f"{prefix}.{key}" if prefix else key
-            out += f"\n[{name}]\n" + to_toml(value, name)
-    return out
-
-
 def build_shared_demo(directory: Path) -> Path:
     """One demo database for every session; returns the policy file the sessions run with."""
     from kiosk.engine.demo import DEMO_POLICY, build_demo_engine
@@ -224,9 +199,10 @@ def _configure_logging(log_file: str | None, verbose: bool) -> None:
               help="Where the sessions' kiosk processes log errors.")
 @click.option("--log", "log_file", type=click.Path(dir_okay=False), default=None,
               help="Also write the connection log here (it goes to stderr anyway).")
-@click.option("--fork-server/--no-fork-server", default=False,
+@click.option("--fork-server/--no-fork-server", default=True, show_default=True,
               help="Start sessions from one preloaded process (fork, no exec): much faster "
-                   "under load and less memory; each session is still its own process.")
+                   "under load and less memory; each session is still its own process. "
+                   "--no-fork-server starts a new interpreter for each session.")
 @click.option("--verbose", is_flag=True, help="Log the SSH protocol too.")
 @click.option("--hash-passphrase", is_flag=True, envvar=None,
               help="Ask for a passphrase, print its argon2 hash and exit.")
