@@ -34,14 +34,14 @@ OTHER_PASSWORD = "Velvet-Harbour-2093!"
 
 
 def email_gate(engine: Any, flow_id: str, sam: str) -> Any:
-    state = engine.send_code(flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).send_code(flow_id, "email", "email")
     assert state.challenge is not None
-    return engine.verify_code(flow_id, TERMINAL, state.challenge.id,
+    return engine.session(TERMINAL).verify_code(flow_id, state.challenge.id,
                               last_code(engine, f"{sam}@kiosk.test"))
 
 
 def proven(engine: Any, purpose: str, sam: str) -> Any:
-    state = engine.start(purpose, sam, TERMINAL)
+    state = engine.session(TERMINAL).start(purpose, sam)
     return email_gate(engine, state.flow_id, sam)
 
 
@@ -71,13 +71,13 @@ def test_users_nested_groups_disabled_accounts_and_eligibility(
     assert str(uuid.UUID(bytes_le=raw)) == guid  # AD's little-endian GUID, as text
     # eligibility: in scope through nesting; out of scope (administrators may always reset,
     # with two methods); disabled. Said so with enumeration safety off (a decoy otherwise)
-    assert engine.start("reset", member, TERMINAL).step == Step.CHOOSE_METHOD
-    assert engine.start("reset", boss, TERMINAL).step == Step.CHOOSE_METHOD
+    assert engine.session(TERMINAL).start("reset", member).step == Step.CHOOSE_METHOD
+    assert engine.session(TERMINAL).start("reset", boss).step == Step.CHOOSE_METHOD
     plain = make_ad_engine(privacy={"enumeration_safe": False})
     for name, purpose, reason in [(disabled, "reset", "disabled"),
                                   (outsider, "reset", "scope")]:
         with pytest.raises(NotEligible) as refused:
-            plain.start(purpose, name, TERMINAL)
+            plain.session(TERMINAL).start(purpose, name)
         assert refused.value.params["reason"] == reason
 
 
@@ -93,14 +93,14 @@ def test_reset_over_ldaps_with_only_the_delegated_right(
     engine = make_ad_engine()
     state = proven(engine, "reset", sam)
     assert state.step == Step.NEW_PASSWORD
-    state = engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD)
+    state = engine.session(TERMINAL).set_password(state.flow_id, NEW_PASSWORD)
     assert state.step == Step.DONE and state.result == "reset"
     assert ad_binds(dc, sam, NEW_PASSWORD)
     assert not ad_binds(dc, sam, AD_START_PASSWORD)
     # the domain's minimum age (1 day) binds the user's own changes, not a reset: another
     # reset right after this one is an administrative reset and goes through
     state = proven(engine, "reset", sam)
-    state = engine.set_password(state.flow_id, TERMINAL, OTHER_PASSWORD)
+    state = engine.session(TERMINAL).set_password(state.flow_id, OTHER_PASSWORD)
     assert state.step == Step.DONE
     assert ad_binds(dc, sam, OTHER_PASSWORD)
 
@@ -115,7 +115,7 @@ def test_domain_refusals_are_rule_violations_the_visitor_can_read(
     engine = make_ad_engine()
     state = proven(engine, "reset", sam)
     with pytest.raises(PasswordRejected) as refused:
-        engine.set_password(state.flow_id, TERMINAL, password)
+        engine.session(TERMINAL).set_password(state.flow_id, password)
     violation = refused.value.params["violations"][0]
     assert violation["rule"] == "directory", violation
     assert violation["params"]["reason"] == reason, violation
@@ -129,7 +129,7 @@ def test_a_fine_grained_policy_refusal_is_reported_as_its_own(
     engine = make_ad_engine()
     state = proven(engine, "reset", sam)
     with pytest.raises(PasswordRejected) as refused:
-        engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD)  # 19 characters
+        engine.session(TERMINAL).set_password(state.flow_id, NEW_PASSWORD)  # 19 characters
     violation = refused.value.params["violations"][0]
     assert violation["params"]["reason"] == "passwordTooShort"
     assert violation["params"]["min_length"] == 20
@@ -137,16 +137,16 @@ def test_a_fine_grained_policy_refusal_is_reported_as_its_own(
     with engine.db.connect() as conn:  # nothing written on the kiosk's side either
         assert conn.execute(select(users.c.password_changed_at).where(
             users.c.username == sam)).scalar() is None
-    state = engine.set_password(state.flow_id, TERMINAL, "Orbit-Lantern-Kiosk-4417!")
+    state = engine.session(TERMINAL).set_password(state.flow_id, "Orbit-Lantern-Kiosk-4417!")
     assert state.step == Step.DONE
 
 
 def change(engine: Any, sam: str, current: str, new: str) -> Any:
     """The change flow: the current password, then the new one."""
-    state = engine.start("change", sam, TERMINAL)
-    state = engine.sign_in(state.flow_id, TERMINAL, current)
+    state = engine.session(TERMINAL).start("change", sam)
+    state = engine.session(TERMINAL).sign_in(state.flow_id, current)
     assert state.step == Step.NEW_PASSWORD
-    return engine.set_password(state.flow_id, TERMINAL, new)
+    return engine.session(TERMINAL).set_password(state.flow_id, new)
 
 
 def test_a_users_own_change_is_held_to_history_and_minimum_age(
@@ -185,12 +185,12 @@ def test_unlock_after_a_real_lockout(
     lock_by_wrong_binds(dc, sam)  # the domain's threshold: 3
     assert not ad_binds(dc, sam, AD_START_PASSWORD)  # locked: the right password fails too
     engine = make_ad_engine()
-    state = engine.start("unlock", sam, TERMINAL)
+    state = engine.session(TERMINAL).start("unlock", sam)
     with engine.db.connect() as conn:
         assert conn.execute(select(users.c.locked).where(users.c.username == sam)).scalar()
     state = email_gate(engine, state.flow_id, sam)
     assert state.step == Step.UNLOCK
-    state = engine.unlock(state.flow_id, TERMINAL)
+    state = engine.session(TERMINAL).unlock(state.flow_id)
     assert state.step == Step.DONE and state.result == "unlocked"
     assert ad_binds(dc, sam, AD_START_PASSWORD)
     ad_admin.search(ad_dn(sam), "(objectClass=*)", "BASE", attributes=["lockoutTime"])
@@ -203,7 +203,7 @@ def test_a_reset_also_unlocks(dc: Any, make_ad_engine: EngineMaker,
     lock_by_wrong_binds(dc, sam)
     engine = make_ad_engine()
     state = proven(engine, "reset", sam)
-    state = engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD)
+    state = engine.session(TERMINAL).set_password(state.flow_id, NEW_PASSWORD)
     assert state.step == Step.DONE and state.result == "reset_unlocked"
     assert ad_binds(dc, sam, NEW_PASSWORD)
 
@@ -244,17 +244,17 @@ def test_contacts_come_from_the_entry_and_follow_it(
             "email": f"{sam}@kiosk.test", "mobile": "+14255550142", "office": "+12065550100"}
     # the mobile removed from the directory is no longer offered
     assert ad_admin.modify(ad_dn(sam), {"mobile": [(MODIFY_REPLACE, [])]}), ad_admin.result
-    state = engine.start("reset", sam, TERMINAL)
+    state = engine.session(TERMINAL).start("reset", sam)
     assert "mobile" not in [m.kind.value for m in state.methods]
     with engine.db.begin() as conn:
         assert "mobile" not in registry.load(conn, user.id).contacts
     # nor can it be registered in the kiosk: the next lookup would drop it again
-    state = engine.start("register", sam, TERMINAL)
-    state = engine.sign_in(state.flow_id, TERMINAL, AD_START_PASSWORD)
+    state = engine.session(TERMINAL).start("register", sam)
+    state = engine.session(TERMINAL).sign_in(state.flow_id, AD_START_PASSWORD)
     state = email_gate(engine, state.flow_id, sam)
     assert state.step == Step.REGISTER
     with pytest.raises(InvalidInput) as refused:
-        engine.add_phone(state.flow_id, TERMINAL, "mobile", "+1 206 555 0199", "text")
+        engine.session(TERMINAL).add_phone(state.flow_id, "mobile", "+1 206 555 0199", "text")
     assert "directory" in refused.value.message
 
 
@@ -262,15 +262,15 @@ def test_a_rename_keeps_the_registered_methods_by_object_guid(
         make_ad_engine: EngineMaker, make_ad_user: UserMaker, ad_admin: Connection) -> None:
     old = make_ad_user("renamed", groups=("engineering", "quick-change"))
     engine = make_ad_engine()
-    state = engine.start("register", old, TERMINAL)
-    state = engine.sign_in(state.flow_id, TERMINAL, AD_START_PASSWORD)
+    state = engine.session(TERMINAL).start("register", old)
+    state = engine.session(TERMINAL).sign_in(state.flow_id, AD_START_PASSWORD)
     state = email_gate(engine, state.flow_id, old)
     assert state.step == Step.REGISTER
-    engine.set_questions(state.flow_id, TERMINAL, [
+    engine.session(TERMINAL).set_questions(state.flow_id, [
         QuestionAnswer(question_id="pet", answer="Whiskers"),
         QuestionAnswer(question_id="city", answer="Lisbon"),
         QuestionAnswer(question_id="nickname", answer="Tiny")])
-    engine.finish_registration(state.flow_id, TERMINAL)
+    engine.session(TERMINAL).finish_registration(state.flow_id)
     new = old + "x"
     assert ad_admin.modify(ad_dn(old), {"sAMAccountName": [(MODIFY_REPLACE, [new])]}), \
         ad_admin.result
@@ -279,7 +279,7 @@ def test_a_rename_keeps_the_registered_methods_by_object_guid(
         after = engine.directory.find(conn, new)
         assert after is not None and after.username == new
         assert len(registry.load(conn, after.id).answers) == 3
-    state = engine.start("reset", new, TERMINAL)
+    state = engine.session(TERMINAL).start("reset", new)
     assert "questions" in [m.kind.value for m in state.methods]
 
 
@@ -291,11 +291,11 @@ def test_directory_admins_who_never_used_the_kiosk_are_alerted(
     engine = make_ad_engine()
     state = proven(engine, "reset", boss)
     assert state.step == Step.CHOOSE_METHOD  # an administrator proves a second method
-    state = engine.send_code(state.flow_id, TERMINAL, "mobile", "text")
+    state = engine.session(TERMINAL).send_code(state.flow_id, "mobile", "text")
     assert state.challenge is not None
-    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,
+    state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
                                last_code(engine, "+14255550142"))
-    assert engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD).step == Step.DONE
+    assert engine.session(TERMINAL).set_password(state.flow_id, NEW_PASSWORD).step == Step.DONE
     alerted = {m.recipient for m in engine.outbox_messages(50)
                if m.recipient.endswith("@kiosk.test") and boss not in m.recipient
                and m.channel == "email" and "code" not in m.body.lower()}

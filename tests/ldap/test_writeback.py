@@ -186,10 +186,10 @@ def test_a_change_sends_the_current_password(
     """RFC 3062 with oldPasswd: slapd checks it, as for the user's own change."""
     uid = make_user("changer")
     engine = make_engine(registration={"require": False})
-    state = engine.start("change", uid, TERMINAL)
-    state = engine.sign_in(state.flow_id, TERMINAL, START_PASSWORD)
+    state = engine.session(TERMINAL).start("change", uid)
+    state = engine.session(TERMINAL).sign_in(state.flow_id, START_PASSWORD)
     assert state.step == Step.NEW_PASSWORD
-    state = engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD)
+    state = engine.session(TERMINAL).set_password(state.flow_id, NEW_PASSWORD)
     assert state.step == Step.DONE and state.result == "changed"
     assert binds(server, uid, NEW_PASSWORD) and not binds(server, uid, START_PASSWORD)
     with engine.db.begin() as conn:  # a wrong current password is refused by slapd itself
