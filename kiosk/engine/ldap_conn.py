@@ -48,6 +48,8 @@ class ServerTrouble(LDAPCommunicationError):
 NET_ERRORS: tuple[type[BaseException], ...] = (
     LDAPCommunicationError, LDAPResponseTimeoutError, LDAPStartTLSError,
     LDAPMaximumRetriesError, OSError)
+# the network's errors and the pool's own "no server answers"
+UNREACHABLE: tuple[type[BaseException], ...] = (*NET_ERRORS, ServiceUnavailable)
 
 
 def read_bind_password(cfg: Ldap) -> str:

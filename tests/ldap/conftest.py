@@ -21,14 +21,18 @@ from ldap3 import Connection
 from kiosk.engine.engine import Engine
 from kiosk.engine.ldap_directory import LdapDirectory
 from tests.support.ldap_server import (
+    AD_START_PASSWORD,
     GROUPS,
     PEOPLE,
     START_PASSWORD,
     SUFFIX,
     EngineMaker,
     UserMaker,
+    ad_dn,
+    ad_settings,
     escape_dn_value,
     ldap_policy,
+    samba_dc,
     slapd,
 )
 
@@ -89,6 +93,86 @@ def make_user(admin: Connection) -> UserMaker:
 def make_engine(tmp_path: Path, server: Any) -> EngineMaker:
     def make(*, ldap: dict[str, Any] | None = None, **overrides: Any) -> Engine:
         policy = ldap_policy(tmp_path, server, ldap=ldap, **overrides)
+        return Engine(policy, directory=LdapDirectory(policy.ldap))
+
+    return make
+
+
+# ---------------------------------------------------------------- a real Samba AD DC
+# the SSPR scope as for slapd, plus groups the fine-grained password policies (PSOs) apply to
+AD_GROUPS = [("engineering", []), ("staff", ["engineering"]), ("sspr-users", ["staff"]),
+             ("it-admins", []), ("kiosk-admins", ["it-admins"]), ("quick-change", []),
+             ("long-passwords", []), ("short-lockout", [])]
+
+
+@pytest.fixture(scope="session")
+def dc() -> Iterator[Any]:
+    """One provisioned domain per session: lockout after 3 wrong binds (30 minutes), the
+    domain's default minimum age (1 day), history 24 and complexity; PSOs for three groups."""
+    if not samba_dc.available():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("samba is not installed (or not root): scripts/services.sh installs it")
+        pytest.skip("samba is not installed (apt-get install samba samba-ad-dc) or not root")
+    instance = samba_dc.SambaDC()
+    try:
+        instance.start()
+        instance.tool("domain", "passwordsettings", "set", "--account-lockout-threshold=3")
+        conn = instance.admin()
+        for name, members in AD_GROUPS:
+            add = {"sAMAccountName": name}
+            if members:
+                add["member"] = [f"CN={m},{samba_dc.GROUPS}" for m in members]
+            assert conn.add(f"CN={name},{samba_dc.GROUPS}", ["top", "group"], add), conn.result
+        conn.unbind()
+        # a user's own change is not held back a day / longer passwords / a short lockout
+        for pso, group, precedence, options in [
+                ("quick-change", "quick-change", "10", ["--min-pwd-age=0"]),
+                ("long-passwords", "long-passwords", "20", ["--min-pwd-length=20"]),
+                ("short-lockout", "short-lockout", "30",
+                 ["--account-lockout-threshold=2", "--account-lockout-duration=1",
+                  "--reset-account-lockout-after=1"])]:
+            instance.tool("domain", "passwordsettings", "pso", "create", pso, precedence,
+                          *options)
+            instance.tool("domain", "passwordsettings", "pso", "apply", pso, group)
+    except BaseException:
+        instance.cleanup()
+        raise
+    yield instance
+    instance.cleanup()
+
+
+@pytest.fixture
+def ad_admin(dc: Any) -> Iterator[Connection]:
+    conn = dc.admin()
+    yield conn
+    conn.unbind()
+
+
+@pytest.fixture
+def make_ad_user(ad_admin: Connection) -> UserMaker:
+    """Add an enabled AD user (unique sAMAccountName per call) in groups; returns the name."""
+
+    def make(prefix: str = "aduser", *, groups: tuple[str, ...] = ("engineering",),
+             password: str = AD_START_PASSWORD, **attrs: Any) -> str:
+        sam = f"{prefix}{next(_serial)}"
+        values = {"givenName": prefix.title(), "sn": "Tester", "displayName":
+                  f"{prefix.title()} Tester", "mail": f"{sam}@kiosk.test",
+                  "mobile": "+1 425 555 0142", **attrs}
+        dn = ad_dn(sam)
+        samba_dc.add_user(ad_admin, dn, sam, password, **values)
+        for group in groups:
+            assert ad_admin.modify(f"CN={group},{samba_dc.GROUPS}",
+                                   {"member": [("MODIFY_ADD", [dn])]}), ad_admin.result
+        return sam
+
+    return make
+
+
+@pytest.fixture
+def make_ad_engine(tmp_path: Path, dc: Any) -> EngineMaker:
+    def make(*, ldap: dict[str, Any] | None = None, **overrides: Any) -> Engine:
+        policy = ldap_policy(tmp_path, dc, ldap={**ad_settings(dc), **(ldap or {})},
+                             **overrides)
         return Engine(policy, directory=LdapDirectory(policy.ldap))
 
     return make
