@@ -62,7 +62,7 @@ def branding(engine: EngineDep, _terminal: Terminal) -> Branding:
              tags=["flow"], responses=FLOW_ERRORS)
 def start(body: StartBody, engine: EngineDep, terminal: Terminal) -> FlowState:
     """Identify the user and start a flow (an unknown name gets a decoy flow that looks real)."""
-    return engine.start(body.purpose, body.username, terminal)
+    return engine.start(body.purpose, body.username, terminal, body.language)
 
 
 @router.delete("/flows/{flow_id}", response_model=FlowState, tags=["flow"],

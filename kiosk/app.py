@@ -30,7 +30,7 @@ from textual.driver import Driver
 from textual.screen import Screen
 
 from kiosk.backend import Backend, Branding, FlowState, KioskError, Purpose, Step
-from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language
+from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, get_language, set_language
 from kiosk.operator_guard import OperatorGuard
 from kiosk.styles.themes import console_terminal, register_themes, theme_for
 
@@ -297,7 +297,7 @@ class KioskApp(App[str | None], inherit_bindings=False):
     async def start_flow(self, purpose: Purpose, username: str) -> None:
         self.purpose = purpose
         self.username = username  # also for "not registered: set it up now"
-        state = await self.attempt(self.backend.start(purpose, username))
+        state = await self.attempt(self.backend.start(purpose, username, get_language()))
         if state is not None:
             await self.advance(state)
 

@@ -39,8 +39,9 @@ class EmbeddedBackend:
     async def branding(self) -> Branding:
         return self.engine.branding()
 
-    async def start(self, purpose: Purpose, username: str) -> FlowState:
-        return await self._run(self.engine.start, purpose, username, self.terminal)
+    async def start(self, purpose: Purpose, username: str,
+                    language: str | None = None) -> FlowState:
+        return await self._run(self.engine.start, purpose, username, self.terminal, language)
 
     async def send_code(self, flow_id: str, method: MethodKind, channel: Channel) -> FlowState:
         return await self._run(self.engine.send_code, flow_id, self.terminal, method, channel)

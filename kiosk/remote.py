@@ -203,9 +203,11 @@ class RemoteBackend:
     async def branding(self) -> Branding:
         return self._model(Branding, await self._call("GET", "/v1/branding", idempotent=True))
 
-    async def start(self, purpose: Purpose, username: str) -> FlowState:
+    async def start(self, purpose: Purpose, username: str,
+                    language: str | None = None) -> FlowState:
+        body = {"purpose": _value(purpose), "username": username}
         return await self._state("POST", "/v1/flows",
-                                 {"purpose": _value(purpose), "username": username})
+                                 body if language is None else {**body, "language": language})
 
     async def send_code(self, flow_id: str, method: MethodKind, channel: Channel) -> FlowState:
         return await self._state("POST", self._flow(flow_id) + "/codes",

@@ -95,8 +95,9 @@ class Engine:
         return accounts.usable_methods(self.policy, user, reg)
 
     # ------------------------------------------------------------ identify
-    def start(self, purpose: object, username: object, terminal: str) -> FlowState:
-        return self.identify.start(purpose, username, terminal)
+    def start(self, purpose: object, username: object, terminal: str,
+              language: object = None) -> FlowState:
+        return self.identify.start(purpose, username, terminal, language)
 
     def cancel(self, flow_id: object, terminal: str) -> FlowState:
         return self.identify.cancel(flow_id, terminal)

@@ -10,15 +10,17 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, update
 
 from kiosk.engine import audit, registry
 from kiosk.engine.audit import Activity, AuditContext, Result
 from kiosk.engine.config import Policy
 from kiosk.engine.delivery_base import Message
 from kiosk.engine.messages import (
+    AccountNotice,
     account_unlocked_notice,
     admin_reset_alert,
+    message_language,
     method_changed_notice,
     misuse_alert,
     password_reset_notice,
@@ -41,21 +43,41 @@ def to_contacts(contacts: dict[str, str], build: Build, *, skip: str = "") -> li
     ]
 
 
-def admin_emails(conn: Connection, *, except_user: int | None = None) -> list[str]:
+def admin_contacts(conn: Connection, *, except_user: int | None = None) -> list[tuple[str, str]]:
+    """Every enabled administrator's email and preferred language ("" when unknown)."""
     query = (
-        select(methods.c.value)
+        select(methods.c.value, users.c.language)
         .join(users, users.c.id == methods.c.user_id)
         .where(users.c.is_admin.is_(True), users.c.enabled.is_(True), methods.c.kind == "email")
     )
     if except_user is not None:
         query = query.where(users.c.id != except_user)
-    return list(conn.execute(query).scalars())
+    return [(email, language or "") for email, language in conn.execute(query).all()]
+
+
+def remember_language(conn: Connection, user_id: int | None, language: str) -> None:
+    """Record the language of a user's completed flow or registration: their preferred one
+    for messages sent later, outside a flow."""
+    if user_id is not None and language:
+        conn.execute(update(users).where(users.c.id == user_id).values(language=language))
 
 
 class Notifier:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.org = policy.organization
+
+    def language(self, language: str | None) -> str:
+        """The language a message is written in (see messages.message_language)."""
+        return message_language(self.org, language)
+
+    def _to_user(self, conn: Connection, user_id: int, notice: AccountNotice, username: str,
+                 when: datetime, terminal: str, language: str) -> list[Message]:
+        return to_contacts(
+            registry.load(conn, user_id).contacts,
+            lambda ch, to: notice(ch, to, username=username, org=self.org, when=when,
+                                  terminal=terminal, language=self.language(language)),
+        )
 
     def password_reset(
         self,
@@ -65,43 +87,28 @@ class Notifier:
         is_admin: bool,
         when: datetime,
         terminal: str,
+        language: str,
     ) -> list[Message]:
+        """To the user's contacts in the flow's `language`; to the other administrators in
+        each one's preferred language."""
         out: list[Message] = []
         if self.policy.notifications.user_on_reset:
-            out += to_contacts(
-                registry.load(conn, user_id).contacts,
-                lambda ch, to: password_reset_notice(
-                    ch,
-                    to,
-                    username=username,
-                    org=self.org,
-                    when=when,
-                    terminal=terminal,
-                ),
-            )
+            out += self._to_user(conn, user_id, password_reset_notice, username, when,
+                                 terminal, language)
         if is_admin and self.policy.notifications.admins_on_admin_reset:
             out += [
-                admin_reset_alert("email", to, username, org=self.org, when=when, terminal=terminal)
-                for to in admin_emails(conn, except_user=user_id)
+                admin_reset_alert("email", to, username, org=self.org, when=when,
+                                  terminal=terminal, language=self.language(preferred))
+                for to, preferred in admin_contacts(conn, except_user=user_id)
             ]
         return out
 
-    def unlocked(
-        self, conn: Connection, user_id: int, username: str, when: datetime, terminal: str
-    ) -> list[Message]:
+    def unlocked(self, conn: Connection, user_id: int, username: str, when: datetime,
+                 terminal: str, language: str) -> list[Message]:
         if not self.policy.notifications.user_on_unlock:
             return []
-        return to_contacts(
-            registry.load(conn, user_id).contacts,
-            lambda ch, to: account_unlocked_notice(
-                ch,
-                to,
-                username=username,
-                org=self.org,
-                when=when,
-                terminal=terminal,
-            ),
-        )
+        return self._to_user(conn, user_id, account_unlocked_notice, username, when, terminal,
+                             language)
 
     def method_changed(
         self,
@@ -110,9 +117,11 @@ class Notifier:
         username: str,
         when: datetime,
         terminal: str,
+        language: str,
     ) -> list[Message]:
         """Told to every contact the user had before the change, the one being replaced too
-        (not the new one: whoever just added it is not the person to warn)."""
+        (not the new one: whoever just added it is not the person to warn), in the flow's
+        `language`."""
         if not self.policy.notifications.user_on_method_change:
             return []
         change = "updated" if kind in contacts_before else "added"
@@ -127,6 +136,7 @@ class Notifier:
                 when=when,
                 terminal=terminal,
                 change=change,
+                language=self.language(language),
             ),
         )
 
@@ -154,7 +164,7 @@ class Notifier:
         made-up names cannot flood the admins' mailboxes; the audit log shows every block."""
         if not self.policy.notifications.admins_on_block:
             return []
-        recipients = admin_emails(conn)
+        recipients = admin_contacts(conn)
         if not recipients:
             return []
         sent = (
@@ -193,6 +203,7 @@ class Notifier:
                 when=when,
                 terminal=ctx.terminal,
                 until=until,
+                language=self.language(preferred),
             )
-            for to in recipients
+            for to, preferred in recipients
         ]
