@@ -18,6 +18,7 @@ import html
 import json
 import re
 import string
+from collections.abc import Collection
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -50,7 +51,7 @@ def is_language_tag(value: object) -> bool:
             and LANGUAGE_TAG.fullmatch(value) is not None)
 
 
-def resolve(language: str, offered: tuple[str, ...] | list[str] | None = None,
+def resolve(language: str, offered: Collection[str] | None = None,
             default: str = DEFAULT_LANGUAGE) -> str:
     """The catalogue language for a tag: "de-AT" and "de_DE" use "de"; a language the kiosk
     has no catalogue for (or, given `offered`, does not offer) gives `default`."""

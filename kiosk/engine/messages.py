@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
-from typing import Literal
+from typing import Literal, Required, TypedDict, Unpack
 
 from kiosk.backend import METHOD_KINDS
 from kiosk.engine.config import Organization
@@ -173,37 +173,50 @@ def code_message(
     return Message("email", recipient, subject, "\n\n".join(lines) + "\n", html=page)
 
 
+Said = tuple[str, dict[str, object]]  # a catalogue key and its values
+
+
+class NoticeContext(TypedDict, total=False):
+    """The keywords every notice and alert builder takes besides `org`."""
+
+    when: Required[datetime]
+    terminal: Required[str]
+    helpdesk: str  # default: the Organization's contact, or a generic "your IT helpdesk"
+    language: str  # a catalogue language; default English
+
+
 def _notice(
-    _: Translator,
+    kind: Literal["notice", "alert"],
     channel: Channel,
     recipient: str,
-    *,
-    org: str,
-    subject: str,
-    what: list[tuple[str, dict[str, object]]],
-    when: datetime,
-    terminal: str,
-    contact_key: str,
-    helpdesk: str,
-    purpose: str,
+    org: str | Organization,
+    subject: Said,
+    what: list[Said],
+    context: NoticeContext,
 ) -> Message:
-    """The shared shape: what happened, when, where, whom to contact."""
-    stamp = format_when(when)
+    """The shared shape: what happened, when, where, whom to contact. Every text gets `org`."""
+    when, terminal = context["when"], context["terminal"]
+    _ = translator(context.get("language") or DEFAULT_LANGUAGE)
+    org, helpdesk = _org_and_helpdesk(org, context.get("helpdesk") or "")
+    title = _one_line(_(subject[0], org=org, **subject[1]))
+    purpose = "notification" if kind == "notice" else "alert"
+    contact_key = "msg.notice.not_you" if kind == "notice" else "msg.alert.contact"
     contact_key = contact_key if helpdesk else f"{contact_key}_default"
+    stamp = format_when(when)
     if channel in ("text", "call"):
-        parts = [_(key, **values) for key, values in what]
+        parts = [_(key, org=org, **values) for key, values in what]
         parts.append(_("msg.short.when", when=stamp, terminal=terminal))
         parts.append(_(contact_key, helpdesk=helpdesk))
         if channel == "call":
             parts = [_("msg.call.hello", org=org), *parts, _("msg.call.bye")]
         else:
             parts.insert(0, f"{org}:")
-        return Message(channel, recipient, subject, " ".join(parts), purpose=purpose)
+        return Message(channel, recipient, title, " ".join(parts), purpose=purpose)
 
     when_line = f"{_('msg.label.when')}: {stamp}\n{_('msg.label.terminal')}: {terminal}"
     lines = [
         _("msg.greeting"),
-        " ".join(_(key, **values) for key, values in what),
+        " ".join(_(key, org=org, **values) for key, values in what),
         when_line,
         _(contact_key, helpdesk=helpdesk),
         "-- \n" + _("msg.footer", org=org),
@@ -214,45 +227,27 @@ def _notice(
     )
     paragraphs = [
         _.html("msg.greeting"),
-        " ".join(_.html(key, **values) for key, values in what),
+        " ".join(_.html(key, org=org, **values) for key, values in what),
         when_html,
         _.html(contact_key, helpdesk=helpdesk),
     ]
-    page = _html_page(_, subject, paragraphs, _.html("msg.footer", org=org))
+    page = _html_page(_, title, paragraphs, _.html("msg.footer", org=org))
     body = "\n\n".join(lines) + "\n"
-    return Message("email", recipient, subject, body, html=page, purpose=purpose)
+    return Message("email", recipient, title, body, html=page, purpose=purpose)
 
 
-def account_notice(
-    event: Literal["reset", "unlock"],
-    channel: Channel,
-    recipient: str,
-    *,
-    username: str,
-    org: str | Organization,
-    when: datetime,
-    terminal: str,
-    helpdesk: str = "",
-    language: str = DEFAULT_LANGUAGE,
-) -> Message:
+# Every builder below takes `org` (a name or the policy's Organization: its helpdesk contact is
+# used unless `helpdesk` is given) and the NoticeContext keywords. None takes a code or a
+# password.
+
+
+def account_notice(event: Literal["reset", "unlock"], channel: Channel, recipient: str, *,
+                   username: str, org: str | Organization,
+                   **context: Unpack[NoticeContext]) -> Message:
     """To the user's registered contacts: what happened to the account (catalogue keys
     `msg.<event>.subject` / `msg.<event>.what`)."""
-    _ = translator(language)
-    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
-    values: dict[str, object] = {"org": org_name, "username": username}
-    return _notice(
-        _,
-        channel,
-        recipient,
-        org=org_name,
-        subject=_one_line(_(f"msg.{event}.subject", org=org_name)),
-        what=[(f"msg.{event}.what", values)],
-        when=when,
-        terminal=terminal,
-        contact_key="msg.notice.not_you",
-        helpdesk=helpdesk,
-        purpose="notification",
-    )
+    return _notice("notice", channel, recipient, org, (f"msg.{event}.subject", {}),
+                   [(f"msg.{event}.what", {"username": username})], context)
 
 
 # to the user's registered contacts after their password was reset / their account unlocked
@@ -261,72 +256,27 @@ password_reset_notice: AccountNotice = partial(account_notice, "reset")
 account_unlocked_notice: AccountNotice = partial(account_notice, "unlock")
 
 
-def method_changed_notice(
-    channel: Channel,
-    recipient: str,
-    kind: str,
-    *,
-    username: str,
-    org: str | Organization,
-    when: datetime,
-    terminal: str,
-    change: Change = "updated",
-    helpdesk: str = "",
-    language: str = DEFAULT_LANGUAGE,
-) -> Message:
+def method_changed_notice(channel: Channel, recipient: str, kind: str, *, username: str,
+                          org: str | Organization, change: Change = "updated",
+                          **context: Unpack[NoticeContext]) -> Message:
     """To the user's other contacts when a method (`kind`: a MethodKind value) changed."""
-    _ = translator(language)
-    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
+    _ = translator(context.get("language") or DEFAULT_LANGUAGE)
     kind = str(getattr(kind, "value", kind))  # a MethodKind member or its value
-    method = _(f"msg.method.{kind}") if kind in METHOD_KINDS else kind
     values: dict[str, object] = {
-        "org": org_name,
         "username": username,
-        "method": method,
+        "method": _(f"msg.method.{kind}") if kind in METHOD_KINDS else kind,
         "change": _(f"msg.change.{change}"),
     }
-    return _notice(
-        _,
-        channel,
-        recipient,
-        org=org_name,
-        subject=_one_line(_("msg.method.subject", org=org_name)),
-        what=[("msg.method.what", values)],
-        when=when,
-        terminal=terminal,
-        contact_key="msg.notice.not_you",
-        helpdesk=helpdesk,
-        purpose="notification",
-    )
+    return _notice("notice", channel, recipient, org, ("msg.method.subject", {}),
+                   [("msg.method.what", values)], context)
 
 
-def admin_reset_alert(
-    channel: Channel,
-    recipient: str,
-    admin_username: str,
-    *,
-    org: str | Organization,
-    when: datetime,
-    terminal: str,
-    helpdesk: str = "",
-    language: str = DEFAULT_LANGUAGE,
-) -> Message:
+def admin_reset_alert(channel: Channel, recipient: str, admin_username: str, *,
+                      org: str | Organization, **context: Unpack[NoticeContext]) -> Message:
     """To every other admin when an administrator reset their password."""
-    _ = translator(language)
-    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
-    return _notice(
-        _,
-        channel,
-        recipient,
-        org=org_name,
-        subject=_one_line(_("msg.admin_reset.subject", org=org_name, admin=admin_username)),
-        what=[("msg.admin_reset.what", {"admin": admin_username}), ("msg.admin_reset.why", {})],
-        when=when,
-        terminal=terminal,
-        contact_key="msg.alert.contact",
-        helpdesk=helpdesk,
-        purpose="alert",
-    )
+    admin: dict[str, object] = {"admin": admin_username}
+    return _notice("alert", channel, recipient, org, ("msg.admin_reset.subject", admin),
+                   [("msg.admin_reset.what", admin), ("msg.admin_reset.why", {})], context)
 
 
 # a name in an alert keeps none of: control, format (bidi overrides and isolates, zero-width),
@@ -345,77 +295,30 @@ def alert_name(username: str) -> str:
     return name
 
 
-def misuse_alert(
-    channel: Channel,
-    recipient: str,
-    username: str,
-    support_code: str,
-    *,
-    known: bool,
-    org: str | Organization,
-    when: datetime,
-    terminal: str,
-    until: datetime | None = None,
-    helpdesk: str = "",
-    language: str = DEFAULT_LANGUAGE,
-) -> Message:
+def misuse_alert(channel: Channel, recipient: str, username: str, support_code: str, *,
+                 known: bool, org: str | Organization, until: datetime | None = None,
+                 **context: Unpack[NoticeContext]) -> Message:
     """To admins when a user was blocked (the engine sends at most one per block).
 
     A name typed at the kiosk is the visitor's text, not the organisation's: an account that
     does not exist (`known=False`) is never named ("an unknown name (shown in the audit
     log)"), and a known one is shown cleaned and cut (`alert_name`)."""
-    _ = translator(language)
-    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
     name = alert_name(username) if known else ""
-    if known and name:
-        subject = _("msg.misuse.subject", org=org_name, username=name)
-        what: list[tuple[str, dict[str, object]]] = [("msg.misuse.what", {"username": name})]
-    else:
-        subject = _("msg.misuse.subject_unknown", org=org_name)
-        what = [("msg.misuse.what_unknown", {})]
+    subject: Said = ("msg.misuse.subject", {"username": name})
+    what: list[Said] = [("msg.misuse.what", {"username": name})]
+    if not name:
+        subject, what = ("msg.misuse.subject_unknown", {}), [("msg.misuse.what_unknown", {})]
     if until is not None:
         what.append(("msg.misuse.until", {"until": format_when(until)}))
     what.append(("msg.misuse.support", {"support_code": support_code}))
-    return _notice(
-        _,
-        channel,
-        recipient,
-        org=org_name,
-        subject=_one_line(subject),
-        what=what,
-        when=when,
-        terminal=terminal,
-        contact_key="msg.alert.contact",
-        helpdesk=helpdesk,
-        purpose="alert",
-    )
+    return _notice("alert", channel, recipient, org, subject, what, context)
 
 
-def operator_exit_alert(
-    channel: Channel,
-    recipient: str,
-    *,
-    failures: int,
-    org: str | Organization,
-    when: datetime,
-    terminal: str,
-    helpdesk: str = "",
-    language: str = DEFAULT_LANGUAGE,
-) -> Message:
+def operator_exit_alert(channel: Channel, recipient: str, *, failures: int,
+                        org: str | Organization, **context: Unpack[NoticeContext]) -> Message:
     """To admins when a terminal's operator exit saw many wrong passphrases (rate-limited by
     the engine: kiosk.engine.operator)."""
-    _ = translator(language)
-    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
-    return _notice(
-        _,
-        channel,
-        recipient,
-        org=org_name,
-        subject=_one_line(_("msg.operator.subject", org=org_name, terminal=terminal)),
-        what=[("msg.operator.what", {"terminal": terminal, "failures": failures})],
-        when=when,
-        terminal=terminal,
-        contact_key="msg.alert.contact",
-        helpdesk=helpdesk,
-        purpose="alert",
-    )
+    terminal = context["terminal"]
+    subject: Said = ("msg.operator.subject", {"terminal": terminal})
+    return _notice("alert", channel, recipient, org, subject,
+                   [("msg.operator.what", {"terminal": terminal, "failures": failures})], context)

@@ -18,6 +18,8 @@ from kiosk.engine.config import Policy
 from kiosk.engine.delivery_base import Message
 from kiosk.engine.messages import (
     AccountNotice,
+    Change,
+    Channel,
     account_unlocked_notice,
     admin_reset_alert,
     message_language,
@@ -30,9 +32,9 @@ from kiosk.engine.schema import audit_events, methods, users
 log = logging.getLogger("kiosk.engine")
 
 # channel per contact kind; the office phone is voice only and not used for notices
-NOTICE_CHANNELS = {"email": "email", "mobile": "text"}
+NOTICE_CHANNELS: dict[str, Channel] = {"email": "email", "mobile": "text"}
 
-Build = Callable[[str, str], Message]
+Build = Callable[[Channel, str], Message]
 
 
 def to_contacts(contacts: dict[str, str], build: Build, *, skip: str = "") -> list[Message]:
@@ -124,7 +126,7 @@ class Notifier:
         `language`."""
         if not self.policy.notifications.user_on_method_change:
             return []
-        change = "updated" if kind in contacts_before else "added"
+        change: Change = "updated" if kind in contacts_before else "added"
         return to_contacts(
             contacts_before,
             lambda ch, to: method_changed_notice(
