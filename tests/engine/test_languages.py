@@ -9,7 +9,7 @@ import contextlib
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from kiosk.backend import Blocked, InvalidInput, OutboxMessage, Step, WrongCode
 from kiosk.engine.clock import FrozenClock
@@ -150,6 +150,31 @@ def test_admins_are_alerted_in_their_own_language_not_the_visitors(engine: Engin
     [alert] = [m for m in sent_to(engine, "carol@contoso.org") if "alice" in m.subject]
     assert alert.subject == "Contoso (training): alice für die Passwort-Selbstbedienung gesperrt"
     assert "Support-Code:" in alert.body
+
+
+def test_another_admin_hears_of_an_admin_reset_in_their_own_language(engine: Engine) -> None:
+    with engine.db.begin() as conn:  # bob, an administrator too, last used the kiosk in German
+        conn.execute(update(users).where(users.c.username == "bob")
+                     .values(is_admin=True, language="de"))
+    state = email_gate(engine, engine.start("reset", "carol", TERMINAL, "en"))
+    state = engine.send_code(state.flow_id, TERMINAL, "mobile", "text")
+    assert state.challenge is not None
+    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,
+                               last_code(engine, "+14255550143"))
+    engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD)
+    assert sent_to(engine, "carol@contoso.org")[-1].subject == \
+        "Contoso (training): your password was reset"
+    assert sent_to(engine, "bob@contoso.org")[-1].subject == \
+        "Contoso (training): Passwort des Administrators carol zurückgesetzt"
+
+
+def test_a_flow_from_before_the_language_column_uses_the_default(engine: Engine) -> None:
+    state = engine.start("reset", "alice", TERMINAL, "de")
+    with engine.db.begin() as conn:  # as migration 0006 leaves an open flow: no language
+        conn.execute(update(flows).where(flows.c.id == state.flow_id).values(language=None))
+    engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    assert sent_to(engine, ALICE_EMAIL)[-1].subject == \
+        "Contoso (training): your password reset code"
 
 
 @pytest.mark.parametrize("garbage", [42, "", "x" * 36, "de\n", "../../etc/passwd", "<b>de</b>",
