@@ -193,3 +193,12 @@ def test_rule_texts_never_show_a_placeholder() -> None:
             assert rule_text("classes", {**base, "required": 3}) != rule_text("classes", base)
         finally:
             set_language("en")
+
+
+def test_the_policy_offers_exactly_the_languages_with_a_catalogue() -> None:
+    from kiosk.engine.config import Organization
+
+    (literal,) = get_args(Organization.model_fields["languages"].annotation)
+    assert set(get_args(literal)) == set(LANGUAGES)
+    for language in LANGUAGES:  # both parts of every catalogue are there
+        assert all((ROOT / "locale" / f"{language}{part}.json").is_file() for part in PARTS)
