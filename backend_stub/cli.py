@@ -125,8 +125,8 @@ def serve_api(host: str, port: int, policy_file: str | None, database_url: str |
     config = uvicorn.Config(app, host=host, port=port, ssl_certfile=tls_cert,
                             ssl_keyfile=tls_key, log_level=log_level, server_header=False,
                             proxy_headers=False, timeout_graceful_shutdown=10,
-                            # longer than the kiosks keep idle connections (kiosk.remote): the
-                            # client closes first, so it never sends on a closing connection
+                            # longer than the kiosks keep idle connections (kiosk.adapters.remote):
+                            # the client closes first, so it never sends on a closing connection
                             timeout_keep_alive=75)
     uvicorn.Server(config).run(sockets=[sock])
 

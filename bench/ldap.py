@@ -80,12 +80,12 @@ def code_for(engine: Engine, address: str) -> str:
 
 
 def reset(engine: Engine, uid: str, password: str) -> None:
-    state = engine.start("reset", uid, TERMINAL)
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).start("reset", uid)
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert state.challenge is not None
-    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,
+    state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
                                code_for(engine, f"{uid}@example.org"))
-    state = engine.set_password(state.flow_id, TERMINAL, password)
+    state = engine.session(TERMINAL).set_password(state.flow_id, password)
     assert state.step.value == "done", state
 
 
@@ -118,9 +118,9 @@ def identify_times(engine: Engine, names: list[str], count: int) -> tuple[float,
     for i in range(count):
         for name, into in ((names[i % len(names)], real), (f"nobody{i:05d}", unknown)):
             started = time.perf_counter()
-            state = engine.start("reset", name, TERMINAL)
+            state = engine.session(TERMINAL).start("reset", name)
             into.append(time.perf_counter() - started)
-            engine.cancel(state.flow_id, TERMINAL)
+            engine.session(TERMINAL).cancel(state.flow_id)
     return statistics.median(real) * 1000, statistics.median(unknown) * 1000
 
 

@@ -165,7 +165,7 @@ def session_pids(server: int) -> list[int]:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        out += children(pid) if b"kiosk.ssh_forkserver" in argv else [pid]
+        out += children(pid) if b"kiosk.ssh.fork_server" in argv else [pid]
     return out
 
 

@@ -23,8 +23,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-DEFAULT_LANGUAGE = "en"
-LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch"}  # native names, never translated
+from kiosk.backend import DEFAULT_LANGUAGE
+from kiosk.backend import LANGUAGE_NAMES as LANGUAGES  # native names, never translated
+
 PARTS = ("", ".messages")  # <lang>.json, <lang>.messages.json
 
 # what a caller may name a language with: "de", "de-AT", "de_DE", "zh-Hant-TW" (BCP 47 shape)

@@ -31,11 +31,12 @@ from kiosk.engine.audit import Activity, Result
 from kiosk.engine.clock import Clock, SystemClock
 from kiosk.engine.config import Policy
 from kiosk.engine.crypto import Hasher
-from kiosk.engine.db import create_db_engine, migrate, server_key
+from kiosk.engine.db import create_db_engine, migrate
 from kiosk.engine.decoy import ShapeCache
 from kiosk.engine.delivery_base import Delivery, DeliveryError, Message
 from kiosk.engine.directory import BuiltinDirectory, Directory, User
 from kiosk.engine.flow import VERIFY_STEPS, Flow, expired, load_flow, save_flow, view
+from kiosk.engine.keys import server_key
 from kiosk.engine.methods import CHANNELS_OF
 from kiosk.engine.notify import Notifier, remember_language
 from kiosk.engine.outbox import OutboxDelivery

@@ -1,6 +1,6 @@
 """The built-in directory: users, nested groups, passwords and their history, in the database.
 
-An LDAP directory (a later issue) offers the same operations against OpenLDAP / AD.
+An LDAP directory (kiosk.engine.ldap_directory) offers the same operations against OpenLDAP / AD.
 """
 
 from __future__ import annotations

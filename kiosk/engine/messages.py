@@ -18,12 +18,11 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Literal, Required, TypedDict, Unpack
 
-from kiosk.backend import METHOD_KINDS
+from kiosk.backend import METHOD_KINDS, Channel
 from kiosk.engine.config import Organization
 from kiosk.engine.delivery_base import Message
 from kiosk.i18n import DEFAULT_LANGUAGE, Translator, resolve, translator
 
-Channel = Literal["email", "text", "call"]
 Change = Literal["added", "updated", "removed"]
 
 # what a code is for (catalogue keys "msg.purpose.<key>"): a flow's Purpose value, or one of

@@ -27,12 +27,10 @@ from kiosk.engine.messages import (
     misuse_alert,
     password_reset_notice,
 )
+from kiosk.engine.methods import NOTICE_CHANNELS
 from kiosk.engine.schema import audit_events, methods, users
 
 log = logging.getLogger("kiosk.engine")
-
-# channel per contact kind; the office phone is voice only and not used for notices
-NOTICE_CHANNELS: dict[str, Channel] = {"email": "email", "mobile": "text"}
 
 Build = Callable[[Channel, str], Message]
 

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 
 from backend_stub.cli import serve_api
 from backend_stub.launch import ApiProcess, toml_text
+from kiosk.adapters.remote import RemoteBackend, open_remote_backend
 from kiosk.backend import Purpose, ServiceUnavailable, Step
 from kiosk.engine.config import parse_policy
 from kiosk.engine.demo import DEMO_POLICY
 from kiosk.engine.engine import Engine
-from kiosk.remote import RemoteBackend, open_remote_backend
 
 from .conftest import CHEAP_ARGON2, last_code
 

@@ -35,14 +35,14 @@ def stored(engine: Engine, table, column: str, key_column: str, key: object) -> 
 
 
 def test_a_german_reset_sends_its_code_and_notice_in_german(engine: Engine) -> None:
-    state = engine.start("reset", "alice", TERMINAL, "de")
+    state = engine.session(TERMINAL).start("reset", "alice", "de")
     assert stored(engine, flows, "language", "id", state.flow_id) == "de"
     state = email_gate(engine, state)
     [code] = sent_to(engine, ALICE_EMAIL)
     assert code.subject == "Contoso (training): Ihr Code für die Passwortzurücksetzung"
     assert "Guten Tag," in code.body and "Minuten gültig" in code.body
     assert "Hello" not in code.body and "your" not in code.body
-    state = engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD)
+    state = engine.session(TERMINAL).set_password(state.flow_id, NEW_PASSWORD)
     assert state.result == "reset"
     notice = sent_to(engine, ALICE_EMAIL)[-1]
     assert notice.subject == "Contoso (training): Ihr Passwort wurde zurückgesetzt"
@@ -53,18 +53,18 @@ def test_a_german_reset_sends_its_code_and_notice_in_german(engine: Engine) -> N
 
 
 def test_the_same_reset_in_english_stays_english(engine: Engine) -> None:
-    state = email_gate(engine, engine.start("reset", "alice", TERMINAL))
-    engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD)
+    state = email_gate(engine, engine.session(TERMINAL).start("reset", "alice"))
+    engine.session(TERMINAL).set_password(state.flow_id, NEW_PASSWORD)
     code, notice = sent_to(engine, ALICE_EMAIL)
     assert code.subject == "Contoso (training): your password reset code"
     assert notice.subject == "Contoso (training): your password was reset"
 
 
 def test_german_codes_by_text_and_by_call(engine: Engine, clock: FrozenClock) -> None:
-    state = engine.start("reset", "alice", TERMINAL, "de-AT")  # a regional tag: German
-    engine.send_code(state.flow_id, TERMINAL, "mobile", "text")
+    state = engine.session(TERMINAL).start("reset", "alice", "de-AT")  # a regional tag: German
+    engine.session(TERMINAL).send_code(state.flow_id, "mobile", "text")
     clock.advance(seconds=engine.policy.codes.resend_after_seconds + 1)
-    engine.send_code(state.flow_id, TERMINAL, "mobile", "call")
+    engine.session(TERMINAL).send_code(state.flow_id, "mobile", "call")
     text, call = sent_to(engine, ALICE_MOBILE)
     assert text.channel == "text" and text.body.startswith(
         "Contoso (training): Ihr Code für die Passwortzurücksetzung lautet ")
@@ -75,25 +75,25 @@ def test_german_codes_by_text_and_by_call(engine: Engine, clock: FrozenClock) ->
 
 
 def test_a_german_unlock_notice(engine: Engine) -> None:
-    state = email_gate(engine, engine.start("unlock", "dave", TERMINAL, "de"))
+    state = email_gate(engine, engine.session(TERMINAL).start("unlock", "dave", "de"))
     assert state.step == Step.UNLOCK
-    assert engine.unlock(state.flow_id, TERMINAL).result == "unlocked"
+    assert engine.session(TERMINAL).unlock(state.flow_id).result == "unlocked"
     notice = sent_to(engine, "dave@contoso.org")[-1]
     assert notice.subject == "Contoso (training): Ihr Konto wurde entsperrt"
     assert "Ihr Konto dave bei Contoso (training) wurde entsperrt." in notice.body
 
 
 def test_a_german_security_info_change_is_told_in_german(engine: Engine) -> None:
-    state = engine.start("register", "alice", TERMINAL, "de")
-    state = engine.sign_in(state.flow_id, TERMINAL, "Alice-demo-pass-1")
+    state = engine.session(TERMINAL).start("register", "alice", "de")
+    state = engine.session(TERMINAL).sign_in(state.flow_id, "Alice-demo-pass-1")
     state = email_gate(engine, state)
     assert state.step == Step.REGISTER
-    state = engine.add_email(state.flow_id, TERMINAL, "alice.new@contoso.org")
+    state = engine.session(TERMINAL).add_email(state.flow_id, "alice.new@contoso.org")
     assert state.challenge is not None
     [confirm] = sent_to(engine, "alice.new@contoso.org")
     assert confirm.subject == ("Contoso (training): Ihr Code für die Registrierung der "
                                "Sicherheitsinformationen")
-    engine.confirm_contact(state.flow_id, TERMINAL, state.challenge.id,
+    engine.session(TERMINAL).confirm_contact(state.flow_id, state.challenge.id,
                            last_code(engine, "alice.new@contoso.org"))
     told = sent_to(engine, ALICE_EMAIL)[-1]
     assert told.subject == "Contoso (training): Ihre Sicherheitsinformationen wurden geändert"
@@ -103,19 +103,19 @@ def test_a_german_security_info_change_is_told_in_german(engine: Engine) -> None
 
 
 def carols_german_reset(engine: Engine) -> None:
-    state = email_gate(engine, engine.start("reset", "carol", TERMINAL, "de"))
-    state = engine.send_code(state.flow_id, TERMINAL, "mobile", "text")
+    state = email_gate(engine, engine.session(TERMINAL).start("reset", "carol", "de"))
+    state = engine.session(TERMINAL).send_code(state.flow_id, "mobile", "text")
     assert state.challenge is not None
-    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,
+    state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
                                last_code(engine, "+14255550143"))
-    assert engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD).result == "reset"
+    assert engine.session(TERMINAL).set_password(state.flow_id, NEW_PASSWORD).result == "reset"
 
 
 def operator_alerts(engine: Engine, clock: FrozenClock) -> list[OutboxMessage]:
     """Ten wrong operator passphrases: the administrators' alert, sent outside any flow."""
     for _ in range(10):
-        clock.advance(seconds=engine.operator_gate(TERMINAL).retry_after)
-        engine.operator_exit(TERMINAL, False)
+        clock.advance(seconds=engine.session(TERMINAL).operator_gate().retry_after)
+        engine.session(TERMINAL).operator_exit(False)
     return [m for m in sent_to(engine, "carol@contoso.org") if "operator" in m.subject.lower()
             or "Betreiber" in m.subject]
 
@@ -138,14 +138,14 @@ def test_an_unknown_users_language_is_the_organisations_default(
 def test_admins_are_alerted_in_their_own_language_not_the_visitors(engine: Engine) -> None:
     carols_german_reset(engine)
     # an English visitor enters five wrong codes for alice: carol hears of the block in German
-    state = engine.start("reset", "alice", TERMINAL, "en")
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).start("reset", "alice", "en")
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert state.challenge is not None
     code = last_code(engine, ALICE_EMAIL)
     with pytest.raises(Blocked):
         for n in range(1, 10):
             with contextlib.suppress(WrongCode):
-                engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,
+                engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
                                    f"{(int(code) + n) % 10**8:08d}")
     [alert] = [m for m in sent_to(engine, "carol@contoso.org") if "alice" in m.subject]
     assert alert.subject == "Contoso (training): alice für die Passwort-Selbstbedienung gesperrt"
@@ -156,12 +156,12 @@ def test_another_admin_hears_of_an_admin_reset_in_their_own_language(engine: Eng
     with engine.db.begin() as conn:  # bob, an administrator too, last used the kiosk in German
         conn.execute(update(users).where(users.c.username == "bob")
                      .values(is_admin=True, language="de"))
-    state = email_gate(engine, engine.start("reset", "carol", TERMINAL, "en"))
-    state = engine.send_code(state.flow_id, TERMINAL, "mobile", "text")
+    state = email_gate(engine, engine.session(TERMINAL).start("reset", "carol", "en"))
+    state = engine.session(TERMINAL).send_code(state.flow_id, "mobile", "text")
     assert state.challenge is not None
-    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,
+    state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
                                last_code(engine, "+14255550143"))
-    engine.set_password(state.flow_id, TERMINAL, NEW_PASSWORD)
+    engine.session(TERMINAL).set_password(state.flow_id, NEW_PASSWORD)
     assert sent_to(engine, "carol@contoso.org")[-1].subject == \
         "Contoso (training): your password was reset"
     assert sent_to(engine, "bob@contoso.org")[-1].subject == \
@@ -169,10 +169,10 @@ def test_another_admin_hears_of_an_admin_reset_in_their_own_language(engine: Eng
 
 
 def test_a_flow_from_before_the_language_column_uses_the_default(engine: Engine) -> None:
-    state = engine.start("reset", "alice", TERMINAL, "de")
+    state = engine.session(TERMINAL).start("reset", "alice", "de")
     with engine.db.begin() as conn:  # as migration 0006 leaves an open flow: no language
         conn.execute(update(flows).where(flows.c.id == state.flow_id).values(language=None))
-    engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert sent_to(engine, ALICE_EMAIL)[-1].subject == \
         "Contoso (training): your password reset code"
 
@@ -182,7 +182,7 @@ def test_a_flow_from_before_the_language_column_uses_the_default(engine: Engine)
 def test_a_language_that_is_no_language_tag_is_refused(engine: Engine, garbage: object) -> None:
     before = engine.outbox_messages(200)
     with pytest.raises(InvalidInput) as refused:
-        engine.start("reset", "alice", TERMINAL, garbage)
+        engine.session(TERMINAL).start("reset", "alice", garbage)
     assert refused.value.params.get("field") == "language"
     with engine.db.connect() as conn:  # nothing started
         assert conn.execute(select(flows.c.id)).first() is None
@@ -191,14 +191,14 @@ def test_a_language_that_is_no_language_tag_is_refused(engine: Engine, garbage: 
 
 def test_a_language_the_kiosk_does_not_offer_falls_back(tmp_path: Path) -> None:
     engine = make_engine(tmp_path / "a")
-    state = engine.start("reset", "alice", TERMINAL, "fr-CA")
+    state = engine.session(TERMINAL).start("reset", "alice", "fr-CA")
     assert stored(engine, flows, "language", "id", state.flow_id) == "en"
     assert stored(engine, flows, "language", "id",
-                  engine.start("reset", "bob", TERMINAL).flow_id) == "en"
+                  engine.session(TERMINAL).start("reset", "bob").flow_id) == "en"
     # an organisation that offers only German: German when nothing (or English) is asked for
     german = make_engine(tmp_path / "b", organization={"name": "Contoso", "languages": ["de"]})
     for asked in (None, "en"):
-        state = german.start("reset", "alice", TERMINAL, asked)
+        state = german.session(TERMINAL).start("reset", "alice", asked)
         assert stored(german, flows, "language", "id", state.flow_id) == "de"
 
 

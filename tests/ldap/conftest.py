@@ -139,9 +139,10 @@ def last_code(engine: Engine, recipient: str) -> str:
 
 
 def email_gate(engine: Engine, flow_id: str, address: str) -> Any:
-    state = engine.send_code(flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).send_code(flow_id, "email", "email")
     assert state.challenge is not None
-    return engine.verify_code(flow_id, TERMINAL, state.challenge.id, last_code(engine, address))
+    return engine.session(TERMINAL).verify_code(flow_id, state.challenge.id, last_code(engine,
+                                                                                       address))
 
 
 def binds(server: Any, uid: str, password: str) -> bool:

@@ -180,15 +180,15 @@ def test_lookup_uses_object_guid_and_the_in_chain_rule(ad: AdWorld) -> None:
 def test_ad_reset_sends_unicode_pwd_lockout_time_and_policy_hints(ad: AdWorld) -> None:
     dn = ad.add_user("bob", groups=["SSPR Users"], locked=True)
     engine = ad.engine()
-    state = engine.start("reset", "bob", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "bob")
     with engine.db.connect() as conn:
         assert conn.execute(select(users.c.locked).where(users.c.username == "bob")).scalar()
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert state.challenge is not None
-    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,
+    state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
                                last_code(engine, "bob@corp.example"))
     new = "Granite orchard pixel 4471"
-    state = engine.set_password(state.flow_id, TERMINAL, new)
+    state = engine.session(TERMINAL).set_password(state.flow_id, new)
     assert state.step == Step.DONE
 
     (target, changes, controls), = ad.sent("modify")

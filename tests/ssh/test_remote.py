@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ssh.conftest import ORG, WELCOME, Client, Server
+from tests.support.ssh import ORG, WELCOME, Client, Server
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from kiosk.engine.engine import Engine
 from kiosk.screens.identify import IdentifyScreen
 from kiosk.screens.verify import ChooseMethodScreen, EnterCodeScreen
 from kiosk.screens.welcome import WelcomeScreen
-
-from .conftest import SIZE, Kiosk, MakeApp
+from tests.support.pilot import Drive, Kiosk
 
 
 def subjects(engine: Engine, recipient: str) -> list[str]:
@@ -26,11 +25,8 @@ async def email_a_code(k: Kiosk, username: str) -> None:
     await k.at(EnterCodeScreen)
 
 
-async def test_a_german_visitor_is_emailed_a_german_code(make_app: MakeApp,
-                                                         engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_a_german_visitor_is_emailed_a_german_code(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await k.at(WelcomeScreen)
         await k.press("6")  # Deutsch
         await k.sees("Was möchten Sie tun?")
@@ -40,11 +36,9 @@ async def test_a_german_visitor_is_emailed_a_german_code(make_app: MakeApp,
             "Contoso (training): Ihr Code für die Passwortzurücksetzung"]
 
 
-async def test_an_english_visitor_is_emailed_an_english_code(make_app: MakeApp,
+async def test_an_english_visitor_is_emailed_an_english_code(drive: Drive,
                                                              engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await email_a_code(k, "alice")
         await k.until(lambda: bool(subjects(engine, "alice@contoso.org")), "the code email")
         assert subjects(engine, "alice@contoso.org") == [

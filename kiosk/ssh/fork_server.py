@@ -34,8 +34,9 @@ MAX_MESSAGE = 1 << 20
 PRELOAD = (
     "kiosk.app", "kiosk.screens.router", "kiosk.screens.welcome", "kiosk.screens.identify",
     "kiosk.screens.verify", "kiosk.screens.password", "kiosk.screens.outcome",
-    "kiosk.screens.register", "kiosk.screens.dialogs", "kiosk.embedded", "kiosk.remote",
-    "kiosk.engine.engine", "kiosk.ui_commands", "kiosk.cli", "kiosk.ssh_child",
+    "kiosk.screens.register", "kiosk.screens.dialogs", "kiosk.adapters.embedded",
+    "kiosk.adapters.remote", "kiosk.engine.engine", "kiosk.ui_commands", "kiosk.cli",
+    "kiosk.ssh.session_process",
     "textual.drivers.linux_driver", "kiosk.terminal_input", "sqlalchemy.dialects.sqlite",
 )
 
@@ -79,10 +80,11 @@ def _child(request: dict, slave: int, own_fds: Sequence[int]) -> None:  # type: 
             os.chdir(request["cwd"])
         argv = list(request["argv"])
         sys.argv = argv
-        # the same entry as an exec'd session: argv is [python, -m, kiosk.ssh_child, run, ...]
-        from kiosk.ssh_child import main
+        # the same entry as an exec'd session:
+        # argv is [python, -m, kiosk.ssh.session_process, run, ...]
+        from kiosk.ssh.session_process import main
 
-        code = main(argv[3:] if argv[1:3] == ["-m", "kiosk.ssh_child"] else argv[1:])
+        code = main(argv[3:] if argv[1:3] == ["-m", "kiosk.ssh.session_process"] else argv[1:])
     except BaseException:  # never back into the fork server's loop
         code = 70
     finally:
@@ -98,7 +100,7 @@ def _send(sock: socket.socket, message: dict) -> None:  # type: ignore[type-arg]
 
 
 def serve(fd: int) -> None:
-    """The fork server's loop: run as `python -m kiosk.ssh_forkserver FD`."""
+    """The fork server's loop: run as `python -m kiosk.ssh.fork_server FD`."""
     sock = socket.socket(fileno=fd)
     _preload()
     wake_r, wake_w = os.pipe()
@@ -183,7 +185,7 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "kiosk.ssh_forkserver", str(theirs.fileno()),
+                sys.executable, "-m", "kiosk.ssh.fork_server", str(theirs.fileno()),
                 pass_fds=(theirs.fileno(),), env=self.env, cwd=self.cwd,
                 stdin=asyncio.subprocess.DEVNULL, start_new_session=True)
         finally:

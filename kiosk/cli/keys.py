@@ -5,14 +5,17 @@ The key itself is never printed except by `generate`, which makes one for KIOSK_
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from kiosk.admin_cli import engine_options
+from kiosk.cli.options import engine_options
+
+if TYPE_CHECKING:
+    from kiosk.engine.admin import Admin
 
 
-def _source(admin: Any) -> Any:
+def _source(admin: Admin) -> Any:
     from kiosk.engine.keys import key_source
 
     engine = admin.engine
@@ -26,7 +29,7 @@ def keys() -> None:
 
 @keys.command("status")
 @engine_options()
-def keys_status(admin: Any) -> None:
+def keys_status(admin: Admin) -> None:
     """Where this instance's key comes from and its fingerprint (the same on every instance
     of one database)."""
     from kiosk.engine.keys import fingerprint
@@ -45,7 +48,7 @@ def keys_generate() -> None:
 
 @keys.command("rotate")
 @engine_options()
-def keys_rotate(admin: Any) -> None:
+def keys_rotate(admin: Admin) -> None:
     """Replace the server key. Stop every kiosk and API instance first; start them after.
 
     Authenticator secrets (registered and being enrolled) are re-keyed in one transaction.

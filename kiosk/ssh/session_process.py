@@ -1,4 +1,4 @@
-"""The entry of one SSH session's kiosk process: `python -m kiosk.ssh_child run ...`.
+"""The entry of one SSH session's kiosk process: `python -m kiosk.ssh.session_process run ...`.
 
 `kiosk serve-ssh` starts one of these per connection with a pseudo-terminal's slave side as
 stdin, stdout and stderr. It makes itself a session leader with that pseudo-terminal as its
@@ -43,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     _take_terminal()
     args = sys.argv[1:] if argv is None else argv
     try:
-        from kiosk.cli import main as kiosk_main
+        from kiosk.ui_commands import run  # a session runs `kiosk run`, nothing else
 
-        kiosk_main(args=args, prog_name="kiosk", standalone_mode=True)
+        run(args=args[1:] if args[:1] == ["run"] else args, prog_name="kiosk run",
+            standalone_mode=True)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)

@@ -1,10 +1,13 @@
 """RemoteBackend: the Backend protocol over the HTTP API (backend_stub), with httpx.
 
+- Its methods are built from the operation table (kiosk.backend.operations): a call's
+  arguments fill the row's path, JSON body and query; the answer must parse as its result type.
 - One `httpx.AsyncClient` for the kiosk's lifetime: connections are reused (keep-alive).
 - Timeouts on every call (connect and read).
-- Exactly one retry, for idempotent calls only: the GETs (branding, question pool, outbox)
-  and `check_password` (it changes nothing). A call that changes state (sending or checking a
-  code, setting a password) is never repeated: a retry could spend a code or send a second one.
+- Exactly one retry, for the calls the table marks idempotent only: the GETs (branding,
+  question pool, operator gate, outbox) and `check_password` (it changes nothing). A call
+  that changes state (sending or checking a code, setting a password) is never repeated: a
+  retry could spend a code or send a second one.
 - Problem responses become the typed errors again (`kiosk.backend.ERRORS[code]`), with their
   support code and params; an unreachable API, a timeout, a 5xx without a known error code, a
   401 (this terminal's key was refused) or an unreadable answer become `ServiceUnavailable`,
@@ -22,37 +25,20 @@ import os
 import re
 import ssl
 import stat
+from collections.abc import Awaitable, Callable
+from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from kiosk.backend import (
-    ERRORS,
-    AuthenticatorEnrollment,
-    Branding,
-    Channel,
-    FlowNotFound,
-    FlowState,
-    InvalidInput,
-    KioskError,
-    MethodKind,
-    OperatorExitState,
-    OutboxMessage,
-    PasswordCheck,
-    Purpose,
-    Question,
-    QuestionAnswer,
-    ServiceUnavailable,
-)
+from kiosk.backend import ERRORS, FlowNotFound, InvalidInput, KioskError, ServiceUnavailable
+from kiosk.backend.operations import Bounded, Operation, arguments, implement
 
 log = logging.getLogger("kiosk.remote")
-M = TypeVar("M", bound=BaseModel)
 
 USER_AGENT = "helpdesk-kiosk-remote/1"
-_QUESTIONS = TypeAdapter(list[Question])
-_OUTBOX = TypeAdapter(list[OutboxMessage])
 # statuses worth one more try (idempotent calls only): the server or a proxy was in trouble
 _RETRY_STATUSES = frozenset({500, 502, 503, 504})
 # codes a 5xx may carry that are real answers of the engine, not an outage
@@ -67,14 +53,54 @@ def _unavailable(reason: str) -> ServiceUnavailable:
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
-def _segment(value: object, error: KioskError) -> str:
+# what an id that cannot be one means, by the path segment it was meant for
+_NOT_AN_ID: dict[str, Callable[[], KioskError]] = {
+    "flow_id": lambda: FlowNotFound("no such flow"),
+    "challenge_id": lambda: InvalidInput("unknown challenge", field="challenge"),
+}
+
+
+def _segment(name: str, value: object) -> str:
     """A flow or challenge id as a path segment. The engine's ids are URL-safe tokens; anything
     else cannot name one (and must not reach another route), so it is refused here."""
     if not isinstance(value, str) or not _TOKEN.match(value):
-        raise error
+        raise _NOT_AN_ID[name]()
     return value
 
 
+def _bounded(query: Bounded, value: object) -> int:
+    """A query parameter in its range (as the engine says it), checked before it is sent."""
+    if not isinstance(value, int) or isinstance(value, bool) or not (
+            query.low <= value <= query.high):
+        raise InvalidInput(f"{query.name} must be {query.low}-{query.high}", field=query.name)
+    return value
+
+
+def _over_http(op: Operation) -> Callable[..., Awaitable[Any]]:
+    """The client method of one operation: its arguments fill the path, the body and the
+    query as the table says; the answer is checked against the result type."""
+    result: TypeAdapter[Any] = TypeAdapter(op.result)
+    fields = op.body.model_fields if op.body is not None else {}
+
+    async def call(self: RemoteBackend, *args: Any, **kwargs: Any) -> Any:
+        given = arguments(op, args, kwargs)
+        path = "/v1" + op.path.format(**{name: _segment(name, given[name])
+                                         for name in op.segments})
+        # an optional field left out is not sent (the body stays what a server without it reads)
+        body = {name: _plain(given[name]) for name, field in fields.items()
+                if given[name] is not None or field.is_required()
+                } if op.body is not None else None
+        params = {q.name: _bounded(q, given[q.name]) for q in op.query} or None
+        data = await self._call(op.verb, path, body=body, params=params,
+                                idempotent=op.idempotent)
+        try:
+            return result.validate_python(data)
+        except ValidationError:
+            raise _unavailable("bad_response") from None
+    return call
+
+
+@implement(_over_http)
 class RemoteBackend:
     """The Backend protocol over HTTP. Construct with the API's base URL and this terminal's key."""
 
@@ -180,130 +206,6 @@ class RemoteBackend:
             error.status = response.status_code
         return error
 
-    @staticmethod
-    def _model(model: type[M], data: Any) -> M:
-        try:
-            return model.model_validate(data)
-        except ValidationError:
-            raise _unavailable("bad_response") from None
-
-    async def _state(self, method: str, path: str, body: dict[str, Any] | None = None
-                     ) -> FlowState:
-        return self._model(FlowState, await self._call(method, path, body=body))
-
-    @staticmethod
-    def _flow(flow_id: object) -> str:
-        return "/v1/flows/" + _segment(flow_id, FlowNotFound("no such flow"))
-
-    @staticmethod
-    def _challenge(challenge_id: object) -> str:
-        return _segment(challenge_id, InvalidInput("unknown challenge", field="challenge"))
-
-    # ------------------------------------------------------------ the protocol
-    async def branding(self) -> Branding:
-        return self._model(Branding, await self._call("GET", "/v1/branding", idempotent=True))
-
-    async def start(self, purpose: Purpose, username: str,
-                    language: str | None = None) -> FlowState:
-        body = {"purpose": _value(purpose), "username": username}
-        return await self._state("POST", "/v1/flows",
-                                 body if language is None else {**body, "language": language})
-
-    async def send_code(self, flow_id: str, method: MethodKind, channel: Channel) -> FlowState:
-        return await self._state("POST", self._flow(flow_id) + "/codes",
-                                 {"method": _value(method), "channel": _value(channel)})
-
-    async def verify_code(self, flow_id: str, challenge_id: str, code: str) -> FlowState:
-        path = f"{self._flow(flow_id)}/codes/{self._challenge(challenge_id)}/verify"
-        return await self._state("POST", path, {"code": code})
-
-    async def questions(self, flow_id: str) -> FlowState:
-        return await self._state("POST", self._flow(flow_id) + "/questions")
-
-    async def answer(self, flow_id: str, answers: list[str]) -> FlowState:
-        return await self._state("POST", self._flow(flow_id) + "/answers", {"answers": answers})
-
-    async def verify_totp(self, flow_id: str, code: str) -> FlowState:
-        return await self._state("POST", self._flow(flow_id) + "/totp", {"code": code})
-
-    async def check_password(self, flow_id: str, password: str) -> PasswordCheck:
-        data = await self._call("POST", self._flow(flow_id) + "/password/check",
-                                body={"password": password}, idempotent=True)
-        return self._model(PasswordCheck, data)
-
-    async def set_password(self, flow_id: str, password: str) -> FlowState:
-        return await self._state("PUT", self._flow(flow_id) + "/password",
-                                 {"password": password})
-
-    async def unlock(self, flow_id: str) -> FlowState:
-        return await self._state("POST", self._flow(flow_id) + "/unlock")
-
-    async def cancel(self, flow_id: str) -> FlowState:
-        return await self._state("DELETE", self._flow(flow_id))
-
-    async def sign_in(self, flow_id: str, password: str) -> FlowState:
-        return await self._state("POST", self._flow(flow_id) + "/sign-in",
-                                 {"password": password})
-
-    async def question_pool(self, flow_id: str) -> list[Question]:
-        data = await self._call("GET", self._flow(flow_id) + "/registration/question-pool",
-                                idempotent=True)
-        try:
-            return _QUESTIONS.validate_python(data)
-        except ValidationError:
-            raise _unavailable("bad_response") from None
-
-    async def add_email(self, flow_id: str, address: str) -> FlowState:
-        return await self._state("POST", self._flow(flow_id) + "/registration/email",
-                                 {"address": address})
-
-    async def add_phone(self, flow_id: str, kind: MethodKind, number: str,
-                        channel: Channel) -> FlowState:
-        return await self._state("POST", self._flow(flow_id) + "/registration/phone",
-                                 {"kind": _value(kind), "number": number,
-                                  "channel": _value(channel)})
-
-    async def confirm_contact(self, flow_id: str, challenge_id: str, code: str) -> FlowState:
-        path = (f"{self._flow(flow_id)}/registration/contacts/"
-                f"{self._challenge(challenge_id)}/confirm")
-        return await self._state("POST", path, {"code": code})
-
-    async def set_questions(self, flow_id: str, entries: list[QuestionAnswer]) -> FlowState:
-        if not isinstance(entries, list):
-            raise InvalidInput("entries must be a list", field="entries")
-        body = [e.model_dump() if isinstance(e, QuestionAnswer) else e for e in entries]
-        return await self._state("PUT", self._flow(flow_id) + "/registration/questions",
-                                 {"entries": body})
-
-    async def begin_authenticator(self, flow_id: str) -> AuthenticatorEnrollment:
-        data = await self._call("POST", self._flow(flow_id) + "/registration/authenticator")
-        return self._model(AuthenticatorEnrollment, data)
-
-    async def confirm_authenticator(self, flow_id: str, code: str) -> FlowState:
-        return await self._state("POST",
-                                 self._flow(flow_id) + "/registration/authenticator/confirm",
-                                 {"code": code})
-
-    async def finish_registration(self, flow_id: str) -> FlowState:
-        return await self._state("POST", self._flow(flow_id) + "/registration/finish")
-
-    async def operator_gate(self) -> OperatorExitState:
-        data = await self._call("GET", "/v1/operator-exit", idempotent=True)
-        return self._model(OperatorExitState, data)
-
-    async def operator_exit(self, ok: bool) -> OperatorExitState:
-        data = await self._call("POST", "/v1/operator-exit", body={"ok": ok})
-        return self._model(OperatorExitState, data)
-
-    async def outbox(self, limit: int = 20) -> list[OutboxMessage]:
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 200:
-            raise InvalidInput("limit must be 1-200", field="limit")
-        data = await self._call("GET", "/v1/outbox", params={"limit": limit}, idempotent=True)
-        try:
-            return _OUTBOX.validate_python(data)
-        except ValidationError:
-            raise _unavailable("bad_response") from None
-
     async def close(self) -> None:
         await self._client.aclose()
 
@@ -329,9 +231,16 @@ def _json(body: dict[str, Any] | None) -> bytes | None:
     return json.dumps(body, separators=(",", ":"), allow_nan=False).encode("ascii")
 
 
-def _value(item: object) -> object:
-    """An enum member's value; anything else as given (the server validates it)."""
-    return getattr(item, "value", item)
+def _plain(item: object) -> object:
+    """A value as JSON data: an enum member's value, a model's fields, a list item by item;
+    anything else as given (the server validates it)."""
+    if isinstance(item, Enum):
+        return item.value
+    if isinstance(item, BaseModel):
+        return item.model_dump()
+    if isinstance(item, list):
+        return [_plain(each) for each in item]
+    return item
 
 
 def read_api_key(key_file: str | Path) -> str:

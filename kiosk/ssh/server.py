@@ -1,16 +1,17 @@
 """The SSH server behind `kiosk serve-ssh` (asyncssh): one kiosk process per connection.
 
 Each accepted connection may open exactly one session, which must ask for a terminal and a
-shell; that starts the kiosk (`python -m kiosk.ssh_child run --terminal ssh:<address> ...`) on
-its own pseudo-terminal with the client's TERM and window size. Everything else a client can
-ask of an SSH server is refused: exec requests (`ssh host command`), subsystems (sftp), local
-and remote port forwarding, Unix socket and tun/tap forwarding, agent and X11 forwarding.
+shell; that starts the kiosk (`python -m kiosk.ssh.session_process run --terminal ssh:<address>
+...`) on its own pseudo-terminal with the client's TERM and window size. Everything else a
+client can ask of an SSH server is refused: exec requests (`ssh host command`), subsystems
+(sftp), local and remote port forwarding, Unix socket and tun/tap forwarding, agent and X11
+forwarding.
 
 Limits, all per server: concurrent sessions (a slot is taken when a connection has signed in
 and given back when it ends), connections not signed in yet (per source and in all, see
-kiosk.ssh_limits; they never hold a session slot), the login grace (time to get through the key
-exchange) and the login time, new connections per source per minute, the idle time (no input
-from the client; applied to the transport, so a connection that never opens a session is
+kiosk.ssh.startup_limits; they never hold a session slot), the login grace (time to get through
+the key exchange) and the login time, new connections per source per minute, the idle time (no
+input from the client; applied to the transport, so a connection that never opens a session is
 dropped too), and the total session length.
 """
 
@@ -31,8 +32,8 @@ from typing import Any
 
 import asyncssh
 
-from kiosk.ssh_limits import StartupLimit, source_key, valid_term_type
-from kiosk.ssh_pty import PtyChild, Spawner, exec_spawner
+from kiosk.ssh.pty_child import PtyChild, Spawner, exec_spawner
+from kiosk.ssh.startup_limits import StartupLimit, source_key, valid_term_type
 
 log = logging.getLogger("kiosk.ssh")
 
@@ -48,7 +49,7 @@ TERMINAL_RESET = (b"\x18\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\
 
 @dataclass
 class ServerConfig:
-    """What `kiosk serve-ssh` was asked to do (see kiosk.ssh for the options)."""
+    """What `kiosk serve-ssh` was asked to do (see kiosk.ssh.command for the options)."""
 
     child_command: Callable[[str], Sequence[str]]  # terminal identity -> argv of the kiosk
     host: str = ""
@@ -68,7 +69,7 @@ class ServerConfig:
     child_env: dict[str, str] = field(default_factory=dict)
     child_cwd: str | None = None
     kill_grace: float = 1.0
-    spawner: Spawner = exec_spawner  # how a session's process is made (see ssh_forkserver)
+    spawner: Spawner = exec_spawner  # how a session's process is made (see kiosk.ssh.fork_server)
 
     def __post_init__(self) -> None:
         if self.auth not in AUTH_MODES:

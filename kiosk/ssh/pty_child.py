@@ -1,10 +1,11 @@
 """One child process on its own pseudo-terminal, pumped through asyncio (no threads).
 
 The child is started in a new session (its own process group) with the slave side of a fresh
-pty as stdin, stdout and stderr; `kiosk.ssh_child` then makes that pty its controlling terminal.
-The server keeps the master side: output is read as it comes and handed to `on_output`, input
-is written with a small buffer, a resize sets the pty's window size and signals the group, and
-`terminate` ends the whole group (SIGHUP, then SIGKILL after a grace period).
+pty as stdin, stdout and stderr; `kiosk.ssh.session_process` then makes that pty its
+controlling terminal. The server keeps the master side: output is read as it comes and handed
+to `on_output`, input is written with a small buffer, a resize sets the pty's window size and
+signals the group, and `terminate` ends the whole group (SIGHUP, then SIGKILL after a grace
+period).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
     ssh -p 2222 reset@kiosk.example.org
 
 Every connection gets its own `kiosk run --terminal ssh:<client address> ...` process on a
-pseudo-terminal (see kiosk.ssh_server); all of them open the same database (the policy file's
+pseudo-terminal (see kiosk.ssh.server); all of them open the same database (the policy file's
 `database.url`) or talk to the same API (`--remote`). With `--demo` the server builds one demo
 database at start that every session shares, so a trainer sees the codes in the outbox panel.
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
@@ -24,13 +23,13 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 
-from kiosk.ssh_child import LOG_ENV
-from kiosk.ssh_limits import StartupLimit
-from kiosk.ssh_server import (
+from kiosk.backend import LANGUAGES as LANGS
+from kiosk.backend import THEMES
+from kiosk.engine.toml_writer import to_toml
+from kiosk.ssh.server import (
     AUTH_MODES,
     HostKeyError,
     KioskSSHService,
@@ -38,12 +37,12 @@ from kiosk.ssh_server import (
     fingerprint,
     load_or_create_host_key,
 )
+from kiosk.ssh.session_process import LOG_ENV
+from kiosk.ssh.startup_limits import StartupLimit
 
 log = logging.getLogger("kiosk.ssh")
 
 APP_IDLE_RESET = 90 + 15  # the app's own idle reset: 90 s and a 15 s warning
-THEMES = ("default", "high-contrast", "ansi")
-LANGS = ("en", "de")
 # what the server passes on to each kiosk process (never its own secrets)
 CHILD_ENV_KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "XDG_STATE_HOME",
                   "PYTHONPATH", "VIRTUAL_ENV", "SSL_CERT_FILE", "SSL_CERT_DIR",
@@ -64,30 +63,6 @@ def default_host_key_path() -> Path:
 
 
 # ---------------------------------------------------------------------- demo database
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def to_toml(data: dict[str, Any], prefix: str = "") -> str:
-    """Enough TOML for a policy: nested tables of strings, numbers, booleans and lists."""
-    lines = [f"{key} = {_toml_value(value)}" for key, value in data.items()
-             if not isinstance(value, dict)]
-    out = "\n".join(lines) + ("\n" if lines else "")
-    for key, value in data.items():
-        if isinstance(value, dict):
-            name = f"{prefix}.{key}" if prefix else key
-            out += f"\n[{name}]\n" + to_toml(value, name)
-    return out
-
-
 def build_shared_demo(directory: Path) -> Path:
     """One demo database for every session; returns the policy file the sessions run with."""
     from kiosk.engine.demo import DEMO_POLICY, build_demo_engine
@@ -111,7 +86,7 @@ def _run_options() -> set[str]:
 
 def make_child_command(*, policy: str | None, remote: str | None, api_key_file: str | None,
                        app_log: str | None, theme: str | None, language: str | None):  # type: ignore[no-untyped-def]
-    base = [sys.executable, "-m", "kiosk.ssh_child", "run"]
+    base = [sys.executable, "-m", "kiosk.ssh.session_process", "run"]
     extra: list[str] = []
     if policy:
         extra += ["--policy", policy]
@@ -302,8 +277,8 @@ def serve_ssh(host: str, port: int, host_key_path: str | None, policy_file: str 
 async def _serve(config: ServerConfig, *, demo: bool, fork_server: bool) -> None:
     forks = None
     if fork_server:
-        from kiosk.ssh_forkserver import ForkServer, ForkServerError
-        from kiosk.ssh_pty import exec_spawner
+        from kiosk.ssh.fork_server import ForkServer, ForkServerError
+        from kiosk.ssh.pty_child import exec_spawner
 
         forks = ForkServer(config.child_env, config.child_cwd)
         try:
