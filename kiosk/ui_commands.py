@@ -258,6 +258,8 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
         if problem:
             raise click.ClickException(problem)
     engine = None if remote else Engine(policy)
+    if engine is not None and policy_file:  # an edited policy applies from the next visit
+        engine.watch_policy(policy_file)
     operator = None
     key = operator_key or policy.kiosk.operator_exit_key or None
     hashed = os.environ.get("KIOSK_OPERATOR_HASH") or policy.kiosk.operator_passphrase_hash or None

@@ -63,9 +63,27 @@ def remember_language(conn: Connection, user_id: int | None, language: str) -> N
 
 
 class Notifier:
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy,
+                 directory_admins: Callable[[], list[str]] | None = None) -> None:
         self.policy = policy
         self.org = policy.organization
+        self.directory_admins = directory_admins
+
+    def admin_contacts(self, conn: Connection, *,
+                       except_user: int | None = None) -> list[tuple[str, str]]:
+        """The kiosk's administrators and, with a directory that names them (LDAP / AD: the
+        admin group's members), those who never used the kiosk; each address once, with its
+        owner's preferred language ("" when unknown: the directory's own keep none)."""
+        contacts = admin_contacts(conn, except_user=except_user)
+        if self.directory_admins is not None:
+            own = registry.load(conn, except_user).contacts.get("email", "") \
+                if except_user is not None else ""
+            contacts += [(e, "") for e in self.directory_admins()
+                         if e.casefold() != own.casefold()]
+        first: dict[str, tuple[str, str]] = {}
+        for email, language in contacts:  # the kiosk's own come first: their language wins
+            first.setdefault(email.casefold(), (email, language))
+        return list(first.values())
 
     def language(self, language: str | None) -> str:
         """The language a message is written in (see messages.message_language)."""
@@ -99,7 +117,7 @@ class Notifier:
             out += [
                 admin_reset_alert("email", to, username, org=self.org, when=when,
                                   terminal=terminal, language=self.language(preferred))
-                for to, preferred in admin_contacts(conn, except_user=user_id)
+                for to, preferred in self.admin_contacts(conn, except_user=user_id)
             ]
         return out
 
@@ -164,7 +182,7 @@ class Notifier:
         made-up names cannot flood the admins' mailboxes; the audit log shows every block."""
         if not self.policy.notifications.admins_on_block:
             return []
-        recipients = admin_contacts(conn)
+        recipients = self.admin_contacts(conn)
         if not recipients:
             return []
         sent = (

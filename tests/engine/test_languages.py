@@ -16,6 +16,7 @@ from kiosk.engine.clock import FrozenClock
 from kiosk.engine.config import Organization
 from kiosk.engine.engine import Engine
 from kiosk.engine.messages import default_language, message_language
+from kiosk.engine.notify import Notifier
 from kiosk.engine.schema import flows, users
 
 from .conftest import TERMINAL, email_gate, last_code, make_engine
@@ -166,6 +167,18 @@ def test_another_admin_hears_of_an_admin_reset_in_their_own_language(engine: Eng
         "Contoso (training): your password was reset"
     assert sent_to(engine, "bob@contoso.org")[-1].subject == \
         "Contoso (training): Passwort des Administrators carol zurückgesetzt"
+
+
+def test_directory_admins_are_alerted_once_their_kiosk_language_first(engine: Engine) -> None:
+    """Administrators named only by the directory (LDAP / AD admin group) have no language
+    in the kiosk: the default; one the kiosk knows keeps theirs, and is listed once."""
+    with engine.db.begin() as conn:
+        conn.execute(update(users).where(users.c.username == "carol").values(language="de"))
+    notifier = Notifier(engine.policy, lambda: ["CAROL@contoso.org", "eve@contoso.org"])
+    with engine.db.connect() as conn:
+        assert notifier.admin_contacts(conn) == [("carol@contoso.org", "de"),
+                                                 ("eve@contoso.org", "")]
+    assert [notifier.language(lang) for lang in ("de", "")] == ["de", "en"]
 
 
 def test_a_flow_from_before_the_language_column_uses_the_default(engine: Engine) -> None:
