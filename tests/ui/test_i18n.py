@@ -202,3 +202,26 @@ def test_the_policy_offers_exactly_the_languages_with_a_catalogue() -> None:
     assert set(get_args(literal)) == set(LANGUAGES)
     for language in LANGUAGES:  # both parts of every catalogue are there
         assert all((ROOT / "locale" / f"{language}{part}.json").is_file() for part in PARTS)
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", "Long enough for the directory (at least 20 characters)"),
+    ("de", "Lang genug für das Verzeichnis (mindestens 20 Zeichen)"),
+])
+def test_a_directory_refusal_reads_in_the_visitors_language(language: str, expected: str) -> None:
+    """AD / ppolicy refusals name a reason; the checklist line comes from the catalogue, not
+    from the directory's English text."""
+    from kiosk.i18n import get_language, set_language
+    from kiosk.widgets.password import rule_text
+
+    before = get_language()
+    set_language(language)
+    try:
+        params = {"reason": "passwordTooShort", "min_length": 20}
+        assert rule_text("directory", params, "the directory needs a longer password") == expected
+        unknown = {"reason": "somethingNew"}
+        assert rule_text("directory", unknown, "fallback") == (
+            "Accepted by the organisation's directory" if language == "en"
+            else "Vom Verzeichnis der Organisation akzeptiert")
+    finally:
+        set_language(before)
