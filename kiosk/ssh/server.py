@@ -485,7 +485,7 @@ class KioskConnection(asyncssh.SSHServer):
             self.conn.disconnect(asyncssh.DISC_BY_APPLICATION, message)
 
 
-class KioskSession(asyncssh.SSHServerSession):
+class KioskSession(asyncssh.SSHServerSession[bytes]):
     """The one session of a connection: a kiosk process on a pty."""
 
     def __init__(self, owner: KioskConnection) -> None:
