@@ -51,6 +51,13 @@ class Hasher:
         with _ARGON2_SLOTS:
             return self._ph.hash(secret)
 
+    def current(self, hashed: str | None) -> bool:
+        """`hashed` is an argon2 hash made at this cost (its parameters are read, not checked)."""
+        try:
+            return hashed is not None and not self._ph.check_needs_rehash(hashed)
+        except (InvalidHashError, ValueError):
+            return False
+
     def verify(self, hashed: str | None, secret: str) -> bool:
         """Constant work whether or not there is a hash to check against."""
         with _ARGON2_SLOTS:  # (the dummy hash, made once, is made in the same slot)
