@@ -14,10 +14,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from kiosk.backend import LANGUAGES, THEMES, Backend
+from kiosk.backend import LANGUAGES, THEMES, Backend, Branding
+
+if TYPE_CHECKING:
+    from kiosk.adapters.deferred import Build
 
 log = logging.getLogger("kiosk.ui")
 
@@ -96,6 +100,7 @@ def run_kiosk(
     operator_exit=None,  # type: ignore[no-untyped-def]
     idle_timeout: float = 90.0,
     demo_quit: bool = False,
+    branding: Branding | None = None,
 ) -> int:
     """Run the app; in kiosk mode start it again whenever it exits for any reason other than
     the operator's exit. A crash never shows a traceback (KioskApp logs it without secrets)."""
@@ -112,7 +117,7 @@ def run_kiosk(
         app = KioskApp(backend, theme=theme, language=language, log_path=log_path,
                        operator_exit=operator_exit, recovered_support_code=recovered,
                        idle_timeout=idle_timeout, close_backend=True,
-                       demo_quit=demo_quit)
+                       demo_quit=demo_quit, branding=branding)
         try:
             result = app.run()
         except Exception as exc:  # the driver itself failed: log and maybe retry
@@ -143,6 +148,27 @@ def _language_option(f):  # type: ignore[no-untyped-def]
                         help="The language each visitor starts in.")(f)
 
 
+def embedded_after_first_frame(make_engine: Callable[[], Any], terminal: str
+                               ) -> tuple[Callable[[], Backend], Build[Any]]:
+    """The engine built in a thread once the first frame is drawn (kiosk.adapters.deferred),
+    served in-process: a backend for each run of the app, all on the one engine."""
+    from kiosk.adapters.deferred import Build, DeferredBackend
+
+    def embedded(engine: Any) -> Backend:
+        from kiosk.adapters.embedded import EmbeddedBackend
+
+        return EmbeddedBackend(engine, terminal=terminal)
+
+    engine = Build(make_engine)
+    return (lambda: DeferredBackend(engine, embedded)), engine
+
+
+def _dispose(engine: Build[Any]) -> None:
+    built = engine.built()
+    if built is not None:
+        built.db.dispose()
+
+
 def _remove_on_hangup(directory: Path) -> None:
     """A demo ends when its terminal closes (SIGHUP) or it is told to (SIGTERM): restore the
     terminal, take the throwaway database with it, then die of the signal as usual."""
@@ -156,20 +182,24 @@ def _remove_on_hangup(directory: Path) -> None:
 @_theme_option
 @_language_option
 def demo(kiosk_mode: bool, theme: str | None, language: str | None) -> None:
-    from kiosk.adapters.embedded import EmbeddedBackend
-    from kiosk.engine.demo import build_demo_engine
+    from kiosk.engine.branding import policy_branding
+    from kiosk.engine.demo_policy import demo_policy
 
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as tmp:
         directory = Path(tmp)
         _remove_on_hangup(directory)
-        engine = build_demo_engine(directory)
+        policy = demo_policy(directory)
 
-        def make_backend() -> Backend:
-            return EmbeddedBackend(engine, terminal="console:demo")
+        def build() -> Any:
+            from kiosk.engine.demo import build_demo_engine
 
+            return build_demo_engine(directory)
+
+        make_backend, engine = embedded_after_first_frame(build, "console:demo")
         code = run_kiosk(make_backend, log_path=directory / "kiosk.log", kiosk_mode=kiosk_mode,
-                         theme=theme, language=language, demo_quit=not kiosk_mode)
-        engine.db.dispose()
+                         theme=theme, language=language, demo_quit=not kiosk_mode,
+                         branding=policy_branding(policy))
+        _dispose(engine)
     sys.exit(code)
 
 
@@ -226,9 +256,7 @@ def database_problem(policy, policy_file: str | None) -> str | None:  # type: ig
 def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_file: str | None,
         operator_key: str | None, theme: str | None, language: str | None,
         remote: str | None = None, api_key_file: str | None = None) -> None:
-    from kiosk.adapters.embedded import EmbeddedBackend
     from kiosk.engine.config import PolicyError, load_policy
-    from kiosk.engine.engine import Engine
     from kiosk.operator_guard import OperatorExit
 
     if not policy_file and Path(DEFAULT_POLICY_FILE).is_file():
@@ -257,7 +285,6 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
         problem = database_problem(policy, policy_file)
         if problem:
             raise click.ClickException(problem)
-    engine = None if remote else Engine(policy)
     operator = None
     key = operator_key or policy.kiosk.operator_exit_key or None
     hashed = os.environ.get("KIOSK_OPERATOR_HASH") or policy.kiosk.operator_passphrase_hash or None
@@ -266,14 +293,24 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
     elif key:
         raise click.ClickException("--operator-key needs KIOSK_OPERATOR_HASH (an argon2 hash)")
 
-    def make_backend() -> Backend:
-        if engine is None:
+    engine: Build[Any] | None = None
+    branding: Branding | None = None
+    if remote:
+        def make_backend() -> Backend:
             return open_remote_backend(remote or "", api_key_file or "")
-        return EmbeddedBackend(engine, terminal=name)
+    else:  # the engine (database, migrations) is built after the first frame
+        from kiosk.engine.branding import policy_branding
 
+        def build() -> Any:
+            from kiosk.engine.engine import Engine
+
+            return Engine(policy)
+
+        make_backend, engine = embedded_after_first_frame(build, name)
+        branding = policy_branding(policy)
     code = run_kiosk(make_backend, log_path=Path(log_file) if log_file else _default_log_path(),
                      kiosk_mode=kiosk_mode, theme=theme, language=language,
-                     operator_exit=operator)
+                     operator_exit=operator, branding=branding)
     if engine is not None:
-        engine.db.dispose()
+        _dispose(engine)
     sys.exit(code)

@@ -14,6 +14,7 @@ from kiosk.engine import registry
 from kiosk.engine.clock import Clock
 from kiosk.engine.config import parse_policy
 from kiosk.engine.crypto import Hasher
+from kiosk.engine.demo_policy import DEMO_POLICY, SSPR_GROUP, demo_policy
 from kiosk.engine.engine import Engine
 from kiosk.engine.passwords import normalize_password
 from kiosk.engine.registry import StoredAnswer
@@ -21,22 +22,6 @@ from kiosk.engine.text import normalize_answer
 
 __all__ = ["BOB_TOTP_SECRET", "DEMO_POLICY", "DEMO_USERS", "SSPR_GROUP", "DemoUser",
            "build_demo_engine", "seed"]
-
-SSPR_GROUP = "sspr-users"
-DEMO_POLICY: dict[str, Any] = {
-    "demo": True,
-    "organization": {
-        "name": "Contoso (training)",
-        "helpdesk": "IT helpdesk, room 1.12",
-        "helpdesk_phone": "+1 425 555 0100",
-        "helpdesk_email": "helpdesk@contoso.org",
-    },
-    # nested groups: sspr-users ⊃ staff ⊃ the ordinary users; frank is only a contractor
-    "sspr": {"enabled": "selected", "groups": [SSPR_GROUP], "methods_required": 1},
-    # OWASP's argon2id minimum (19 MiB, 2 passes): the demo starts fast and is no real secret
-    "security": {"argon2_time_cost": 2, "argon2_memory_kib": 19456, "argon2_parallelism": 1},
-}
-
 
 # the demo users' argon2 hashes at the demo policy's cost, made once and shipped: hashing nine
 # secrets was most of the demo's start-up. `python -m kiosk.engine.demo` makes them again (after
@@ -109,9 +94,7 @@ def build_demo_engine(directory: Path, *, clock: Clock | None = None,
                       **overrides: Any) -> Engine:
     """A fresh demo database under `directory` (nothing is written elsewhere)."""
     Path(directory).mkdir(parents=True, exist_ok=True)
-    data = {**DEMO_POLICY, **overrides}
-    data["database"] = {"url": f"sqlite:///{Path(directory) / 'demo.db'}"}
-    engine = Engine(parse_policy(data), clock=clock)
+    engine = Engine(demo_policy(directory, **overrides), clock=clock)
     seed(engine)
     return engine
 
