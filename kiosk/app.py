@@ -240,6 +240,12 @@ class KioskApp(App[str | None], inherit_bindings=False):
         self.branding = Branding(organization="", helpdesk="")
         await self.push_screen(ProblemScreen("service_unavailable", retry=True))
 
+    @property
+    def starting(self) -> bool:
+        """The first screen is drawn from the preview branding; the backend has not answered
+        yet (in `kiosk demo` / `kiosk run`: the engine is still being built)."""
+        return self._preview
+
     def _apply_branding(self, branding: Branding) -> None:
         self.branding = branding
         theme = theme_for(self.theme_override or branding.theme)

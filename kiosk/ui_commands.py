@@ -16,14 +16,33 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import click
-
-from kiosk.backend import LANGUAGES, THEMES, Backend, Branding
+from kiosk.backend import Backend, Branding
+from kiosk.backend.vocabulary import LANGUAGES, THEMES
 
 if TYPE_CHECKING:
     from kiosk.adapters.deferred import Build
 
 log = logging.getLogger("kiosk.ui")
+
+# the click commands (`kiosk.ui_commands.run`, `.demo`) are in kiosk.ui_click: `kiosk run` and
+# `kiosk demo` start without click (kiosk.cli.main), which is loaded for --help and errors
+CLICK_COMMANDS = ("demo", "run")
+
+
+def __getattr__(name: str) -> Any:
+    if name in CLICK_COMMANDS:
+        from kiosk import ui_click
+
+        return getattr(ui_click, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class StartError(Exception):
+    """Why `kiosk run` cannot start (said by click as an error, or a usage error)."""
+
+    def __init__(self, message: str, *, usage: bool = False) -> None:
+        super().__init__(message)
+        self.message, self.usage = message, usage
 
 
 def _default_log_path() -> Path:
@@ -125,27 +144,17 @@ def run_kiosk(
             result = None
         note = exit_note(backend)
         if note:
-            click.echo(note, err=True)
+            print(note, file=sys.stderr)
         if result in ("operator", "quit") or not kiosk_mode:
             if app.return_code:
-                click.echo(f"The kiosk stopped after an error; details are in {log_path}.",
-                           err=True)
+                print(f"The kiosk stopped after an error; details are in {log_path}.",
+                      file=sys.stderr)
             return app.return_code or 0
         now = time.monotonic()
         crashes = [t for t in crashes if now - t < 60] + [now]
         recovered = "restart" if app.return_code else None
         if len(crashes) > 5:
             time.sleep(5)  # a crash loop: do not spin the CPU, keep trying
-
-
-def _theme_option(f):  # type: ignore[no-untyped-def]
-    return click.option("--theme", type=click.Choice(THEMES), default=None,
-                        help="Override the theme of the policy file.")(f)
-
-
-def _language_option(f):  # type: ignore[no-untyped-def]
-    return click.option("--language", type=click.Choice(LANGUAGES), default=None,
-                        help="The language each visitor starts in.")(f)
 
 
 def embedded_after_first_frame(make_engine: Callable[[], Any], terminal: str
@@ -176,12 +185,9 @@ def _remove_on_hangup(directory: Path) -> None:
                     lambda: shutil.rmtree(directory, ignore_errors=True))
 
 
-@click.command(help="Open the kiosk on a throwaway demo database (nothing real is touched). "
-               "ctrl+q quits it (after a confirm); with --kiosk it cannot be quit.")
-@click.option("--kiosk", "kiosk_mode", is_flag=True, help="Restart whenever the app exits.")
-@_theme_option
-@_language_option
-def demo(kiosk_mode: bool, theme: str | None, language: str | None) -> None:
+def start_demo(kiosk_mode: bool = False, theme: str | None = None,
+               language: str | None = None) -> None:
+    """`kiosk demo`."""
     from kiosk.engine.branding import policy_branding
     from kiosk.engine.demo_policy import demo_policy
 
@@ -232,30 +238,12 @@ def database_problem(policy, policy_file: str | None) -> str | None:  # type: ig
     return None
 
 
-@click.command(help="Run the kiosk on the database of the policy file.")
-@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False),
-              default=None, envvar="KIOSK_POLICY",
-              help="The policy file (TOML) (default: env KIOSK_POLICY, else ./kiosk.toml if "
-                   "present, like `kiosk admin`).")
-@click.option("--kiosk", "kiosk_mode", is_flag=True,
-              help="Locked-down terminal: restart whenever the app exits or crashes.")
-@click.option("--terminal", default=None,
-              help="This terminal's name in the audit log (default: the host name); "
-                   "ssh:<address> is kept as it is.")
-@click.option("--log", "log_file", type=click.Path(dir_okay=False), default=None,
-              help="Where errors are logged (never with secrets).")
-@click.option("--operator-key", default=None,
-              help="Key that opens the operator exit, e.g. ctrl+f12 (needs "
-                   "KIOSK_OPERATOR_HASH, an argon2 hash of the passphrase).")
-@_theme_option
-@_language_option
-@click.option("--remote", default=None, metavar="URL",
-              help="Use the kiosk API at URL instead of the policy's database.")
-@click.option("--api-key-file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="This terminal's API key (with --remote).")
-def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_file: str | None,
-        operator_key: str | None, theme: str | None, language: str | None,
-        remote: str | None = None, api_key_file: str | None = None) -> None:
+def start_run(policy_file: str | None = None, kiosk_mode: bool = False,
+              terminal: str | None = None, log_file: str | None = None,
+              operator_key: str | None = None, theme: str | None = None,
+              language: str | None = None, remote: str | None = None,
+              api_key_file: str | None = None) -> None:
+    """`kiosk run`; a problem before the start is a StartError."""
     from kiosk.engine.config import PolicyError, load_policy
     from kiosk.operator_guard import OperatorExit
 
@@ -264,7 +252,7 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
     try:
         policy = load_policy(policy_file)
     except PolicyError as exc:
-        raise click.ClickException("\n".join(
+        raise StartError("\n".join(
             f"{policy_file}: {p}" if policy_file else p for p in exc.problems)) from None
     # the policy's [kiosk] section gives what the command line leaves out
     terminal = terminal or policy.kiosk.terminal or None
@@ -276,22 +264,22 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
         from kiosk.adapters.remote import open_remote_backend, read_api_key
 
         if not api_key_file:
-            raise click.UsageError("--remote needs --api-key-file")
+            raise StartError("--remote needs --api-key-file", usage=True)
         try:
             read_api_key(api_key_file)
         except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise StartError(str(exc)) from None
     if not remote:
         problem = database_problem(policy, policy_file)
         if problem:
-            raise click.ClickException(problem)
+            raise StartError(problem)
     operator = None
     key = operator_key or policy.kiosk.operator_exit_key or None
     hashed = os.environ.get("KIOSK_OPERATOR_HASH") or policy.kiosk.operator_passphrase_hash or None
     if key and hashed:
         operator = OperatorExit(key=key, passphrase_hash=hashed)
     elif key:
-        raise click.ClickException("--operator-key needs KIOSK_OPERATOR_HASH (an argon2 hash)")
+        raise StartError("--operator-key needs KIOSK_OPERATOR_HASH (an argon2 hash)")
 
     engine: Build[Any] | None = None
     branding: Branding | None = None
@@ -314,3 +302,79 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
     if engine is not None:
         _dispose(engine)
     sys.exit(code)
+
+
+# ---------------------------------------------------------------------- start without click
+# The options of `kiosk demo` / `kiosk run` (kiosk.ui_click), as click checks them: "flag",
+# "text", "file" (an existing file), "path" (not a directory), or the allowed values.
+PLAIN_OPTIONS: dict[str, dict[str, tuple[str, str | tuple[str, ...]]]] = {
+    "demo": {"--kiosk": ("kiosk_mode", "flag"), "--theme": ("theme", THEMES),
+             "--language": ("language", LANGUAGES)},
+    "run": {"--policy": ("policy_file", "file"), "--kiosk": ("kiosk_mode", "flag"),
+            "--terminal": ("terminal", "text"), "--log": ("log_file", "path"),
+            "--operator-key": ("operator_key", "text"), "--theme": ("theme", THEMES),
+            "--language": ("language", LANGUAGES), "--remote": ("remote", "text"),
+            "--api-key-file": ("api_key_file", "file")},
+}
+
+
+def _fits(kind: str | tuple[str, ...], value: str) -> bool:
+    if isinstance(kind, tuple):
+        return value in kind
+    if kind == "file":
+        return os.path.isfile(value) and os.access(value, os.R_OK)
+    if kind == "path":
+        return not os.path.exists(value) or (os.path.isfile(value) and os.access(value, os.R_OK))
+    return True
+
+
+def plain_arguments(command: str, argv: list[str]) -> dict[str, Any] | None:
+    """The arguments of `kiosk demo|run ARGV` when they are plain: known options, each once,
+    with values click would accept. None otherwise (--help, a mistake): click handles those."""
+    options = PLAIN_OPTIONS.get(command)
+    if options is None:
+        return None
+    found: dict[str, Any] = {}
+    args = list(argv)
+    while args:
+        option, equals, value = args.pop(0).partition("=")
+        if option not in options:
+            return None
+        name, kind = options[option]
+        if name in found:
+            return None
+        if kind == "flag":
+            if equals:
+                return None
+            found[name] = True
+            continue
+        if not equals:
+            if not args:
+                return None
+            value = args.pop(0)
+        if not value or value.startswith("-") or not _fits(kind, value):
+            return None
+        found[name] = value
+    policy = os.environ.get("KIOSK_POLICY")  # --policy's envvar, checked the same way
+    if command == "run" and "policy_file" not in found and policy:
+        if not _fits("file", policy):
+            return None
+        found["policy_file"] = policy
+    return found
+
+
+def start_plain(argv: list[str]) -> bool:
+    """`kiosk demo` / `kiosk run` with plain arguments, started without click; False when click
+    must handle `argv` (also after a StartError: click says it, the same way as always)."""
+    command, rest = (argv[0], argv[1:]) if argv else ("", [])
+    found = plain_arguments(command, rest)
+    if found is None:
+        return False
+    if command == "demo":
+        start_demo(**found)
+        return True
+    try:
+        start_run(**found)
+    except StartError:
+        return False
+    return True

@@ -10,6 +10,7 @@ tries the build again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -55,6 +56,25 @@ class Build(Generic[T]):
         return future.result()
 
 
+async def _result(future: Future[T]) -> T:
+    """The future's result, awaited. Unlike asyncio.wrap_future, a build that ends after this
+    event loop closed (the app quit first; --kiosk starts a new one) raises nothing there."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def set_done() -> None:
+        if not done.done():
+            done.set_result(None)
+
+    def wake(_: Future[T]) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed
+            loop.call_soon_threadsafe(set_done)
+
+    future.add_done_callback(wake)
+    await done
+    return future.result()
+
+
 def _after_build(op: Operation) -> Callable[..., Awaitable[Any]]:
     async def call(self: DeferredBackend, *args: Any, **kwargs: Any) -> Any:
         backend = await self.backend()
@@ -74,7 +94,7 @@ class DeferredBackend:
     async def backend(self) -> Backend:
         if self._backend is None:
             try:
-                built = await asyncio.wrap_future(self._build.start())
+                built = await _result(self._build.start())
             except Exception as exc:
                 # the type only: a database error's message may quote the URL and its password
                 log.error("the backend could not be built: %s", type(exc).__qualname__)

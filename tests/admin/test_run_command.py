@@ -3,6 +3,7 @@ and never makes up a database outside the demo (an implicit ./kiosk.db had no us
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,10 @@ def test_kiosk_policy_is_honoured_and_a_missing_database_refused(kiosk: Kiosk,
     result = run(kiosk.tmp_path, policy=kiosk.policy_file)
     assert result.exit_code == 0, result.output
     assert len(started) == 1
-    assert started[0].engine.policy.organization.name == "Test Org"  # from KIOSK_POLICY
+    # the engine is built after the first frame (kiosk.adapters.deferred): build it here
+    embedded = asyncio.run(started[0].backend())
+    assert embedded.engine.policy.organization.name == "Test Org"  # from KIOSK_POLICY
+    embedded.engine.db.dispose()
 
 
 def test_kiosk_toml_in_the_working_directory_is_read(kiosk: Kiosk, started: list[Any]) -> None:
