@@ -281,8 +281,11 @@ class KioskApp(App[str | None], inherit_bindings=False):
             forms = {"sign_in_domains", "sign_in_prefixes"}
             changed = branding.model_dump(exclude=forms) != self.branding.model_dump(exclude=forms)
             self._apply_branding(branding)
-            if self._dirty:
-                return  # the visitor is on the way: the next screens use it
+            if self._dirty:  # the visitor is on the way: the next screens use it
+                for screen in self.screen_stack:
+                    if isinstance(screen, IdentifyScreen):
+                        screen.refresh_hint()  # composed before the sign-in forms were known
+                return
             if changed:
                 await self._new_visit(notice=self._first_notice)
             else:

@@ -89,3 +89,18 @@ async def test_a_database_error_in_the_build_is_service_unavailable_then_retried
     logged = (tmp_path / "kiosk.log").read_text(encoding="utf-8")
     assert "OperationalError" in logged
     assert "unable to open" not in logged and "Traceback" not in logged  # type only
+
+
+async def test_the_sign_in_forms_follow_once_the_engine_is_built(
+        drive: Drive, engine: Engine) -> None:
+    """The demo's forms (jsmith@contoso.org) are learned from its directory, by the engine."""
+    built = threading.Event()
+    build: Build[Engine] = Build(lambda: (built.wait(timeout=20), engine)[1])
+    async with drive(backend=deferred(build), branding=policy_branding(engine.policy)) as k:
+        await k.at(WelcomeScreen)
+        await k.press("1")
+        await k.at(IdentifyScreen)
+        await k.sees("without a domain")  # no forms known yet
+        built.set()
+        await k.sees("jsmith@contoso.org or CONTOSO\\jsmith")
+        assert isinstance(k.app.screen, IdentifyScreen)
