@@ -173,16 +173,22 @@ def embedded_after_first_frame(make_engine: Callable[[], Any], terminal: str
 
 
 def _dispose(engine: Build[Any]) -> None:
-    built = engine.built()
+    """Close the engine's database; a build still under way (the app was quit right after
+    its first frame) is waited for first."""
+    built = engine.finish(timeout=30)
     if built is not None:
         built.db.dispose()
 
 
-def _remove_on_hangup(directory: Path) -> None:
+def _remove_on_hangup(directory: Path, engine: Build[Any]) -> None:
     """A demo ends when its terminal closes (SIGHUP) or it is told to (SIGTERM): restore the
-    terminal, take the throwaway database with it, then die of the signal as usual."""
-    _die_cleanly_on((signal.SIGHUP, signal.SIGTERM),
-                    lambda: shutil.rmtree(directory, ignore_errors=True))
+    terminal, take the throwaway database with it (once a build under way is done: it would
+    write there again), then die of the signal as usual."""
+    def remove() -> None:
+        engine.finish(timeout=10)
+        shutil.rmtree(directory, ignore_errors=True)
+
+    _die_cleanly_on((signal.SIGHUP, signal.SIGTERM), remove)
 
 
 def start_demo(kiosk_mode: bool = False, theme: str | None = None,
@@ -193,7 +199,6 @@ def start_demo(kiosk_mode: bool = False, theme: str | None = None,
 
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as tmp:
         directory = Path(tmp)
-        _remove_on_hangup(directory)
         policy = demo_policy(directory)
 
         def build() -> Any:
@@ -202,6 +207,7 @@ def start_demo(kiosk_mode: bool = False, theme: str | None = None,
             return build_demo_engine(directory)
 
         make_backend, engine = embedded_after_first_frame(build, "console:demo")
+        _remove_on_hangup(directory, engine)
         code = run_kiosk(make_backend, log_path=directory / "kiosk.log", kiosk_mode=kiosk_mode,
                          theme=theme, language=language, demo_quit=not kiosk_mode,
                          branding=policy_branding(policy))

@@ -48,6 +48,17 @@ class Build(Generic[T]):
         except BaseException as exc:  # handed to whoever waits
             future.set_exception(exc)
 
+    def finish(self, timeout: float) -> T | None:
+        """Wait (at most `timeout` seconds) for a build under way; its value, or None when none
+        was started or it failed. Before its directory is removed: a build still running
+        would write into it again."""
+        future = self._future
+        if future is None:
+            return None
+        with contextlib.suppress(Exception):
+            return future.result(timeout)
+        return None
+
     def built(self) -> T | None:
         """The value, if it is built (without waiting or starting anything)."""
         future = self._future

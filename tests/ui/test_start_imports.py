@@ -7,6 +7,7 @@ through the console script's `main()`, until its first screen is up."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,6 @@ async def on_mount(self):
     self.set_interval(0.02, up)
 
 KioskApp.on_mount = on_mount
-KioskApp.run = lambda self, **kw: run(self, headless=True, size=(100, 30))
 sys.argv = ["kiosk", *json.loads(sys.argv[1])]
 from kiosk.cli import main
 try:
@@ -43,8 +43,9 @@ NEVER_REMOTE = ("sqlalchemy", "argon2", "kiosk.engine.engine", "kiosk.engine.cor
 
 
 def started(args: list[str], cwd: Path) -> dict[str, list[str]]:
+    env = {**os.environ, "TMPDIR": str(cwd)}  # the demo's throwaway directory goes there
     out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args)], capture_output=True,
-                         text=True, check=True, cwd=cwd, timeout=300)
+                         text=True, check=True, cwd=cwd, timeout=300, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -67,3 +68,5 @@ def test_the_demo_draws_its_welcome_screen_without_click(tmp_path: Path) -> None
     result = started(["demo"], tmp_path)
     assert result["screen"] == ["WelcomeScreen"]
     assert loaded(result["modules"], ("click",)) == []
+    assert list(tmp_path.glob("kiosk-demo-*")) == []  # its throwaway directory is gone
+
