@@ -92,6 +92,8 @@ def serve_api(host: str, port: int, policy_file: str | None, database_url: str |
         engine = open_engine(policy)
     except Exception as exc:  # the database is unreachable, the URL is wrong, ...
         raise click.ClickException(f"cannot open the database: {exc}") from None
+    if policy_file:  # an edited policy applies from the next flow (kiosk/engine/reload.py)
+        engine.watch_policy(policy_file, lambda: server_policy(policy_file, database_url, demo))
 
     try:
         sock = _listen(host, port)

@@ -1,6 +1,6 @@
 """`kiosk serve-ssh`: time from `ssh` to the welcome screen, and memory per session.
 
-    .venv/bin/python bench/ssh.py [--rounds 1,10,25] [--modes exec,fork] [--json]
+    .venv/bin/python bench/ssh.py [--rounds 1,10,25,50] [--modes exec,fork] [--json]
 
 Starts `kiosk serve-ssh --demo` on 127.0.0.1 (a free port), then for each round opens N real
 OpenSSH clients at once, each on its own pseudo-terminal (100x30), and waits until every one
@@ -276,7 +276,7 @@ async def main_async(rounds: list[int], modes: list[str], as_json: bool) -> None
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", default="1,10,25",
+    parser.add_argument("--rounds", default="1,10,25,50",
                         help="concurrent sessions per round, comma-separated")
     parser.add_argument("--modes", default="exec,fork",
                         help="how sessions start: exec (default of serve-ssh), fork "

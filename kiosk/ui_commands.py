@@ -298,7 +298,10 @@ def start_run(policy_file: str | None = None, kiosk_mode: bool = False,
         def build() -> Any:
             from kiosk.engine.engine import Engine
 
-            return Engine(policy)
+            engine = Engine(policy)
+            if policy_file:  # an edited policy applies from the next visit
+                engine.watch_policy(policy_file)
+            return engine
 
         make_backend, engine = embedded_after_first_frame(build, name)
         branding = policy_branding(policy)

@@ -10,6 +10,7 @@ import click
 
 from kiosk.cli.options import Failure, engine_options
 from kiosk.cli.output import table, yes
+from kiosk.cli.policy_explain import echo_warnings, explain
 
 if TYPE_CHECKING:
     from kiosk.engine.admin import Admin
@@ -99,3 +100,7 @@ def policy_check(file: Path) -> None:
         else sspr.enabled
     click.echo(f"{file}: valid (self-service for {scope}; {sspr.methods_required} method(s) "
                f"of {', '.join(sspr.methods)})")
+    echo_warnings(file, policy)
+
+
+policy_group.add_command(explain)  # kiosk/cli/policy_explain.py

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from kiosk.engine.notify import Notifier
 from kiosk.engine.operator import OperatorExits
 from kiosk.engine.outbox import OutboxDelivery
 from kiosk.engine.passwords import PasswordPolicy
+from kiosk.engine.reload import PolicyWatch
 from kiosk.engine.stages.complete import Complete
 from kiosk.engine.stages.identify import Identify
 from kiosk.engine.stages.prove import Prove
@@ -67,12 +69,27 @@ class Engine:
     def __init__(self, policy: Policy, db: Database | None = None, *,
                  clock: Clock | None = None, delivery: Delivery | None = None,
                  directory: Directory | None = None, run_migrations: bool = True) -> None:
-        self.core = core = Core(policy, db, clock=clock, delivery=delivery,
-                                directory=directory, run_migrations=run_migrations)
+        self._stages(Core(policy, db, clock=clock, delivery=delivery, directory=directory,
+                          run_migrations=run_migrations))
+
+    def _stages(self, core: Core) -> None:
+        # a call in flight keeps the stages it started with: each is consistent with its core
+        self.core = core
         self.identify = Identify(core)
         self.prove = Prove(core)
         self.complete = Complete(core, self.prove)
         self.register = Register(core, self.prove)
+
+    # ------------------------------------------------------------ a changed policy file
+    policy_watch: PolicyWatch | None = None
+
+    def use_policy(self, policy: Policy) -> None:
+        """Take a new policy between calls; flows live in the database, so no visit is lost."""
+        self._stages(self.core.with_policy(policy))
+
+    def watch_policy(self, path: str | Path, load: Callable[[], Policy] | None = None) -> None:
+        """Reload the policy file when it changed, at the start of each new visit."""
+        self.policy_watch = PolicyWatch(self, path, load)
 
     # ------------------------------------------------------------ read-only
     def branding(self) -> Branding:
@@ -118,8 +135,10 @@ class TerminalSession:
         return self.engine.outbox_messages(limit)
 
     # ------------------------------------------------------------ identify
-    def start(self, purpose: object, username: object) -> FlowState:
-        return self.engine.identify.start(purpose, username, self.terminal)
+    def start(self, purpose: object, username: object, language: object = None) -> FlowState:
+        if self.engine.policy_watch is not None:  # a new visit: is the policy file edited?
+            self.engine.policy_watch.check()
+        return self.engine.identify.start(purpose, username, self.terminal, language)
 
     def cancel(self, flow_id: object) -> FlowState:
         return self.engine.identify.cancel(flow_id, self.terminal)

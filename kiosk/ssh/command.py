@@ -199,9 +199,10 @@ def _configure_logging(log_file: str | None, verbose: bool) -> None:
               help="Where the sessions' kiosk processes log errors.")
 @click.option("--log", "log_file", type=click.Path(dir_okay=False), default=None,
               help="Also write the connection log here (it goes to stderr anyway).")
-@click.option("--fork-server/--no-fork-server", default=False,
+@click.option("--fork-server/--no-fork-server", default=True, show_default=True,
               help="Start sessions from one preloaded process (fork, no exec): much faster "
-                   "under load and less memory; each session is still its own process.")
+                   "under load and less memory; each session is still its own process. "
+                   "--no-fork-server starts a new interpreter for each session.")
 @click.option("--verbose", is_flag=True, help="Log the SSH protocol too.")
 @click.option("--hash-passphrase", is_flag=True, envvar=None,
               help="Ask for a passphrase, print its argon2 hash and exit.")

@@ -29,6 +29,12 @@ def run(cwd: Path, *args: str, policy: Path | None = None) -> Result:
         os.chdir(here)
 
 
+def engine_of(backend: Any) -> Any:
+    """The engine of the backend `kiosk run` made: built after the first frame
+    (kiosk.adapters.deferred), so built here."""
+    return asyncio.run(backend.backend()).engine
+
+
 @pytest.fixture
 def started(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Stand in for the app: record the backend `kiosk run` would show."""
@@ -72,10 +78,9 @@ def test_kiosk_policy_is_honoured_and_a_missing_database_refused(kiosk: Kiosk,
     result = run(kiosk.tmp_path, policy=kiosk.policy_file)
     assert result.exit_code == 0, result.output
     assert len(started) == 1
-    # the engine is built after the first frame (kiosk.adapters.deferred): build it here
-    embedded = asyncio.run(started[0].backend())
-    assert embedded.engine.policy.organization.name == "Test Org"  # from KIOSK_POLICY
-    embedded.engine.db.dispose()
+    engine = engine_of(started[0])
+    assert engine.policy.organization.name == "Test Org"  # from KIOSK_POLICY
+    engine.db.dispose()
 
 
 def test_kiosk_toml_in_the_working_directory_is_read(kiosk: Kiosk, started: list[Any]) -> None:
@@ -91,3 +96,17 @@ def test_a_demo_policy_needs_no_database_of_its_own(tmp_path: Path, started: lis
     policy.write_text(f'demo = true\n[database]\nurl = "sqlite:///{tmp_path}/d.db"\n',
                       encoding="utf-8")
     assert run(tmp_path, policy=policy).exit_code == 0
+
+
+def test_a_running_kiosk_takes_an_edited_policy_at_the_next_visit(kiosk: Kiosk,
+                                                                   started: list[Any]) -> None:
+    from kiosk.engine.policy_file import PolicyFile
+
+    kiosk.ok("groups", "add", "sspr")
+    assert run(kiosk.tmp_path, policy=kiosk.policy_file).exit_code == 0
+    engine = engine_of(started[0])
+    edited = PolicyFile(kiosk.policy_file)
+    edited.set("organization.name", "Fabrikam")
+    edited.save()
+    engine.session("console:test").start("reset", "alice")  # a new visit looks at the file
+    assert engine.policy.organization.name == "Fabrikam"

@@ -235,3 +235,14 @@ def test_the_snapshot_cache_saves_lookups_and_our_writes_refresh_it(
         assert d.get(conn, user.id).locked  # the write dropped the snapshot
         d.set_locked(conn, user.id, False)
         assert not d.get(conn, user.id).locked
+
+
+def test_alert_addresses_come_from_the_admin_group(make_engine: EngineMaker,
+                                                   make_user: UserMaker) -> None:
+    """Nested members of kiosk-admins, found in the directory: no kiosk row needed."""
+    boss = make_user("boss", groups=("it-admins",))  # it-admins ⊂ kiosk-admins
+    direct = make_user("direct", groups=("kiosk-admins",))
+    plain = make_user("plain")
+    emails = make_engine().directory.admin_emails()
+    assert {f"{boss}@example.org", f"{direct}@example.org"} <= set(emails)
+    assert f"{plain}@example.org" not in emails

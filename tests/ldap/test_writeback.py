@@ -8,7 +8,7 @@ import pytest
 from ldap3 import Connection
 from sqlalchemy import select
 
-from kiosk.backend import PasswordRejected, Step
+from kiosk.backend import PasswordRejected, ServiceUnavailable, Step
 from kiosk.engine.audit import events_for
 from kiosk.engine.schema import flows, users
 
@@ -179,3 +179,23 @@ def test_pwd_reset_is_cleared_after_a_self_service_reset(
     engine.session(TERMINAL).set_password(proven_reset(engine, uid), NEW_PASSWORD)
     assert "pwdReset" not in entry(admin, uid, "pwdReset")
 
+
+
+def test_a_change_sends_the_current_password(
+        server: Any, make_engine: EngineMaker, make_user: UserMaker) -> None:
+    """RFC 3062 with oldPasswd: slapd checks it, as for the user's own change."""
+    uid = make_user("changer")
+    engine = make_engine(registration={"require": False})
+    state = engine.session(TERMINAL).start("change", uid)
+    state = engine.session(TERMINAL).sign_in(state.flow_id, START_PASSWORD)
+    assert state.step == Step.NEW_PASSWORD
+    state = engine.session(TERMINAL).set_password(state.flow_id, NEW_PASSWORD)
+    assert state.step == Step.DONE and state.result == "changed"
+    assert binds(server, uid, NEW_PASSWORD) and not binds(server, uid, START_PASSWORD)
+    with engine.db.begin() as conn:  # a wrong current password is refused by slapd itself
+        user = engine.directory.find(conn, uid)
+        assert user is not None
+        with pytest.raises(ServiceUnavailable):
+            engine.directory.store_password(conn, user, OTHER_PASSWORD, engine.clock.now(),
+                                            0, current=START_PASSWORD)
+    assert binds(server, uid, NEW_PASSWORD)

@@ -108,3 +108,17 @@ def test_host_key_file(tmp_path) -> None:
     os.chmod(path, 0o600)
     with pytest.raises(HostKeyError, match="cannot read"):
         load_or_create_host_key(path)
+
+
+def test_sessions_start_from_the_preloaded_fork_server_unless_told_otherwise() -> None:
+    """Forked sessions share the preloaded modules and password lists (issue #14)."""
+    from kiosk.ssh.command import serve_ssh
+
+    option = next(p for p in serve_ssh.params if p.name == "fork_server")
+    assert option.default is True
+    from kiosk.engine import passwords
+    from kiosk.ssh import fork_server
+
+    assert callable(passwords.preload)  # the fork server warms the lists with it
+    for name in fork_server.PRELOAD:  # every module it preloads exists (a typo loads nothing)
+        __import__(name)
