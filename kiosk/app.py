@@ -155,6 +155,7 @@ class KioskApp(App[str | None], inherit_bindings=False):
         # welcome screen is drawn with it and the backend is asked only after that first frame
         self.branding: Branding = branding or Branding(organization="", helpdesk="")
         self._preview = branding is not None
+        self._confirming = False  # _confirm_branding is under way
         self._first_notice = ""
         self.flow: FlowState | None = None
         self.purpose: Purpose | None = None
@@ -222,7 +223,7 @@ class KioskApp(App[str | None], inherit_bindings=False):
         self._apply_branding(self.branding)
         await self._first_visit()
         # the backend (in `kiosk demo` and `kiosk run`, the engine's build) after the first frame
-        self.call_after_refresh(self.run_worker, self._confirm_branding(), exit_on_error=False)
+        self.call_after_refresh(self._start_confirming)
 
     async def load_branding(self) -> None:
         try:
@@ -261,10 +262,16 @@ class KioskApp(App[str | None], inherit_bindings=False):
         self.recovered_support_code = None
         self.ready = True
 
+    def _start_confirming(self) -> None:
+        if self._preview and not self._confirming:
+            self._confirming = True
+            self.run_worker(self._confirm_branding(), exit_on_error=False)
+
     async def _confirm_branding(self) -> None:
         """After a first frame drawn with the preview: the backend's own branding (the sign-in
         forms, the outbox). A visitor still on the untouched first screen gets it redrawn if it
-        differs; a failure shows "service unavailable", as at any start."""
+        differs; a failure shows "service unavailable", as at any start (unless the visitor's
+        own call already did: then the next visit asks again)."""
         try:
             branding = await self.backend.branding()
         except Exception as exc:
@@ -273,6 +280,8 @@ class KioskApp(App[str | None], inherit_bindings=False):
                     self.flow = None
                     await self._no_branding(exc)
             return
+        finally:
+            self._confirming = False
         async with self._nav_lock:
             if not self._preview:
                 return  # a retry got there first
@@ -336,6 +345,8 @@ class KioskApp(App[str | None], inherit_bindings=False):
         self._dirty = keep_language
         self._busy = False
         self._last_input = self.clock()
+        if self.ready:
+            self._start_confirming()  # still on the preview after a failed build: ask again
         if then is not None:
             await self.push_screen(then)
 

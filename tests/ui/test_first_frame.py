@@ -104,3 +104,37 @@ async def test_the_sign_in_forms_follow_once_the_engine_is_built(
         built.set()
         await k.sees("jsmith@contoso.org or CONTOSO\\jsmith")
         assert isinstance(k.app.screen, IdentifyScreen)
+
+
+async def test_a_build_failing_under_a_visitor_is_retried_after_the_problem_screen(
+        drive: Drive, tmp_path: Path) -> None:
+    """The visitor's own call and the app's first branding call fail on the same build; either
+    problem screen leads, once the database can be opened, to the engine's own branding."""
+    missing = tmp_path / "no-such-directory"
+    policy = demo_policy(missing)
+    waiting = threading.Event()
+
+    def build() -> Engine:
+        waiting.wait(timeout=20)  # until the visitor's call waits too
+        return Engine(policy)
+
+    engine_build: Build[Engine] = Build(build)
+    async with drive(backend=deferred(engine_build), branding=policy_branding(policy)) as k:
+        await k.at(WelcomeScreen)
+        await k.press("1")
+        await k.at(IdentifyScreen)
+        await k.type("alice")
+        enter = events.Key("enter", "\r")
+        enter.set_sender(k.app)
+        k.app._driver.send_message(enter)  # type: ignore[union-attr]
+        await until(lambda: k.app._busy)
+        waiting.set()  # now the build fails, under both calls
+        screen = await k.at(ProblemScreen)
+        assert screen.kind == "service_unavailable"
+        missing.mkdir()
+        await k.enter()  # "try again" or "start over": either asks the backend again
+        await until(lambda: not k.app.starting)
+        await k.at(WelcomeScreen)
+        engine = engine_build.built()
+        assert engine is not None
+        engine.db.dispose()
