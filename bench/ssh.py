@@ -271,7 +271,8 @@ async def main_async(rounds: list[int], modes: list[str], as_json: bool) -> None
                   f"  {r['rss_per_session_mib']:>8.1f} MiB  {r['pss_per_session_mib']:>8.1f} MiB"
                   f"  {r['rss_per_session_mib'] / bare['rss_mib']:>9.2f}x"
                   f"  {r['pss_per_session_mib'] / bare['pss_mib']:>9.2f}x")
-    print("\nstart: exec = a new interpreter per session (default); fork = --fork-server")
+    print("\nstart: fork = from the preloaded fork server (serve-ssh's default); "
+          "exec = --no-fork-server, a new interpreter per session")
 
 
 def main() -> None:
@@ -279,7 +280,7 @@ def main() -> None:
     parser.add_argument("--rounds", default="1,10,25,50",
                         help="concurrent sessions per round, comma-separated")
     parser.add_argument("--modes", default="exec,fork",
-                        help="how sessions start: exec (default of serve-ssh), fork "
+                        help="how sessions start: fork (serve-ssh's default), exec (--no-fork-server) "
                              "(--fork-server); comma-separated")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
