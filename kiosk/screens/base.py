@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Static
+from textual.widget import Widget
+from textual.widgets import Button, Input, Static
 
 from kiosk import glyphs
 from kiosk.i18n import t
@@ -30,6 +32,14 @@ Back = Literal["none", "pop", "cancel", "restart", "welcome"]
 _NAV: list[BindingType] = [
     Binding("tab,down", "app.focus_next", show=False),
     Binding("shift+tab,up", "app.focus_previous", show=False),
+]
+# Tab and Enter between fields are decided by the app as each key arrives (priority bindings),
+# not by the focused field after the keys queued behind it: a burst `pw⇥pw⏎` (auto-type, a
+# paste, a laggy link) must put each part into the field the person meant (issue 13)
+_FIELD_MOVES: list[BindingType] = [
+    Binding("tab", "app.focus_next", show=False, priority=True),
+    Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+    Binding("enter", "enter_field", show=False, priority=True),
 ]
 _DIGITS: list[BindingType] = [
     Binding(str(n), f"choose({n})", show=False) for n in range(1, 10)
@@ -70,6 +80,7 @@ class ScreenMixin:
 class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         *_NAV,
+        *_FIELD_MOVES,
         *_DIGITS,
         Binding("escape", "back", show=False),
         Binding("f1", "help", show=False),
@@ -109,13 +120,24 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
 
     def focus_first(self) -> None:
         """Focus the first field, else the first choice, else the first button."""
-        from textual.widgets import Input
-
         for kind in (Input, Choice, Button):
             found = [w for w in self.query(kind) if w.focusable]
             if found:
                 found[0].focus()
                 return
+
+    def field_after(self, field: Input) -> Widget | None:
+        """Where Enter in `field` moves the focus; None: Enter submits (the default)."""
+        return None
+
+    def action_enter_field(self) -> None:
+        """Enter in a field that leads on to another: focus that one now, before the next key
+        is handled; any other Enter goes on to the focused widget (submit, press)."""
+        focused = self.focused
+        target = self.field_after(focused) if isinstance(focused, Input) else None
+        if target is None:
+            raise SkipAction
+        self.set_focus(target)
 
     def show_error(self, text: str) -> None:
         lines = self.query(ErrorLine)

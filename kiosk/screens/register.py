@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.markup import escape
+from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static
 
 from kiosk import glyphs
@@ -212,6 +213,13 @@ class SetQuestionsScreen(FlowScreen):
         for field in self.query(SecureInput):
             field.reveal(self.showing)
         self.query_one("#show", Button).label = t("button.hide" if self.showing else "button.show")
+
+    def field_after(self, field: Input) -> Widget | None:
+        """From an answer to the next question's choice (Enter saves from the last answer)."""
+        if field.id == f"answer-{self.count}" or not field.id:
+            return None
+        index = int(field.id.removeprefix("answer-"))
+        return self.query_one(f"#question-{index + 1}", Select)
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.markup import escape
+from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
 from kiosk import glyphs
@@ -354,13 +355,19 @@ class QuestionsScreen(FlowScreen):
             field.reveal(self.showing)
         self.query_one("#show", Button).label = t("button.hide" if self.showing else "button.show")
 
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    def field_after(self, field: Input) -> Widget | None:
+        """The next answer while one is still empty (Enter submits from the last)."""
         inputs = list(self.query(SecureInput))
-        index = inputs.index(event.input) if event.input in inputs else -1
+        index = inputs.index(field) if field in inputs else -1
         empty = next((i for i in inputs if not i.value.strip()), None)
         if empty is not None and index < len(inputs) - 1:
-            self.focus_next()
+            return inputs[index + 1]
+        return None
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if (after := self.field_after(event.input)) is not None:
+            after.focus()
             return
         await self.submit()
 

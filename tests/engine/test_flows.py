@@ -199,6 +199,31 @@ def test_password_history_refuses_the_last_five(engine: Engine) -> None:
     assert engine.set_password(state.flow_id, TERMINAL, passwords[0]).result == "reset"
 
 
+def test_the_live_check_covers_the_history_once_the_other_rules_pass(engine: Engine) -> None:
+    """Issue 13: the history rule is known before submitting. It costs argon2 work, so it is
+    checked only for a password every other rule accepts (a short one is not hashed)."""
+    earlier = "Quiet river number 7 kiosk"
+    state = email_gate(engine, engine.start("reset", "alice", TERMINAL))
+    engine.set_password(state.flow_id, TERMINAL, earlier)
+    state = email_gate(engine, engine.start("reset", "alice", TERMINAL))
+    calls: list[str] = []
+    verify = engine.core.hasher.verify
+
+    def counted(hashed: str, password: str) -> bool:
+        calls.append(password)
+        return verify(hashed, password)
+
+    engine.core.hasher.verify = counted  # type: ignore[method-assign]
+    short = engine.check_password(state.flow_id, TERMINAL, "Alice")
+    assert "history" in short.rules and "history" not in {v.rule for v in short.violations}
+    assert calls == []
+    current = engine.check_password(state.flow_id, TERMINAL, earlier)
+    assert not current.ok and [v.rule for v in current.violations] == ["history"]
+    assert calls
+    fresh = engine.check_password(state.flow_id, TERMINAL, NEW_PASSWORD)
+    assert fresh.ok and "history" in fresh.rules
+
+
 def test_every_violated_rule_is_reported(engine: Engine) -> None:
     state = email_gate(engine, engine.start("reset", "alice", TERMINAL))
     check = engine.check_password(state.flow_id, TERMINAL, "alice")
