@@ -289,7 +289,7 @@ async def test_new_password_checklist_and_mismatch(make_app: MakeApp, engine: En
         assert "✗ Not a commonly used" in k.text
         assert screen.query_one("#submit").disabled
         await k.press("enter", *"password1234", "enter")
-        await k.sees("does not meet every rule yet")
+        await k.sees("That password cannot be used. It is built on commonly used")
         # a good password, typed differently the second time
         for field in screen.query(SecureInput):
             field.value = ""
@@ -307,7 +307,7 @@ async def test_new_password_checklist_and_mismatch(make_app: MakeApp, engine: En
         assert NEW_PASSWORD not in k.text
 
 
-async def test_history_rule_on_submit(make_app: MakeApp, engine: Engine) -> None:
+async def test_history_rule_before_submit(make_app: MakeApp, engine: Engine) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         k = Kiosk(app, pilot)
@@ -322,10 +322,14 @@ async def test_history_rule_on_submit(make_app: MakeApp, engine: Engine) -> None
         await k.at(SignInScreen)
         await k.paste(NEW_PASSWORD)
         await k.enter()
-        await new_password(k)  # the same again: passes the live check, refused on submit
-        await k.sees("That password cannot be used")
+        screen = await k.at(NewPasswordScreen)  # the same again: the live check knows it
+        await k.paste(NEW_PASSWORD)
         await k.sees("✗ Not one of your last 5 passwords")
-        assert isinstance(app.screen, NewPasswordScreen)
+        await k.enter()
+        await k.paste(NEW_PASSWORD)
+        await k.enter()
+        await k.sees("That password cannot be used. You used it recently")
+        assert screen.query_one("#submit").disabled and app.screen is screen
 
 
 # ---------------------------------------------------------------- bob: authenticator app
