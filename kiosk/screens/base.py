@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from kiosk.app import KioskApp
 
 Back = Literal["none", "pop", "cancel", "restart", "welcome"]
+# in `hints()`, the keys of the numbered choices: the footer shows the real range ("1-3")
+CHOICE_KEYS = "1-9"
 
 _NAV: list[BindingType] = [
     Binding("tab,down", "app.focus_next", show=False),
@@ -89,6 +91,7 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
     SHOW_OUTBOX: ClassVar[bool] = False
     BACK: ClassVar[Back] = "pop"
     HEADING: ClassVar[str] = ""  # catalogue key of the screen's heading
+    HELP: ClassVar[str] = ""  # catalogue key of what F1 says about this screen
 
     def heading(self) -> str:
         return t(self.HEADING) if self.HEADING else ""
@@ -104,16 +107,27 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
 
     def compose(self) -> ComposeResult:
         branding = self.kiosk.branding
+        numbers: list[int] = []
         yield KioskHeader(branding.organization, branding.demo)
         with Horizontal(id="frame"):
             with Body(id="body"):
                 if heading := self.heading():
                     yield Static(escape(heading), classes="heading")
-                yield from self.compose_body()
+                for widget in self.compose_body():
+                    if isinstance(widget, Choice):
+                        numbers.append(widget.number)
+                    yield widget
                 yield ErrorLine()
             if branding.demo and self.SHOW_OUTBOX:
                 yield OutboxPanel()
-        yield KeyHints(self.hints(), id="hints")
+        yield KeyHints(self._real_hints(numbers), id="hints")
+
+    def _real_hints(self, numbers: list[int]) -> list[tuple[str, str]]:
+        """`hints()` with CHOICE_KEYS as the numbers on screen ("1", "1-3"), or without it."""
+        keys = f"{min(numbers)}-{max(numbers)}" if len(numbers) > 1 else "".join(
+            str(n) for n in numbers)
+        return [(keys if key == CHOICE_KEYS else key, text) for key, text in self.hints()
+                if key != CHOICE_KEYS or keys]
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -180,7 +194,7 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
     async def action_help(self) -> None:
         from kiosk.screens.dialogs import HelpScreen
 
-        await self.kiosk.show(HelpScreen())
+        await self.kiosk.show(HelpScreen(self.HELP))
 
 
 class KioskModal(ScreenMixin, ModalScreen, inherit_bindings=False):

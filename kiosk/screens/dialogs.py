@@ -23,6 +23,7 @@ from kiosk.screens.base import KioskModal
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import format_seconds
 from kiosk.widgets.inputs import SecureInput
+from kiosk.widgets.unbroken import Unbroken
 
 if TYPE_CHECKING:
     from kiosk.app import OperatorExit
@@ -107,14 +108,20 @@ class HelpScreen(KioskModal):
         Binding("down", "scroll_down", show=False),
     ]
 
+    def __init__(self, topic: str = "") -> None:
+        super().__init__()
+        self.topic = topic  # the catalogue key of what to say about the screen below
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog help", id="help-body", can_focus=False):
             yield Static(escape(t("help.title")), classes="heading")
+            if self.topic:
+                yield Static(escape(t(self.topic)), id="screen-help", classes="lead")
             yield Static(escape(t("help.keys")), classes="lead")
             yield Static(escape(t("help.privacy")), classes="lead")
             helpdesk = self.app.branding.helpdesk  # type: ignore[attr-defined]
             if helpdesk:
-                yield Static(escape(t("problem.helpdesk", helpdesk=helpdesk)), classes="helpdesk")
+                yield Unbroken(t("problem.helpdesk", helpdesk=helpdesk), classes="helpdesk")
             if self.app.branding.demo:  # type: ignore[attr-defined]
                 yield Static(escape(t("help.demo_title")), classes="heading top-gap")
                 lines = [f"[b]{user:<6}[/b] {escape(t(f'demo.{user}'))}" for user in DEMO_USERS]

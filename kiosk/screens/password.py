@@ -25,6 +25,7 @@ WEAK = 1  # the meter's highest score for a password that fails a rule
 class SignInScreen(FlowScreen):
     """Change and register start by proving you know the current password."""
 
+    HELP = "help.screen.sign_in"
     STEP = Step.SIGN_IN
     BACK = "cancel"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
@@ -80,6 +81,7 @@ class SignInScreen(FlowScreen):
 class NewPasswordScreen(FlowScreen):
     """Typed twice, never copyable, checked live against every rule of the policy."""
 
+    HELP = "help.screen.new_password"
     STEP = Step.NEW_PASSWORD
     BACK = "cancel"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]

@@ -25,7 +25,7 @@ from kiosk.backend import (
     Step,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.base import CHOICE_KEYS, KioskScreen
 from kiosk.screens.verify import TOTP_DIGITS, ChannelDialog, FlowScreen, TotpEntryScreen
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.inputs import CodeInput, KioskInput, SecureInput
@@ -41,12 +41,14 @@ def grouped(secret: str) -> str:
 class RegistrationScreen(FlowScreen):
     """The overview: what is registered, what is missing, what can be added."""
 
+    HELP = "help.screen.register"
     STEP = Step.REGISTER
     BACK = "cancel"
     SHOW_OUTBOX = True
 
     def hints(self) -> list[tuple[str, str]]:
-        return [("1-9", t("hint.choose")), ("Esc", t("hint.cancel")), ("F1", t("hint.help"))]
+        return [(CHOICE_KEYS, t("hint.choose")), ("Esc", t("hint.cancel")),
+                ("F1", t("hint.help"))]
 
     def compose_body(self) -> ComposeResult:
         status = self.state.registration
@@ -99,6 +101,7 @@ class RegistrationScreen(FlowScreen):
 class AddContactScreen(FlowScreen):
     """An email address or a phone number; a code is sent to it to confirm it."""
 
+    HELP = "help.screen.add_contact"
     STEP = Step.REGISTER
     BACK = "pop"
 
@@ -174,6 +177,7 @@ class AddContactScreen(FlowScreen):
 class SetQuestionsScreen(FlowScreen):
     """Pick `questions_to_register` questions from the pool and answer each (masked)."""
 
+    HELP = "help.screen.set_questions"
     STEP = Step.REGISTER
     BACK = "pop"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
@@ -278,6 +282,7 @@ class SetQuestionsScreen(FlowScreen):
 class AuthenticatorScreen(TotpEntryScreen):
     """Scan the QR code (or type the secret), then enter the app's first code."""
 
+    HELP = "help.screen.authenticator"
     STEP = Step.REGISTER
     BACK = "pop"
 

@@ -23,11 +23,12 @@ from kiosk.backend import (
     Step,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import KioskModal, KioskScreen
+from kiosk.screens.base import CHOICE_KEYS, KioskModal, KioskScreen
 from kiosk.screens.feedback import with_tries_left
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import Countdown
 from kiosk.widgets.inputs import CodeInput, SecureInput
+from kiosk.widgets.unbroken import Unbroken
 
 TOTP_DIGITS = 6
 VERIFYING = (Step.CHOOSE_METHOD, Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP)
@@ -82,12 +83,14 @@ class FlowScreen(KioskScreen):
 
 
 class ChooseMethodScreen(FlowScreen):
+    HELP = "help.screen.choose_method"
     STEP = Step.CHOOSE_METHOD
     BACK = "cancel"
     SHOW_OUTBOX = True
 
     def hints(self) -> list[tuple[str, str]]:
-        return [("1-9", t("hint.choose")), ("Esc", t("hint.cancel")), ("F1", t("hint.help"))]
+        return [(CHOICE_KEYS, t("hint.choose")), ("Esc", t("hint.cancel")),
+                ("F1", t("hint.help"))]
 
     def compose_body(self) -> ComposeResult:
         state = self.state
@@ -117,9 +120,9 @@ class ChooseMethodScreen(FlowScreen):
             # why there is no other choice, and where to go without the phone. It follows
             # from what is offered alone, so a decoy offering the same looks the same
             helpdesk = self.kiosk.branding.helpdesk
-            yield Static(escape(t("verify.authenticator_only", helpdesk=helpdesk) if helpdesk
-                                else t("verify.authenticator_only.no_helpdesk")),
-                         id="authenticator-only", classes="hint")
+            yield Unbroken(t("verify.authenticator_only", helpdesk=helpdesk) if helpdesk
+                           else t("verify.authenticator_only.no_helpdesk"),
+                           id="authenticator-only", classes="hint")
 
     def on_mount(self) -> None:
         choices = self.query(Choice)
@@ -190,6 +193,7 @@ class EnterCodeScreen(FlowScreen):
     (`confirm_contact`, with `resend` repeating the add call).
     """
 
+    HELP = "help.screen.code"
     STEP = Step.VERIFY_CODE
     BACK = "pop"
     SHOW_OUTBOX = True
@@ -241,7 +245,7 @@ class EnterCodeScreen(FlowScreen):
         else:
             help_text = (t("code.not_arrived", helpdesk=helpdesk) if helpdesk
                          else t("code.not_arrived.no_helpdesk"))
-        yield Static(escape(help_text), id="not-arrived", classes="hint")
+        yield Unbroken(help_text, id="not-arrived", classes="hint")
         with Horizontal(classes="buttons"):
             yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
             yield Button(t("button.resend"), id="resend", compact=True)
@@ -319,6 +323,7 @@ class EnterCodeScreen(FlowScreen):
 class QuestionsScreen(FlowScreen):
     """All drawn questions on one screen, answers masked (F2 shows them)."""
 
+    HELP = "help.screen.questions"
     STEP = Step.ANSWER_QUESTIONS
     BACK = "pop"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
@@ -437,6 +442,7 @@ class TotpEntryScreen(FlowScreen):
 
 
 class TotpScreen(TotpEntryScreen):
+    HELP = "help.screen.totp"
     STEP = Step.VERIFY_TOTP
     BACK = "pop"
 

@@ -29,6 +29,7 @@ from kiosk.screens.verify import (
 )
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.widgets.inputs import CodeInput, KioskInput, SecureInput
+from kiosk.widgets.unbroken import Unbroken
 
 from .conftest import (
     ANSWERS,
@@ -347,7 +348,7 @@ async def test_bob_must_use_the_authenticator(
         assert "Email a code" not in k.text  # required authenticator: email alone cannot do
         # why, and what to do without the phone
         await k.sees("This account needs its authenticator app")
-        assert app.screen.query_one("#authenticator-only").render().plain.endswith(
+        assert app.screen.query_one("#authenticator-only", Unbroken).text.endswith(
             "Ask the helpdesk: IT helpdesk, room 1.12 · +1 425 555 0100 · helpdesk@contoso.org")
         await k.press("1")
         await k.at(TotpScreen)
