@@ -115,9 +115,8 @@ class HelpScreen(KioskModal):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog help", id="help-body", can_focus=False):
             yield Static(escape(t("help.title")), classes="heading")
-            if self.topic:
-                yield Static(escape(t(self.topic)), id="screen-help", classes="lead")
-            yield Static(escape(t("help.keys")), classes="lead")
+            # what to do on the screen below, else the keys in general (the footer names them)
+            yield Static(escape(t(self.topic or "help.keys")), id="screen-help", classes="lead")
             yield Static(escape(t("help.privacy")), classes="lead")
             helpdesk = self.app.branding.helpdesk  # type: ignore[attr-defined]
             if helpdesk:

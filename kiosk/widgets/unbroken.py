@@ -45,6 +45,9 @@ class NumbersKept(Visual):
     def __init__(self, text: str) -> None:
         self.text = text
 
+    def __str__(self) -> str:
+        return self.text
+
     def _content(self, width: int) -> Content:
         return Content("\n".join(wrap_keeping_numbers(self.text, max(width, 1))))
 
