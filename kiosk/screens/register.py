@@ -175,12 +175,14 @@ class AddContactScreen(FlowScreen):
 
 
 class SetQuestionsScreen(FlowScreen):
-    """Pick `questions_to_register` questions from the pool and answer each (masked)."""
+    """Pick `questions_to_register` questions from the pool and answer each (masked); F3 adds
+    more, up to the pool's size (resets then draw from all of them)."""
 
     HELP = "help.screen.set_questions"
     STEP = Step.REGISTER
     BACK = "pop"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False),
+                                             Binding("f3", "add_question", show=False)]
 
     def __init__(self, state: FlowState, pool) -> None:  # type: ignore[no-untyped-def]
         super().__init__(state)
@@ -194,20 +196,36 @@ class SetQuestionsScreen(FlowScreen):
 
     def hints(self) -> list[tuple[str, str]]:
         return [("Enter", t("hint.continue")), ("F2", t("hint.show")),
-                ("Esc", t("hint.back")), ("F1", t("hint.help"))]
+                ("F3", t("hint.add_question")), ("Esc", t("hint.back")), ("F1", t("hint.help"))]
 
     def compose_body(self) -> ComposeResult:
-        yield Static(escape(t("register.questions.lead", n=self.count)), classes="lead")
-        options = [(t(f"question.{q.id}"), q.id) for q in self.pool]
+        yield Static(escape(t("register.questions.lead", n=self.count, most=len(self.pool))),
+                     classes="lead")
         for index in range(1, self.count + 1):
-            with Vertical(classes="qa"):
-                yield Select(options, prompt=t("register.questions.pick", n=index),
-                             id=f"question-{index}", compact=True)
-                yield SecureInput(id=f"answer-{index}", max_length=200, compact=True,
-                                  placeholder=t("register.questions.answer"))
+            yield self.row(index)
         with Horizontal(classes="buttons"):
             yield Button(t("button.save"), id="submit", variant="primary", compact=True)
             yield Button(t("button.show"), id="show", compact=True)
+            yield Button(t("button.add_question"), id="add", compact=True)
+
+    def row(self, index: int) -> Vertical:
+        """Question `index`: its choice from the pool and its answer."""
+        options = [(t(f"question.{q.id}"), q.id) for q in self.pool]
+        answer = SecureInput(id=f"answer-{index}", max_length=200, compact=True,
+                             placeholder=t("register.questions.answer"))
+        answer.reveal(self.showing)
+        return Vertical(Select(options, prompt=t("register.questions.pick", n=index),
+                               id=f"question-{index}", compact=True), answer, classes="qa")
+
+    async def action_add_question(self) -> None:
+        """One more question, up to the pool's size: resets draw from every one registered."""
+        if self.count >= len(self.pool):
+            self.show_error(t("register.questions.all", n=len(self.pool)))
+            return
+        self.count += 1
+        await self.query_one("#body").mount(self.row(self.count),
+                                            before=self.query_one("Horizontal.buttons"))
+        self.query_one(f"#question-{self.count}", Select).focus()
 
     def on_mount(self) -> None:
         self.query_one("#question-1", Select).focus()
@@ -236,6 +254,8 @@ class SetQuestionsScreen(FlowScreen):
         event.stop()
         if event.button.id == "show":
             self.action_toggle_show()
+        elif event.button.id == "add":
+            await self.action_add_question()
         else:
             await self.submit()
 

@@ -396,9 +396,13 @@ class QuestionsScreen(FlowScreen):
     async def _on_error(self, err: KioskError) -> bool:
         if err.code != "wrong_answers":
             return False
-        # a new set was drawn: fetch it and redraw (every answer field is rebuilt empty)
+        # a new set was drawn: fetch it and redraw (every answer field is rebuilt empty). With
+        # as many registered as asked it is the same set again: say so, not "new questions"
+        before = {question.id for question in self.state.questions}
         state = await self.kiosk.backend.questions(self.state.flow_id)
-        self.notice = with_tries_left(t("error.wrong_answers"), err)
+        same = {question.id for question in state.questions} == before
+        self.notice = with_tries_left(
+            t("error.wrong_answers.same" if same else "error.wrong_answers"), err)
         await self.update_state(state)
         return True
 
