@@ -22,6 +22,7 @@ from kiosk import glyphs
 from kiosk.i18n import t
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.chrome import KeyHints, KioskHeader
+from kiosk.widgets.inputs import KioskInput
 from kiosk.widgets.outbox import OutboxPanel
 
 if TYPE_CHECKING:
@@ -146,12 +147,19 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
 
     def action_enter_field(self) -> None:
         """Enter in a field that leads on to another: focus that one now, before the next key
-        is handled; any other Enter goes on to the focused widget (submit, press)."""
+        is handled. Enter that submits a field: queued behind the keys before it, so it submits
+        what they typed and no key typed after it. Any other Enter goes on to the focused
+        widget (a button press)."""
         focused = self.focused
-        target = self.field_after(focused) if isinstance(focused, Input) else None
-        if target is None:
+        if not isinstance(focused, Input):
             raise SkipAction
-        self.set_focus(target)
+        target = self.field_after(focused)
+        if target is not None:
+            self.set_focus(target)
+        elif isinstance(focused, KioskInput):
+            focused.post_message(KioskInput.SubmitHere())
+        else:
+            raise SkipAction
 
     def show_error(self, text: str) -> None:
         lines = self.query(ErrorLine)

@@ -55,14 +55,16 @@ class IdentifyScreen(KioskScreen):
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        await self.submit()
+        await self.submit(event.value)  # as it was at Enter: keys typed on are not the name
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         await self.submit()
 
-    async def submit(self) -> None:
-        username = self.query_one("#username", KioskInput).value.strip()
+    async def submit(self, typed: str | None = None) -> None:
+        if typed is None:
+            typed = self.query_one("#username", KioskInput).value
+        username = typed.strip()
         if not username:
             self.show_error(t("identify.empty"))
             return

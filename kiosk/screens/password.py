@@ -53,7 +53,7 @@ class SignInScreen(FlowScreen):
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        await self.submit()
+        await self.submit(event.value)  # as it was at Enter: keys typed on are not part of it
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -62,14 +62,14 @@ class SignInScreen(FlowScreen):
         else:
             await self.submit()
 
-    async def submit(self) -> None:
-        field = self.query_one("#current", SecureInput)
-        if not field.value:
+    async def submit(self, typed: str | None = None) -> None:
+        password = self.query_one("#current", SecureInput).value if typed is None else typed
+        if not password:
             self.show_error(t("signin.empty"))
             return
         self.clear_error()
         await self.kiosk.proceed(
-            self.kiosk.backend.sign_in(self.state.flow_id, field.value),
+            self.kiosk.backend.sign_in(self.state.flow_id, password),
             on_error=self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from textual import events
+from textual.message import Message
 from textual.widgets import Input
 
 _NON_DIGITS = re.compile(r"\D")
@@ -16,6 +17,10 @@ _NON_DIGITS = re.compile(r"\D")
 
 class KioskInput(Input):
     """An `Input` that cannot copy or cut, and never selects its text on focus."""
+
+    class SubmitHere(Message):
+        """Enter, queued in this field's order: it submits what the keys before it typed
+        and nothing typed after it (the screen's priority Enter posts it)."""
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         kwargs.setdefault("select_on_focus", False)
@@ -25,6 +30,10 @@ class KioskInput(Input):
         # a blinking cursor makes screenshots non-deterministic; headless runs never need it
         if self.app.is_headless:
             self.cursor_blink = False
+
+    async def on_kiosk_input_submit_here(self, message: SubmitHere) -> None:
+        message.stop()
+        await self.action_submit()
 
     def action_copy(self) -> None:
         """Neutralised: nothing typed into the kiosk may reach a clipboard."""

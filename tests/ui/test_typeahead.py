@@ -85,3 +85,18 @@ async def test_enter_between_fields_moves_before_the_next_key(make_app: MakeApp)
         assert screen.query_one("#pw1", SecureInput).value == NEW_PASSWORD
         burst(app, ENTER)
         await k.at(DoneScreen)
+
+
+async def test_a_key_typed_after_the_name_is_not_part_of_it(make_app: MakeApp) -> None:
+    """`alice⏎1`: the name is what the field held at Enter (before, the flow started for
+    "alice1", a name nobody has, whose decoy looks like an account)."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)
+        await k.at(WelcomeScreen)
+        await k.press("1")
+        await k.at(IdentifyScreen)
+        burst(app, "alice" + ENTER + "1")
+        await k.at(ChooseMethodScreen)
+        assert app.username == "alice"
+        await k.sees("a•••@c•••.org")
