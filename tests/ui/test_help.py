@@ -26,6 +26,7 @@ from kiosk.widgets.chrome import KeyHints
 from kiosk.widgets.unbroken import wrap_keeping_numbers
 
 from .conftest import Kiosk, MakeApp, last_code
+from .walks import RESET, identify
 
 HELPDESK_PHONE = "+1 425 555 0100"  # in the demo's helpdesk text
 MODULES = (kiosk.screens.identify, kiosk.screens.outcome, kiosk.screens.password,
@@ -37,11 +38,7 @@ def footer(k: Kiosk) -> str:
 
 
 async def to_methods(k: Kiosk, user: str) -> None:
-    await k.at(WelcomeScreen)
-    await k.press("1")
-    await k.at(IdentifyScreen)
-    await k.type(user)
-    await k.enter()
+    await identify(k, RESET, user)
     await k.at(ChooseMethodScreen)
 
 

@@ -19,13 +19,13 @@ from kiosk.embedded import EmbeddedBackend
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
 from kiosk.engine.totp import code_at
-from kiosk.screens.identify import IdentifyScreen
 from kiosk.screens.outcome import DoneScreen
 from kiosk.screens.password import NewPasswordScreen
 from kiosk.screens.verify import ChannelDialog, ChooseMethodScreen, EnterCodeScreen, TotpScreen
 from kiosk.screens.welcome import WelcomeScreen
 
 from .conftest import BOB_TOTP_SECRET, SIZE, Kiosk, last_code
+from .walks import RESET, identify
 
 PASSWORD = "Tiger lantern harbour"  # 21 characters, as when the budget was counted
 BUDGET = {"alice": 61, "bob": 57, "carol": 72}
@@ -50,10 +50,7 @@ async def code(k: Kiosk, value: str) -> None:
 
 async def walk(k: Kiosk, user: str, engine: Engine, clock: FrozenClock) -> None:
     """The shortest reset a person who knows the kiosk would type."""
-    await k.press("1")
-    await k.at(IdentifyScreen)
-    await k.type(user)
-    await k.enter()
+    await identify(k, RESET, user)
     await k.at(ChooseMethodScreen)
     await k.press("1")  # the first method: email (alice, carol), the authenticator (bob)
     if user == "bob":

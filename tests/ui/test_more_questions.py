@@ -5,15 +5,13 @@ the same questions back, and the screen says so instead of implying a new set.""
 from __future__ import annotations
 
 from kiosk.engine.engine import Engine
-from kiosk.screens.identify import IdentifyScreen
 from kiosk.screens.outcome import DoneScreen
-from kiosk.screens.password import SignInScreen
 from kiosk.screens.register import RegistrationScreen, SetQuestionsScreen
 from kiosk.screens.verify import ChooseMethodScreen, QuestionsScreen
-from kiosk.screens.welcome import WelcomeScreen
 from kiosk.widgets.inputs import SecureInput
 
 from .conftest import Kiosk, MakeApp
+from .walks import RESET, identify, to_registration
 
 SIZE = (80, 24)
 FOUR = [("pet", "whiskers"), ("school", "lincoln high"), ("car", "beetle"), ("job", "paperboy")]
@@ -23,15 +21,7 @@ async def test_erin_registers_four_questions_with_f3(make_app: MakeApp, engine: 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         k = Kiosk(app, pilot)
-        await k.at(WelcomeScreen)
-        await k.press("3")  # set up my security info
-        await k.at(IdentifyScreen)
-        await k.type("erin")
-        await k.enter()
-        await k.at(SignInScreen)
-        await k.type("Erin-demo-pass-1")
-        await k.enter()
-        await k.at(RegistrationScreen)
+        await to_registration(k, "erin", "Erin-demo-pass-1")
         await k.press("4")  # security questions
         screen = await k.at(SetQuestionsScreen)
         assert isinstance(screen, SetQuestionsScreen)
@@ -64,15 +54,7 @@ async def test_f3_stops_at_the_pool_size(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         k = Kiosk(app, pilot)
-        await k.at(WelcomeScreen)
-        await k.press("3")
-        await k.at(IdentifyScreen)
-        await k.type("erin")
-        await k.enter()
-        await k.at(SignInScreen)
-        await k.type("Erin-demo-pass-1")
-        await k.enter()
-        await k.at(RegistrationScreen)
+        await to_registration(k, "erin", "Erin-demo-pass-1")
         await k.press("4")
         screen = await k.at(SetQuestionsScreen)
         assert isinstance(screen, SetQuestionsScreen)
@@ -90,11 +72,7 @@ async def test_the_same_three_again_is_said_to_be_the_same(make_app: MakeApp) ->
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         k = Kiosk(app, pilot)
-        await k.at(WelcomeScreen)
-        await k.press("1")
-        await k.at(IdentifyScreen)
-        await k.type("alice")
-        await k.enter()
+        await identify(k, RESET, "alice")
         await k.at(ChooseMethodScreen)
         await k.press("3")
         screen = await k.at(QuestionsScreen)

@@ -8,24 +8,19 @@ from typing import Any
 
 from kiosk.backend import PasswordCheck
 from kiosk.embedded import EmbeddedBackend
-from kiosk.screens.identify import IdentifyScreen
 from kiosk.screens.password import NewPasswordScreen
 from kiosk.screens.verify import ChooseMethodScreen, EnterCodeScreen
-from kiosk.screens.welcome import WelcomeScreen
 from kiosk.widgets.inputs import SecureInput
 from kiosk.widgets.password import StrengthMeter
 
 from .conftest import NEW_PASSWORD, SIZE, Kiosk, MakeApp, last_code
+from .walks import RESET, identify
 
 BANNED_BUT_STRONG = "Orange-bicycle-winter-9"  # zxcvbn: 4; built on common words
 
 
 async def to_new_password(k: Kiosk, engine: Any) -> NewPasswordScreen:
-    await k.at(WelcomeScreen)
-    await k.press("1")
-    await k.at(IdentifyScreen)
-    await k.type("alice")
-    await k.enter()
+    await identify(k, RESET, "alice")
     await k.at(ChooseMethodScreen)
     await k.press("1")
     await k.at(EnterCodeScreen)

@@ -20,6 +20,7 @@ from kiosk.screens.welcome import WelcomeScreen
 from kiosk.widgets.inputs import SecureInput
 
 from .conftest import ANSWERS, NEW_PASSWORD, SIZE, Kiosk, MakeApp
+from .walks import RESET, identify
 
 TAB, ENTER = "\t", "\r"
 
@@ -41,11 +42,7 @@ def burst(app: KioskApp, text: str) -> None:
 
 
 async def to_questions(k: Kiosk) -> QuestionsScreen:
-    await k.at(WelcomeScreen)
-    await k.press("1")
-    await k.at(IdentifyScreen)
-    await k.type("alice")
-    await k.enter()
+    await identify(k, RESET, "alice")
     await k.at(ChooseMethodScreen)
     await k.press("3")
     screen = await k.at(QuestionsScreen)
