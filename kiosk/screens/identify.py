@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.markup import escape
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Static
 
 from kiosk.backend import Purpose
 from kiosk.i18n import t
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.base import FormScreen
 from kiosk.widgets.inputs import KioskInput
 
 
-class IdentifyScreen(KioskScreen):
+class IdentifyScreen(FormScreen):
     """The anchor of a flow: Escape on a flow's first screen cancels it and comes back here."""
 
     HELP = "help.screen.identify"
     BACK = "welcome"  # a new visit: nothing typed here stays behind
+    FOCUS = "#username"
 
     def __init__(self, purpose: Purpose, username: str = "") -> None:
         super().__init__()
@@ -46,25 +47,12 @@ class IdentifyScreen(KioskScreen):
         listed = ", ".join(forms[:-1]) + f" {t('identify.or')} {forms[-1]}"
         return t("identify.hint_forms", forms=listed)
 
-    def on_mount(self) -> None:
-        self.query_one("#username", KioskInput).focus()
-
     def on_screen_resume(self) -> None:
         self.clear_error()
         self.query_one("#username", KioskInput).focus()
 
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit(event.value)  # as it was at Enter: keys typed on are not the name
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        await self.submit()
-
-    async def submit(self, typed: str | None = None) -> None:
-        if typed is None:
-            typed = self.query_one("#username", KioskInput).value
-        username = typed.strip()
+    async def submit(self) -> None:
+        username = self.query_one("#username", KioskInput).value.strip()
         if not username:
             self.show_error(t("identify.empty"))
             return

@@ -18,15 +18,16 @@ from kiosk.backend import (
     AuthenticatorEnrollment,
     Channel,
     FlowState,
+    InvalidInput,
     KioskError,
     MethodKind,
     MethodOption,
     QuestionAnswer,
-    Step,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import CHOICE_KEYS, KioskScreen
-from kiosk.screens.verify import TOTP_DIGITS, ChannelDialog, FlowScreen, TotpEntryScreen
+from kiosk.screens.base import CHOICE_KEYS, FlowScreen, FormScreen, KioskScreen
+from kiosk.screens.host import ShowScreen
+from kiosk.screens.verify import TOTP_DIGITS, ChannelDialog, TotpEntryScreen
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.inputs import CodeInput, KioskInput, SecureInput
 from kiosk.widgets.qr import QRView, qr_size
@@ -42,7 +43,6 @@ class RegistrationScreen(FlowScreen):
     """The overview: what is registered, what is missing, what can be added."""
 
     HELP = "help.screen.register"
-    STEP = Step.REGISTER
     BACK = "cancel"
     SHOW_OUTBOX = True
 
@@ -88,22 +88,22 @@ class RegistrationScreen(FlowScreen):
         if kind == MethodKind.QUESTIONS:
             pool = await self.kiosk.attempt(self.kiosk.backend.question_pool(self.state.flow_id))
             if pool is not None:
-                await self.kiosk.show(SetQuestionsScreen(self.state, pool))
+                self.app.post_message(ShowScreen(SetQuestionsScreen(self.state, pool)))
         elif kind == MethodKind.AUTHENTICATOR:
             enrollment = await self.kiosk.attempt(
                 self.kiosk.backend.begin_authenticator(self.state.flow_id))
             if enrollment is not None:
-                await self.kiosk.show(AuthenticatorScreen(self.state, enrollment))
+                self.app.post_message(ShowScreen(AuthenticatorScreen(self.state, enrollment)))
         else:
-            await self.kiosk.show(AddContactScreen(self.state, kind))
+            self.app.post_message(ShowScreen(AddContactScreen(self.state, kind)))
 
 
-class AddContactScreen(FlowScreen):
+class AddContactScreen(FormScreen, FlowScreen):
     """An email address or a phone number; a code is sent to it to confirm it."""
 
     HELP = "help.screen.add_contact"
-    STEP = Step.REGISTER
     BACK = "pop"
+    FOCUS = "#contact"
 
     def __init__(self, state: FlowState, kind: MethodKind) -> None:
         super().__init__(state)
@@ -121,17 +121,6 @@ class AddContactScreen(FlowScreen):
                          placeholder=t(f"register.{self.kind.value}.placeholder"))
         yield Button(t("button.send_code"), id="submit", variant="primary", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#contact", KioskInput).focus()
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        await self.submit()
-
     async def submit(self) -> None:
         value = self.query_one("#contact", KioskInput).value.strip()
         if not value:
@@ -143,7 +132,7 @@ class AddContactScreen(FlowScreen):
         elif self.kind == MethodKind.MOBILE:
             option = MethodOption(kind=self.kind, masked=value,
                                   channels=[Channel.TEXT, Channel.CALL])
-            self.kiosk.push_screen(
+            self.app.push_screen(
                 ChannelDialog(option),
                 lambda choice: self._channel_chosen(value, choice))
         else:
@@ -168,19 +157,20 @@ class AddContactScreen(FlowScreen):
         return self.call(self.resend_value, self.resend_channel)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code == "invalid_input":
+        if isinstance(err, InvalidInput):
             self.show_error(t(f"register.{self.kind.value}.invalid"))
             return True
         return False
 
 
-class SetQuestionsScreen(FlowScreen):
+class SetQuestionsScreen(FormScreen, FlowScreen):
     """Pick `questions_to_register` questions from the pool and answer each (masked); F3 adds
     more, up to the pool's size (resets then draw from all of them)."""
 
     HELP = "help.screen.set_questions"
-    STEP = Step.REGISTER
     BACK = "pop"
+    FOCUS = "#question-1"
+    BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show", "add": "add_question"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False),
                                              Binding("f3", "add_question", show=False)]
 
@@ -227,15 +217,6 @@ class SetQuestionsScreen(FlowScreen):
                                             before=self.query_one("Horizontal.buttons"))
         self.query_one(f"#question-{self.count}", Select).focus()
 
-    def on_mount(self) -> None:
-        self.query_one("#question-1", Select).focus()
-
-    def action_toggle_show(self) -> None:
-        self.showing = not self.showing
-        for field in self.query(SecureInput):
-            field.reveal(self.showing)
-        self.query_one("#show", Button).label = t("button.hide" if self.showing else "button.show")
-
     def field_after(self, field: Input) -> Widget | None:
         """From an answer to the next question's choice (Enter saves from the last answer)."""
         if field.id == f"answer-{self.count}" or not field.id:
@@ -243,21 +224,11 @@ class SetQuestionsScreen(FlowScreen):
         index = int(field.id.removeprefix("answer-"))
         return self.query_one(f"#question-{index + 1}", Select)
 
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id != f"answer-{self.count}":
+    async def entered(self, field: Input) -> None:
+        if field.id != f"answer-{self.count}":
             self.focus_next()
             return
         await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "show":
-            self.action_toggle_show()
-        elif event.button.id == "add":
-            await self.action_add_question()
-        else:
-            await self.submit()
 
     def entries(self) -> list[QuestionAnswer] | str:
         """The entries, or the (translated) reason they cannot be sent yet."""
@@ -292,7 +263,7 @@ class SetQuestionsScreen(FlowScreen):
             on_error=self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code == "invalid_input":
+        if isinstance(err, InvalidInput):
             # the engine's problems name the question by number; say it in the visitor's words
             self.show_error(t("register.questions.rejected"))
             return True
@@ -303,7 +274,6 @@ class AuthenticatorScreen(TotpEntryScreen):
     """Scan the QR code (or type the secret), then enter the app's first code."""
 
     HELP = "help.screen.authenticator"
-    STEP = Step.REGISTER
     BACK = "pop"
 
     def __init__(self, state: FlowState, enrollment: AuthenticatorEnrollment) -> None:
@@ -315,7 +285,7 @@ class AuthenticatorScreen(TotpEntryScreen):
 
     def qr_fits(self) -> bool:
         width, height = qr_size(self.enrollment.uri)
-        size = self.kiosk.size
+        size = self.app.size
         # the QR code sits left of the instructions; header, heading and key line take 4 rows
         return size.width >= width + 36 and size.height >= height + 4
 

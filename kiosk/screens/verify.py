@@ -15,68 +15,30 @@ from textual.widgets import Button, Input, Static
 from kiosk import glyphs
 from kiosk.backend import (
     Channel,
+    CodeExpired,
+    DeliveryFailed,
     FlowState,
     KioskError,
     MethodKind,
     MethodOption,
     Purpose,
-    Step,
+    WrongAnswers,
+    WrongCode,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import CHOICE_KEYS, KioskModal, KioskScreen
-from kiosk.screens.feedback import with_tries_left
+from kiosk.screens.base import CHOICE_KEYS, FlowScreen, FormScreen, KioskModal
+from kiosk.screens.feedback import error_text, with_tries_left
+from kiosk.screens.host import GoBack, ShowScreen
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import Countdown
 from kiosk.widgets.inputs import CodeInput, SecureInput
 from kiosk.widgets.unbroken import Unbroken
 
 TOTP_DIGITS = 6
-VERIFYING = (Step.CHOOSE_METHOD, Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP)
-# the proof screens and the step they lead to, as the progress indicator names them (the
-# registration hub is a menu of its own, with no indicator)
-STAGES = {**dict.fromkeys(VERIFYING, "verify"), Step.SIGN_IN: "sign_in",
-          Step.NEW_PASSWORD: "new_password", Step.UNLOCK: "unlock"}
 
 
 def method_label(option: MethodOption) -> str:
     return t(f"method.{option.kind.value}", masked=option.masked)
-
-
-class FlowScreen(KioskScreen):
-    """A screen showing one state of the flow; `update_state` redraws it for a newer one."""
-
-    STEP: ClassVar[Step | None] = None
-
-    def __init__(self, state: FlowState) -> None:
-        super().__init__()
-        self.state = state
-
-    def heading(self) -> str:
-        heading = t(f"purpose.{self.state.purpose.value}")
-        progress = self.progress()
-        return f"{heading} · {progress}" if progress else heading
-
-    def progress(self) -> str:
-        """"Step 1 of 2 · verify": one step per proof, then the one it is for. For everybody;
-        the total is the engine's `gates_required`, which shows an administrator's second
-        proof only after the first succeeded (until then every account looks alike)."""
-        state = self.state
-        stage = STAGES.get(state.step)
-        if stage is None:
-            return ""
-        total = state.gates_required + 1
-        if state.step == Step.SIGN_IN:
-            number = 1
-        elif state.step in VERIFYING:
-            number = min(state.gates_passed + 1, state.gates_required)
-        else:
-            number = total
-        return t("progress.step", n=number, m=total, stage=t(f"progress.{stage}"))
-
-    async def update_state(self, state: FlowState) -> None:
-        self.state = state
-        await self.recompose()
-        self.focus_first()
 
 
 # ---------------------------------------------------------------------------- choose method
@@ -84,7 +46,6 @@ class FlowScreen(KioskScreen):
 
 class ChooseMethodScreen(FlowScreen):
     HELP = "help.screen.choose_method"
-    STEP = Step.CHOOSE_METHOD
     BACK = "cancel"
     SHOW_OUTBOX = True
 
@@ -142,12 +103,12 @@ class ChooseMethodScreen(FlowScreen):
         if kind == MethodKind.QUESTIONS:
             await self.kiosk.proceed(backend.questions(flow_id))
         elif kind == MethodKind.AUTHENTICATOR:
-            await self.kiosk.show(TotpScreen(self.state))
+            self.app.post_message(ShowScreen(TotpScreen(self.state)))
             return
         else:
             channels = option.channels or [Channel.CALL]
             if len(channels) > 1:
-                self.kiosk.push_screen(ChannelDialog(option), self._channel_chosen)
+                self.app.push_screen(ChannelDialog(option), self._channel_chosen)
                 return
             await self.kiosk.proceed(backend.send_code(flow_id, kind, channels[0]))
 
@@ -159,7 +120,7 @@ class ChooseMethodScreen(FlowScreen):
             self.kiosk.backend.send_code(self.state.flow_id, kind, channel))
 
 
-class ChannelDialog(KioskModal):
+class ChannelDialog(KioskModal[tuple[MethodKind, Channel]]):
     """A phone can get a text or a call: which one?"""
 
     def __init__(self, option: MethodOption) -> None:
@@ -186,7 +147,7 @@ class ChannelDialog(KioskModal):
 # ---------------------------------------------------------------------------- enter a code
 
 
-class EnterCodeScreen(FlowScreen):
+class EnterCodeScreen(FormScreen, FlowScreen):
     """Enter the code that was sent; resend after the cooldown; the expiry counts down.
 
     Serves both verification (`verify_code`) and confirming a new contact at registration
@@ -194,9 +155,10 @@ class EnterCodeScreen(FlowScreen):
     """
 
     HELP = "help.screen.code"
-    STEP = Step.VERIFY_CODE
     BACK = "pop"
     SHOW_OUTBOX = True
+    FOCUS = "#code"
+    BUTTONS: ClassVar[dict[str, str]] = {"resend": "resend"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f5", "resend", show=False)]
 
     def __init__(
@@ -252,20 +214,6 @@ class EnterCodeScreen(FlowScreen):
         if self.notice:
             yield Static(escape(self.notice), classes="hint")
 
-    def on_mount(self) -> None:
-        self.query_one("#code", CodeInput).focus()
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "resend":
-            await self.action_resend()
-        else:
-            await self.submit()
-
     async def submit(self) -> None:
         entry = self.query_one("#code", CodeInput)
         challenge = self.state.challenge
@@ -283,23 +231,16 @@ class EnterCodeScreen(FlowScreen):
         await self.kiosk.proceed(call, on_error=self._on_error)
 
     async def _on_error(self, err: KioskError) -> bool:
-        if err.code in ("wrong_code", "code_expired"):
+        if isinstance(err, WrongCode | CodeExpired):
             self.query_one("#code", CodeInput).value = ""
-        if err.code == "code_expired":
+        if isinstance(err, CodeExpired):
             reason = err.params.get("reason", "expired")
             self.show_error(t(f"error.code_expired.{reason}") if reason in (
                 "expired", "used", "superseded") else t("error.code_expired"))
             return True
-        if err.code == "delivery_failed":
+        if isinstance(err, DeliveryFailed):
             # the flow went back to choosing a method: say so there
-            kiosk, text = self.kiosk, self.kiosk.error_text(err)
-
-            async def back_and_say() -> None:
-                await kiosk.pop_screen()
-                if isinstance(kiosk.screen, KioskScreen):
-                    kiosk.screen.show_error(text)
-
-            kiosk.navigate(back_and_say)
+            self.app.post_message(GoBack(error=error_text(err)))
             return True
         return False
 
@@ -320,12 +261,12 @@ class EnterCodeScreen(FlowScreen):
 # ---------------------------------------------------------------------------- questions
 
 
-class QuestionsScreen(FlowScreen):
+class QuestionsScreen(FormScreen, FlowScreen):
     """All drawn questions on one screen, answers masked (F2 shows them)."""
 
     HELP = "help.screen.questions"
-    STEP = Step.ANSWER_QUESTIONS
     BACK = "pop"
+    BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
     def __init__(self, state: FlowState, notice: str = "") -> None:
@@ -349,16 +290,10 @@ class QuestionsScreen(FlowScreen):
             yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
             yield Button(t("button.show"), id="show", compact=True)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         inputs = self.query(SecureInput)
         if inputs:
             inputs.first().focus()
-
-    def action_toggle_show(self) -> None:
-        self.showing = not self.showing
-        for field in self.query(SecureInput):
-            field.reveal(self.showing)
-        self.query_one("#show", Button).label = t("button.hide" if self.showing else "button.show")
 
     def field_after(self, field: Input) -> Widget | None:
         """The next answer while one is still empty (Enter submits from the last)."""
@@ -369,19 +304,11 @@ class QuestionsScreen(FlowScreen):
             return inputs[index + 1]
         return None
 
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if (after := self.field_after(event.input)) is not None:
+    async def entered(self, field: Input) -> None:
+        if (after := self.field_after(field)) is not None:
             after.focus()
             return
         await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "show":
-            self.action_toggle_show()
-        else:
-            await self.submit()
 
     async def submit(self) -> None:
         inputs = list(self.query(SecureInput))
@@ -394,7 +321,7 @@ class QuestionsScreen(FlowScreen):
             self.kiosk.backend.answer(self.state.flow_id, answers), on_error=self._on_error)
 
     async def _on_error(self, err: KioskError) -> bool:
-        if err.code != "wrong_answers":
+        if not isinstance(err, WrongAnswers):
             return False
         # a new set was drawn: fetch it and redraw (every answer field is rebuilt empty). With
         # as many registered as asked it is the same set again: say so, not "new questions"
@@ -410,22 +337,13 @@ class QuestionsScreen(FlowScreen):
 # ---------------------------------------------------------------------------- authenticator
 
 
-class TotpEntryScreen(FlowScreen):
+class TotpEntryScreen(FormScreen, FlowScreen):
     """A screen with one authenticator-code field (#code): at reset, and at enrolment."""
+
+    FOCUS = "#code"
 
     def send(self, code: str) -> Awaitable[FlowState]:
         raise NotImplementedError
-
-    def on_mount(self) -> None:
-        self.query_one("#code", CodeInput).focus()
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        await self.submit()
 
     async def submit(self) -> None:
         entry = self.query_one("#code", CodeInput)
@@ -438,7 +356,7 @@ class TotpEntryScreen(FlowScreen):
             on_error=self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code == "wrong_code":
+        if isinstance(err, WrongCode):
             self.query_one("#code", CodeInput).value = ""
             self.show_error(with_tries_left(t("error.wrong_totp"), err))
             return True
@@ -447,7 +365,6 @@ class TotpEntryScreen(FlowScreen):
 
 class TotpScreen(TotpEntryScreen):
     HELP = "help.screen.totp"
-    STEP = Step.VERIFY_TOTP
     BACK = "pop"
 
     def hints(self) -> list[tuple[str, str]]:

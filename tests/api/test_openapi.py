@@ -59,5 +59,8 @@ def test_the_protocol_is_all_there() -> None:
         ("GET", "/v1/admin/users"), ("GET", "/v1/admin/users/{username}"),
         ("GET", "/v1/admin/audit"), ("GET", "/v1/admin/audit.csv"), ("GET", "/v1/admin/report"),
         ("GET", "/v1/admin/terminals"), ("GET", "/healthz"), ("GET", "/readyz"),
+        # the console's explain and reports pages (backend_stub/console_reports.py)
+        ("GET", "/v1/admin/explain/{username}"), ("GET", "/v1/admin/daily"),
+        ("GET", "/v1/admin/daily.csv"),
     }
     assert have == expected

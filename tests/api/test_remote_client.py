@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kiosk.adapters.remote import RemoteBackend, open_remote_backend
 from kiosk.backend import (
     Blocked,
     Branding,
@@ -22,7 +23,6 @@ from kiosk.backend import (
     ServiceUnavailable,
     WrongCode,
 )
-from kiosk.remote import RemoteBackend, open_remote_backend
 
 BRANDING = Branding(organization="Org", helpdesk="Call 555").model_dump(mode="json")
 CHECK = {"ok": True, "violations": [], "score": 4, "rules": ["too_short"]}
@@ -161,6 +161,17 @@ async def test_requests_carry_the_key_and_json() -> None:
     assert request.headers["authorization"] == "Bearer hk_key"
     assert request.method == "POST" and request.url == "http://api.test/v1/flows"
     assert request.read() == b'{"purpose":"reset","username":"alice"}'
+
+
+async def test_the_optional_language_is_sent_only_when_given() -> None:
+    script = Script(httpx.Response(201, json={}), httpx.Response(201, json={}))
+    b = script.backend()
+    for language in ("de", None):
+        with pytest.raises(ServiceUnavailable):
+            await b.start(Purpose.RESET, "alice", language)
+    assert [r.read() for r in script.requests] == [
+        b'{"purpose":"reset","username":"alice","language":"de"}',
+        b'{"purpose":"reset","username":"alice"}']
 
 
 async def test_text_that_is_not_utf8_is_the_apis_invalid_input(app, terminal_key) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.ssh.conftest import (
+from tests.support.ssh import (
     KIOSK_BIN,
     WAIT,
     WELCOME,
@@ -79,7 +79,7 @@ CRASHING_KIOSK = textwrap.dedent("""
     import sys
     from pathlib import Path
 
-    from kiosk.embedded import EmbeddedBackend
+    from kiosk.adapters.embedded import EmbeddedBackend
     from kiosk.engine.engine import open_engine
     from kiosk.ui_commands import run_kiosk
 
@@ -88,11 +88,11 @@ CRASHING_KIOSK = textwrap.dedent("""
 
     class Crashing(EmbeddedBackend):
         # the user name "crash" makes the app fail the way an unhandled error does
-        async def start(self, purpose, username):
+        async def start(self, purpose, username, language=None):
             if username == "crash":
                 from textual._context import active_app
                 active_app.get()._handle_exception(RuntimeError("secret-ish detail"))
-            return await super().start(purpose, username)
+            return await super().start(purpose, username, language)
 
 
     run_kiosk(lambda: Crashing(engine, terminal="console:crash-test"), log_path=Path(sys.argv[2]),

@@ -18,14 +18,15 @@ from kiosk.engine.engine import Engine
 from kiosk.i18n import catalogue
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.dialogs import HelpScreen
+from kiosk.screens.host import ShowScreen
 from kiosk.screens.identify import IdentifyScreen
 from kiosk.screens.outcome import ProblemScreen
 from kiosk.screens.verify import ChooseMethodScreen, EnterCodeScreen, QuestionsScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.widgets.chrome import KeyHints
 from kiosk.widgets.unbroken import wrap_keeping_numbers
+from tests.support.pilot import Kiosk, MakeApp, last_code
 
-from .conftest import Kiosk, MakeApp, last_code
 from .walks import RESET, identify
 
 HELPDESK_PHONE = "+1 425 555 0100"  # in the demo's helpdesk text
@@ -136,6 +137,6 @@ async def test_the_helpdesk_number_is_never_broken(make_app: MakeApp, engine: En
         await k.at(EnterCodeScreen)  # beside the outbox panel: the narrowest text
         await k.sees(last_code(engine)[:4])
         assert whole(), k.text
-        await app.show(ProblemScreen("error", support_code="ABCD-1234"))
+        app.post_message(ShowScreen(ProblemScreen("error", support_code="ABCD-1234")))
         await k.at(ProblemScreen)
         assert whole(), k.text

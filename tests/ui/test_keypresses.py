@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from textual import events
 
+from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.app import KioskApp
-from kiosk.embedded import EmbeddedBackend
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
 from kiosk.engine.totp import code_at
@@ -23,8 +23,8 @@ from kiosk.screens.outcome import DoneScreen
 from kiosk.screens.password import NewPasswordScreen
 from kiosk.screens.verify import ChannelDialog, ChooseMethodScreen, EnterCodeScreen, TotpScreen
 from kiosk.screens.welcome import WelcomeScreen
+from tests.support.pilot import BOB_TOTP_SECRET, SIZE, Kiosk, last_code
 
-from .conftest import BOB_TOTP_SECRET, SIZE, Kiosk, last_code
 from .walks import RESET, identify
 
 PASSWORD = "Tiger lantern harbour"  # 21 characters, as when the budget was counted

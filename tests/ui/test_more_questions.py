@@ -9,8 +9,8 @@ from kiosk.screens.outcome import DoneScreen
 from kiosk.screens.register import RegistrationScreen, SetQuestionsScreen
 from kiosk.screens.verify import ChooseMethodScreen, QuestionsScreen
 from kiosk.widgets.inputs import SecureInput
+from tests.support.pilot import Kiosk, MakeApp
 
-from .conftest import Kiosk, MakeApp
 from .walks import RESET, identify, to_registration
 
 SIZE = (80, 24)
@@ -41,12 +41,13 @@ async def test_erin_registers_four_questions_with_f3(make_app: MakeApp, engine: 
         await k.press("6")  # finish
         await k.at(DoneScreen)
     drawn: set[str] = set()
+    elsewhere = engine.session("console:elsewhere")
     for _ in range(30):  # resets draw 3 of the 4
-        flow = engine.start("reset", "erin", "console:elsewhere").flow_id
-        questions = engine.questions(flow, "console:elsewhere").questions
+        flow = elsewhere.start("reset", "erin").flow_id
+        questions = elsewhere.questions(flow).questions
         assert len(questions) == 3
         drawn |= {q.id for q in questions}
-        engine.cancel(flow, "console:elsewhere")
+        elsewhere.cancel(flow)
     assert drawn == {qid for qid, _ in FOUR}
 
 

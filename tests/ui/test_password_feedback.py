@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.backend import PasswordCheck
-from kiosk.embedded import EmbeddedBackend
 from kiosk.screens.password import NewPasswordScreen
 from kiosk.screens.verify import ChooseMethodScreen, EnterCodeScreen
 from kiosk.widgets.inputs import SecureInput
 from kiosk.widgets.password import StrengthMeter
+from tests.support.pilot import NEW_PASSWORD, SIZE, Kiosk, MakeApp, last_code
 
-from .conftest import NEW_PASSWORD, SIZE, Kiosk, MakeApp, last_code
 from .walks import RESET, identify
 
 BANNED_BUT_STRONG = "Orange-bicycle-winter-9"  # zxcvbn: 4; built on common words

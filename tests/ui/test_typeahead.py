@@ -18,8 +18,8 @@ from kiosk.screens.password import NewPasswordScreen
 from kiosk.screens.verify import ChooseMethodScreen, QuestionsScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.widgets.inputs import SecureInput
+from tests.support.pilot import ANSWERS, NEW_PASSWORD, SIZE, Kiosk, MakeApp
 
-from .conftest import ANSWERS, NEW_PASSWORD, SIZE, Kiosk, MakeApp
 from .walks import RESET, identify
 
 TAB, ENTER = "\t", "\r"

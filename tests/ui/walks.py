@@ -6,8 +6,7 @@ from kiosk.screens.identify import IdentifyScreen
 from kiosk.screens.password import SignInScreen
 from kiosk.screens.register import RegistrationScreen
 from kiosk.screens.welcome import WelcomeScreen
-
-from .conftest import Kiosk
+from tests.support.pilot import Kiosk
 
 RESET, REGISTER = "1", "3"  # the welcome screen's number keys
 

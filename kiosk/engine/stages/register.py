@@ -28,6 +28,7 @@ from kiosk.engine.flow import Flow, save_flow
 from kiosk.engine.methods import METHODS, codes, kind_and_channel
 from kiosk.engine.methods.authenticator import repeat_key
 from kiosk.engine.methods.codes import CodeToCheck, clean_code
+from kiosk.engine.notify import remember_language
 from kiosk.engine.questions import MAX_REGISTERED, PREDEFINED, validate_entries
 from kiosk.engine.registry import StoredAnswer
 from kiosk.engine.stages.prove import Prove
@@ -56,6 +57,9 @@ class Register:
         if kind is not None and (kind not in self.core.policy.sspr.methods
                                  or (kind == "questions" and user.is_admin)):
             raise InvalidInput("this method cannot be registered here", field="kind")
+        if kind in self.core.directory.owned_contacts:  # it would follow the directory's entry
+            raise InvalidInput("this contact comes from the directory: the helpdesk changes it",
+                               field="kind")
         return user
 
     def registered(self, conn: Connection, notices: list[Message], flow: Flow, user: User,
@@ -64,7 +68,8 @@ class Register:
         audit.record(conn, flow.audit, now, Activity.REGISTERED, Result.SUCCEEDED,
                      method=kind, detail=detail)
         notices.extend(self.core.notifier.method_changed(before, kind, user.username, now,
-                                                         flow.terminal))
+                                                         flow.terminal, flow.language))
+        remember_language(conn, user.id, flow.language)
         save_flow(conn, flow)
         return self.core.state(conn, flow)
 
