@@ -6,6 +6,8 @@ Every text field of the kiosk is a `KioskInput`. Passwords and answers use `Secu
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 
 from textual import events
@@ -13,6 +15,7 @@ from textual.message import Message
 from textual.widgets import Input
 
 _NON_DIGITS = re.compile(r"\D")
+SETTLE_TIMEOUT = 5.0  # seconds: a field that never gets to its keys (removed) holds no submit
 
 
 class KioskInput(Input):
@@ -33,6 +36,16 @@ class KioskInput(Input):
 
     async def on_kiosk_input_submit_here(self, message: SubmitHere) -> None:
         message.stop()
+        # the other fields of a burst (pw⇥pw⏎) may still hold keys typed before this Enter:
+        # each field handles its own keys, so wait until they have (a callback queued behind
+        # them), or the submit would read a half-typed field
+        loop = asyncio.get_running_loop()
+        for field in self.screen.query(Input):
+            if field is not self and field.message_queue_size:
+                done = loop.create_future()
+                field.call_later(lambda done=done: done.done() or done.set_result(None))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done, SETTLE_TIMEOUT)
         await self.action_submit()
 
     def action_copy(self) -> None:
