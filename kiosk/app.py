@@ -137,6 +137,7 @@ class KioskApp(App[str | None], inherit_bindings=False):
         tick: float | None = None,
         close_backend: bool = False,
         demo_quit: bool = False,
+        branding: Branding | None = None,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -150,7 +151,12 @@ class KioskApp(App[str | None], inherit_bindings=False):
         self.operator_exit = operator_exit
         self.recovered_support_code = recovered_support_code
         self.tick_interval = tick if tick is not None else min(1.0, idle_warning / 4, 0.5)
-        self.branding: Branding = Branding(organization="", helpdesk="")
+        # `branding`, when given, is known without the backend (from the policy): the first
+        # welcome screen is drawn with it and the backend is asked only after that first frame
+        self.branding: Branding = branding or Branding(organization="", helpdesk="")
+        self._preview = branding is not None
+        self._confirming = False  # _confirm_branding is under way
+        self._first_notice = ""
         self.flow: FlowState | None = None
         self.purpose: Purpose | None = None
         self.username: str = ""
@@ -161,6 +167,7 @@ class KioskApp(App[str | None], inherit_bindings=False):
         self._dirty = False  # the current visitor touched something
         self._busy = False
         self._nav_lock = asyncio.Lock()
+        self._css_applied = -1  # the CSS update count the stylesheet was last parsed for
         self._log_handler: logging.Handler | None = None
         if log_path is not None:
             self._log_handler = logging.FileHandler(log_path, encoding="utf-8")
@@ -184,7 +191,7 @@ class KioskApp(App[str | None], inherit_bindings=False):
         set_language(self.default_language)
         register_themes(self)
         # set before the first CSS parse: every later theme change re-parses all the CSS
-        self.theme = theme_for(theme)
+        self.theme = theme_for(theme or (branding.theme if branding is not None else None))
         if console_terminal():
             self.add_class("-console")  # ASCII frames: console fonts lack ▔ ▁ ▊ (kiosk.tcss)
         self._match_no_color_filter()
@@ -210,28 +217,88 @@ class KioskApp(App[str | None], inherit_bindings=False):
 
     async def on_mount(self) -> None:
         self.set_interval(self.tick_interval, self._idle_tick)
-        await self.load_branding()
+        if not self._preview:
+            await self.load_branding()
+            return
+        self._apply_branding(self.branding)
+        await self._first_visit()
+        # the backend (in `kiosk demo` and `kiosk run`, the engine's build) after the first frame
+        self.call_after_refresh(self._start_confirming)
 
     async def load_branding(self) -> None:
         try:
-            self.branding = await self.backend.branding()
+            branding = await self.backend.branding()
         except Exception as exc:  # no backend yet: say so and retry
-            if not isinstance(exc, KioskError):
-                self.log_exception(exc, "branding")
-            self.branding = Branding(organization="", helpdesk="")
-            await self.push_screen(ProblemScreen("service_unavailable", retry=True))
+            await self._no_branding(exc)
             return
-        name = self.theme_override or self.branding.theme
-        theme = theme_for(name)
+        self._preview = False
+        self._apply_branding(branding)
+        await self._first_visit()
+
+    async def _no_branding(self, exc: Exception) -> None:
+        if not isinstance(exc, KioskError):
+            self.log_exception(exc, "branding")
+        self.branding = Branding(organization="", helpdesk="")
+        await self.push_screen(ProblemScreen("service_unavailable", retry=True))
+
+    @property
+    def starting(self) -> bool:
+        """The first screen is drawn from the preview branding; the backend has not answered
+        yet (in `kiosk demo` / `kiosk run`: the engine is still being built)."""
+        return self._preview
+
+    def _apply_branding(self, branding: Branding) -> None:
+        self.branding = branding
+        theme = theme_for(self.theme_override or branding.theme)
         if self.theme != theme:
             self.theme = theme
             self._match_no_color_filter()
-        if self.default_language not in self.branding.languages:
-            self.default_language = self.branding.languages[0]
-        notice = t("problem.error.body") if self.recovered_support_code else ""
-        await self._new_visit(notice=notice)
+        if self.default_language not in branding.languages:
+            self.default_language = branding.languages[0]
+
+    async def _first_visit(self) -> None:
+        self._first_notice = t("problem.error.body") if self.recovered_support_code else ""
+        await self._new_visit(notice=self._first_notice)
         self.recovered_support_code = None
         self.ready = True
+
+    def _start_confirming(self) -> None:
+        if self._preview and not self._confirming:
+            self._confirming = True
+            self.run_worker(self._confirm_branding(), exit_on_error=False)
+
+    async def _confirm_branding(self) -> None:
+        """After a first frame drawn with the preview: the backend's own branding (the sign-in
+        forms, the outbox). A visitor still on the untouched first screen gets it redrawn if it
+        differs; a failure shows "service unavailable", as at any start (unless the visitor's
+        own call already did: then the next visit asks again)."""
+        try:
+            branding = await self.backend.branding()
+        except Exception as exc:
+            async with self._nav_lock:
+                if self._preview and not isinstance(self.screen, ProblemScreen):
+                    self.flow = None
+                    await self._no_branding(exc)
+            return
+        finally:
+            self._confirming = False
+        async with self._nav_lock:
+            if not self._preview:
+                return  # a retry got there first
+            self._preview = False
+            # the sign-in forms are the identify screen's, composed later from self.branding
+            forms = {"sign_in_domains", "sign_in_prefixes"}
+            changed = branding.model_dump(exclude=forms) != self.branding.model_dump(exclude=forms)
+            self._apply_branding(branding)
+            if self._dirty:  # the visitor is on the way: the next screens use it
+                for screen in self.screen_stack:
+                    if isinstance(screen, IdentifyScreen):
+                        screen.refresh_hint()  # composed before the sign-in forms were known
+                return
+            if changed:
+                await self._new_visit(notice=self._first_notice)
+            else:
+                self.outbox_floor = await self._newest_outbox_id()
 
     # ------------------------------------------------------------------ navigation
     #
@@ -269,7 +336,7 @@ class KioskApp(App[str | None], inherit_bindings=False):
         old = self.current_mode
         self._visit += 1
         name = f"visit-{self._visit}"
-        self.add_mode(name, lambda: WelcomeScreen(notice=notice))
+        self.add_mode(name, lambda: self._styled(WelcomeScreen(notice=notice)))
         await self.switch_mode(name)
         if old.startswith("visit-"):
             # not awaited: a screen still waiting on the backend (a slow API) is removed once
@@ -278,12 +345,28 @@ class KioskApp(App[str | None], inherit_bindings=False):
         self._dirty = keep_language
         self._busy = False
         self._last_input = self.clock()
+        if self.ready:
+            self._start_confirming()  # still on the preview after a failed build: ask again
         if then is not None:
             await self.push_screen(then)
 
+    def _styled(self, screen: Screen) -> Screen:
+        """A new mode's first screen. Textual re-parses all the CSS, twice, for every new mode
+        whose screen has not seen the latest CSS update; a brand-new screen is styled from the
+        current stylesheet when it mounts, so it needs that only after a theme change that has
+        not been applied yet."""
+        if self._css_applied == self._css_update_count:
+            screen._css_update_count = self._css_update_count
+        return screen
+
+    def refresh_css(self, animate: bool = True) -> None:
+        super().refresh_css(animate)
+        self._css_applied = self._css_update_count  # the stylesheet has the current variables
+
     async def _newest_outbox_id(self) -> int:
-        """The demo outbox panel shows only what was sent during the current visit."""
-        if not self.branding.demo:
+        """The demo outbox panel shows only what was sent during the current visit (before the
+        backend is built, a new demo database: nothing)."""
+        if not self.branding.demo or self._preview:
             return 0
         try:
             newest = await self.backend.outbox(1)

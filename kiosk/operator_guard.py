@@ -17,9 +17,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from kiosk.backend import Backend, OperatorExitState
 
 log = logging.getLogger("kiosk.ui")
@@ -35,6 +32,10 @@ class OperatorExit:
     passphrase_hash: str
 
     def verify(self, passphrase: str) -> bool:
+        # imported here: a kiosk on a remote API loads no argon2 unless the operator exit is used
+        from argon2 import PasswordHasher
+        from argon2.exceptions import InvalidHashError, VerificationError
+
         try:
             return PasswordHasher().verify(self.passphrase_hash, passphrase)
         except (VerificationError, InvalidHashError):

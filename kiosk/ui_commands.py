@@ -14,12 +14,40 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
-import click
+from kiosk.backend import Backend, Branding
+from kiosk.backend.operations import as_backend
+from kiosk.backend.vocabulary import LANGUAGES, THEMES
 
-from kiosk.backend import LANGUAGES, THEMES, Backend
+if TYPE_CHECKING:
+    from kiosk.adapters.deferred import Build
+
+if TYPE_CHECKING:
+    from kiosk.engine.config import Policy
+    from kiosk.operator_guard import OperatorExit
 
 log = logging.getLogger("kiosk.ui")
+
+# the click commands (`kiosk.ui_commands.run`, `.demo`) are in kiosk.ui_click: `kiosk run` and
+# `kiosk demo` start without click (kiosk.cli.main), which is loaded for --help and errors
+CLICK_COMMANDS = ("demo", "run")
+
+
+def __getattr__(name: str) -> Any:
+    if name in CLICK_COMMANDS:
+        from kiosk import ui_click
+
+        return getattr(ui_click, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class StartError(Exception):
+    """Why `kiosk run` cannot start (said by click as an error, or a usage error)."""
+
+    def __init__(self, message: str, *, usage: bool = False) -> None:
+        super().__init__(message)
+        self.message, self.usage = message, usage
 
 
 def _default_log_path() -> Path:
@@ -38,7 +66,14 @@ def _lock_terminal_signals() -> None:
 # focus events, the hidden cursor and, last, the alternate screen
 TERMINAL_RESTORE = ("\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?2004l"
                     "\x1b[?1004l\x1b[?25h\x1b[?1049l")
-_saved_tty: list[object] = []  # the terminal's attributes before the app started
+_saved_tty: list[list[Any]] = []  # the terminal's attributes before the app started
+
+
+def _fileno(stream: TextIO | None) -> int:
+    """sys.__stdin__ / sys.__stdout__ are None when the process was started without them."""
+    if stream is None:
+        raise ValueError("no such stream")
+    return stream.fileno()
 
 
 def _save_terminal() -> None:
@@ -46,7 +81,7 @@ def _save_terminal() -> None:
 
     _saved_tty.clear()
     with contextlib.suppress(OSError, ValueError, termios.error):
-        _saved_tty.append(termios.tcgetattr(sys.__stdin__.fileno()))
+        _saved_tty.append(termios.tcgetattr(_fileno(sys.__stdin__)))
 
 
 def restore_terminal() -> None:
@@ -55,11 +90,11 @@ def restore_terminal() -> None:
     import termios
 
     with contextlib.suppress(OSError, ValueError, AttributeError):
-        if os.isatty(sys.__stdout__.fileno()):
-            os.write(sys.__stdout__.fileno(), TERMINAL_RESTORE.encode())
+        if os.isatty(_fileno(sys.__stdout__)):
+            os.write(_fileno(sys.__stdout__), TERMINAL_RESTORE.encode())
     if _saved_tty:
         with contextlib.suppress(OSError, ValueError, termios.error):
-            termios.tcsetattr(sys.__stdin__.fileno(), termios.TCSANOW, _saved_tty[0])
+            termios.tcsetattr(_fileno(sys.__stdin__), termios.TCSANOW, _saved_tty[0])
 
 
 def _die_cleanly_on(signums: tuple[int, ...], cleanup: Callable[[], None] | None = None) -> None:
@@ -93,9 +128,10 @@ def run_kiosk(
     kiosk_mode: bool,
     theme: str | None = None,
     language: str | None = None,
-    operator_exit=None,  # type: ignore[no-untyped-def]
+    operator_exit: OperatorExit | None = None,
     idle_timeout: float = 90.0,
     demo_quit: bool = False,
+    branding: Branding | None = None,
 ) -> int:
     """Run the app; in kiosk mode start it again whenever it exits for any reason other than
     the operator's exit. A crash never shows a traceback (KioskApp logs it without secrets)."""
@@ -112,7 +148,7 @@ def run_kiosk(
         app = KioskApp(backend, theme=theme, language=language, log_path=log_path,
                        operator_exit=operator_exit, recovered_support_code=recovered,
                        idle_timeout=idle_timeout, close_backend=True,
-                       demo_quit=demo_quit)
+                       demo_quit=demo_quit, branding=branding)
         try:
             result = app.run()
         except Exception as exc:  # the driver itself failed: log and maybe retry
@@ -120,11 +156,11 @@ def run_kiosk(
             result = None
         note = exit_note(backend)
         if note:
-            click.echo(note, err=True)
+            print(note, file=sys.stderr)
         if result in ("operator", "quit") or not kiosk_mode:
             if app.return_code:
-                click.echo(f"The kiosk stopped after an error; details are in {log_path}.",
-                           err=True)
+                print(f"The kiosk stopped after an error; details are in {log_path}.",
+                      file=sys.stderr)
             return app.return_code or 0
         now = time.monotonic()
         crashes = [t for t in crashes if now - t < 60] + [now]
@@ -133,50 +169,68 @@ def run_kiosk(
             time.sleep(5)  # a crash loop: do not spin the CPU, keep trying
 
 
-def _theme_option(f):  # type: ignore[no-untyped-def]
-    return click.option("--theme", type=click.Choice(THEMES), default=None,
-                        help="Override the theme of the policy file.")(f)
+def embedded_after_first_frame(make_engine: Callable[[], Any], terminal: str
+                               ) -> tuple[Callable[[], Backend], Build[Any]]:
+    """The engine built in a thread once the first frame is drawn (kiosk.adapters.deferred),
+    served in-process: a backend for each run of the app, all on the one engine."""
+    from kiosk.adapters.deferred import Build, DeferredBackend
+
+    def embedded(engine: Any) -> Backend:
+        from kiosk.adapters.embedded import EmbeddedBackend
+
+        return as_backend(EmbeddedBackend(engine, terminal=terminal))
+
+    engine = Build(make_engine)
+    return (lambda: as_backend(DeferredBackend(engine, embedded))), engine
 
 
-def _language_option(f):  # type: ignore[no-untyped-def]
-    return click.option("--language", type=click.Choice(LANGUAGES), default=None,
-                        help="The language each visitor starts in.")(f)
+def _dispose(engine: Build[Any]) -> None:
+    """Close the engine's database; a build still under way (the app was quit right after
+    its first frame) is waited for first."""
+    built = engine.finish(timeout=30)
+    if built is not None:
+        built.db.dispose()
 
 
-def _remove_on_hangup(directory: Path) -> None:
+def _remove_on_hangup(directory: Path, engine: Build[Any]) -> None:
     """A demo ends when its terminal closes (SIGHUP) or it is told to (SIGTERM): restore the
-    terminal, take the throwaway database with it, then die of the signal as usual."""
-    _die_cleanly_on((signal.SIGHUP, signal.SIGTERM),
-                    lambda: shutil.rmtree(directory, ignore_errors=True))
+    terminal, take the throwaway database with it (once a build under way is done: it would
+    write there again), then die of the signal as usual."""
+    def remove() -> None:
+        engine.finish(timeout=10)
+        shutil.rmtree(directory, ignore_errors=True)
+
+    _die_cleanly_on((signal.SIGHUP, signal.SIGTERM), remove)
 
 
-@click.command(help="Open the kiosk on a throwaway demo database (nothing real is touched). "
-               "ctrl+q quits it (after a confirm); with --kiosk it cannot be quit.")
-@click.option("--kiosk", "kiosk_mode", is_flag=True, help="Restart whenever the app exits.")
-@_theme_option
-@_language_option
-def demo(kiosk_mode: bool, theme: str | None, language: str | None) -> None:
-    from kiosk.adapters.embedded import EmbeddedBackend
-    from kiosk.engine.demo import build_demo_engine
+def start_demo(kiosk_mode: bool = False, theme: str | None = None,
+               language: str | None = None) -> None:
+    """`kiosk demo`."""
+    from kiosk.engine.branding import policy_branding
+    from kiosk.engine.demo_policy import demo_policy
 
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as tmp:
         directory = Path(tmp)
-        _remove_on_hangup(directory)
-        engine = build_demo_engine(directory)
+        policy = demo_policy(directory)
 
-        def make_backend() -> Backend:
-            return EmbeddedBackend(engine, terminal="console:demo")
+        def build() -> Any:
+            from kiosk.engine.demo import build_demo_engine
 
+            return build_demo_engine(directory)
+
+        make_backend, engine = embedded_after_first_frame(build, "console:demo")
+        _remove_on_hangup(directory, engine)
         code = run_kiosk(make_backend, log_path=directory / "kiosk.log", kiosk_mode=kiosk_mode,
-                         theme=theme, language=language, demo_quit=not kiosk_mode)
-        engine.db.dispose()
+                         theme=theme, language=language, demo_quit=not kiosk_mode,
+                         branding=policy_branding(policy))
+        _dispose(engine)
     sys.exit(code)
 
 
 DEFAULT_POLICY_FILE = "kiosk.toml"
 
 
-def database_problem(policy, policy_file: str | None) -> str | None:  # type: ignore[no-untyped-def]
+def database_problem(policy: Policy, policy_file: str | None) -> str | None:
     """Why `kiosk run` must not start on this database, or None. Outside the demo the kiosk
     never makes up a database: an implicit ./kiosk.db would hold no users, and a missing SQLite
     file is a typo or an installation not finished, not an empty directory."""
@@ -202,33 +256,13 @@ def database_problem(policy, policy_file: str | None) -> str | None:  # type: ig
     return None
 
 
-@click.command(help="Run the kiosk on the database of the policy file.")
-@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False),
-              default=None, envvar="KIOSK_POLICY",
-              help="The policy file (TOML) (default: env KIOSK_POLICY, else ./kiosk.toml if "
-                   "present, like `kiosk admin`).")
-@click.option("--kiosk", "kiosk_mode", is_flag=True,
-              help="Locked-down terminal: restart whenever the app exits or crashes.")
-@click.option("--terminal", default=None,
-              help="This terminal's name in the audit log (default: the host name); "
-                   "ssh:<address> is kept as it is.")
-@click.option("--log", "log_file", type=click.Path(dir_okay=False), default=None,
-              help="Where errors are logged (never with secrets).")
-@click.option("--operator-key", default=None,
-              help="Key that opens the operator exit, e.g. ctrl+f12 (needs "
-                   "KIOSK_OPERATOR_HASH, an argon2 hash of the passphrase).")
-@_theme_option
-@_language_option
-@click.option("--remote", default=None, metavar="URL",
-              help="Use the kiosk API at URL instead of the policy's database.")
-@click.option("--api-key-file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="This terminal's API key (with --remote).")
-def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_file: str | None,
-        operator_key: str | None, theme: str | None, language: str | None,
-        remote: str | None = None, api_key_file: str | None = None) -> None:
-    from kiosk.adapters.embedded import EmbeddedBackend
+def start_run(policy_file: str | None = None, kiosk_mode: bool = False,
+              terminal: str | None = None, log_file: str | None = None,
+              operator_key: str | None = None, theme: str | None = None,
+              language: str | None = None, remote: str | None = None,
+              api_key_file: str | None = None) -> None:
+    """`kiosk run`; a problem before the start is a StartError."""
     from kiosk.engine.config import PolicyError, load_policy
-    from kiosk.engine.engine import Engine
     from kiosk.operator_guard import OperatorExit
 
     if not policy_file and Path(DEFAULT_POLICY_FILE).is_file():
@@ -236,7 +270,7 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
     try:
         policy = load_policy(policy_file)
     except PolicyError as exc:
-        raise click.ClickException("\n".join(
+        raise StartError("\n".join(
             f"{policy_file}: {p}" if policy_file else p for p in exc.problems)) from None
     # the policy's [kiosk] section gives what the command line leaves out
     terminal = terminal or policy.kiosk.terminal or None
@@ -248,34 +282,120 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
         from kiosk.adapters.remote import open_remote_backend, read_api_key
 
         if not api_key_file:
-            raise click.UsageError("--remote needs --api-key-file")
+            raise StartError("--remote needs --api-key-file", usage=True)
         try:
             read_api_key(api_key_file)
         except ValueError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise StartError(str(exc)) from None
     if not remote:
         problem = database_problem(policy, policy_file)
         if problem:
-            raise click.ClickException(problem)
-    engine = None if remote else Engine(policy)
-    if engine is not None and policy_file:  # an edited policy applies from the next visit
-        engine.watch_policy(policy_file)
+            raise StartError(problem)
     operator = None
     key = operator_key or policy.kiosk.operator_exit_key or None
     hashed = os.environ.get("KIOSK_OPERATOR_HASH") or policy.kiosk.operator_passphrase_hash or None
     if key and hashed:
         operator = OperatorExit(key=key, passphrase_hash=hashed)
     elif key:
-        raise click.ClickException("--operator-key needs KIOSK_OPERATOR_HASH (an argon2 hash)")
+        raise StartError("--operator-key needs KIOSK_OPERATOR_HASH (an argon2 hash)")
 
-    def make_backend() -> Backend:
-        if engine is None:
-            return open_remote_backend(remote or "", api_key_file or "")
-        return EmbeddedBackend(engine, terminal=name)
+    engine: Build[Any] | None = None
+    branding: Branding | None = None
+    if remote:
+        def make_backend() -> Backend:
+            return as_backend(open_remote_backend(remote or "", api_key_file or ""))
+    else:  # the engine (database, migrations) is built after the first frame
+        from kiosk.engine.branding import policy_branding
 
+        def build() -> Any:
+            from kiosk.engine.engine import Engine
+
+            engine = Engine(policy)
+            if policy_file:  # an edited policy applies from the next visit
+                engine.watch_policy(policy_file)
+            return engine
+
+        make_backend, engine = embedded_after_first_frame(build, name)
+        branding = policy_branding(policy)
     code = run_kiosk(make_backend, log_path=Path(log_file) if log_file else _default_log_path(),
                      kiosk_mode=kiosk_mode, theme=theme, language=language,
-                     operator_exit=operator)
+                     operator_exit=operator, branding=branding)
     if engine is not None:
-        engine.db.dispose()
+        _dispose(engine)
     sys.exit(code)
+
+
+# ---------------------------------------------------------------------- start without click
+# The options of `kiosk demo` / `kiosk run` (kiosk.ui_click), as click checks them: "flag",
+# "text", "file" (an existing file), "path" (not a directory), or the allowed values.
+PLAIN_OPTIONS: dict[str, dict[str, tuple[str, str | tuple[str, ...]]]] = {
+    "demo": {"--kiosk": ("kiosk_mode", "flag"), "--theme": ("theme", THEMES),
+             "--language": ("language", LANGUAGES)},
+    "run": {"--policy": ("policy_file", "file"), "--kiosk": ("kiosk_mode", "flag"),
+            "--terminal": ("terminal", "text"), "--log": ("log_file", "path"),
+            "--operator-key": ("operator_key", "text"), "--theme": ("theme", THEMES),
+            "--language": ("language", LANGUAGES), "--remote": ("remote", "text"),
+            "--api-key-file": ("api_key_file", "file")},
+}
+
+
+def _fits(kind: str | tuple[str, ...], value: str) -> bool:
+    if isinstance(kind, tuple):
+        return value in kind
+    if kind == "file":
+        return os.path.isfile(value) and os.access(value, os.R_OK)
+    if kind == "path":
+        return not os.path.exists(value) or (os.path.isfile(value) and os.access(value, os.R_OK))
+    return True
+
+
+def plain_arguments(command: str, argv: list[str]) -> dict[str, Any] | None:
+    """The arguments of `kiosk demo|run ARGV` when they are plain: known options, each once,
+    with values click would accept. None otherwise (--help, a mistake): click handles those."""
+    options = PLAIN_OPTIONS.get(command)
+    if options is None:
+        return None
+    found: dict[str, Any] = {}
+    args = list(argv)
+    while args:
+        option, equals, value = args.pop(0).partition("=")
+        if option not in options:
+            return None
+        name, kind = options[option]
+        if name in found:
+            return None
+        if kind == "flag":
+            if equals:
+                return None
+            found[name] = True
+            continue
+        if not equals:
+            if not args:
+                return None
+            value = args.pop(0)
+        if not value or value.startswith("-") or not _fits(kind, value):
+            return None
+        found[name] = value
+    policy = os.environ.get("KIOSK_POLICY")  # --policy's envvar, checked the same way
+    if command == "run" and "policy_file" not in found and policy:
+        if not _fits("file", policy):
+            return None
+        found["policy_file"] = policy
+    return found
+
+
+def start_plain(argv: list[str]) -> bool:
+    """`kiosk demo` / `kiosk run` with plain arguments, started without click; False when click
+    must handle `argv` (also after a StartError: click says it, the same way as always)."""
+    command, rest = (argv[0], argv[1:]) if argv else ("", [])
+    found = plain_arguments(command, rest)
+    if found is None:
+        return False
+    if command == "demo":
+        start_demo(**found)
+        return True
+    try:
+        start_run(**found)
+    except StartError:
+        return False
+    return True

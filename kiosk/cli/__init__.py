@@ -6,15 +6,21 @@ not pay for the admin core's or the API server's imports (start-up time is bench
     kiosk/cli/options.py    --policy / --database-url for every admin command that opens data
     kiosk/cli/users.py, groups.py (and policy), audit.py (and report), keys.py, terminals.py,
     throttle.py, demo.py    one module per `kiosk admin` command group
+    kiosk/cli/group.py      the click group `kiosk`, made on first need
+
+`kiosk run` and `kiosk demo` with plain arguments start without importing click at all
+(kiosk.ui_commands.start_plain); --help, --version, every other command and every error go
+through the click group, so they read the same as ever.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-import click
-
-OWN_PACKAGES = ("kiosk", "backend_stub")
+if TYPE_CHECKING:
+    import click
 
 
 def _demo() -> click.Command:
@@ -57,32 +63,26 @@ SUBCOMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
 }
 
 
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(SUBCOMMANDS)
+class Main:
+    """`kiosk` (the console script calls `main()`). Stands for the click group everywhere else,
+    e.g. `CliRunner().invoke(main, [...])` in tests."""
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = SUBCOMMANDS.get(cmd_name)
-        if target is None:
-            return None
-        load, help_text = target
-        try:
-            return load()
-        except ModuleNotFoundError as exc:
-            if (exc.name or "").partition(".")[0] not in OWN_PACKAGES:
-                raise  # a missing dependency is an error, not a smaller build
-            return _unavailable(cmd_name, help_text)
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not args and not kwargs and sys.argv[1:2] in (["run"], ["demo"]):
+            from kiosk.ui_commands import start_plain
 
+            if start_plain(sys.argv[1:]):
+                return None
+        return click_group()(*args, **kwargs)
 
-def _unavailable(name: str, help_text: str) -> click.Command:
-    @click.command(name=name, help=help_text + " (not available in this build)")
-    def missing() -> None:
-        raise click.ClickException(f"'kiosk {name}' is not available in this build")
-
-    return missing
+    def __getattr__(self, name: str) -> Any:
+        return getattr(click_group(), name)
 
 
-@click.group(cls=LazyGroup, help="Helpdesk Kiosk: self-service password reset.")
-@click.version_option(package_name="helpdesk-kiosk")
-def main() -> None:
-    pass
+def click_group() -> click.Group:
+    from kiosk.cli.group import main as click_main
+
+    return click_main
+
+
+main = Main()

@@ -29,6 +29,7 @@ from kiosk.backend import (
 from kiosk.engine import accounts, audit, registry
 from kiosk.engine.accounts import Account
 from kiosk.engine.audit import Activity, Result
+from kiosk.engine.branding import helpdesk_line, policy_branding
 from kiosk.engine.clock import Clock, SystemClock
 from kiosk.engine.config import Policy
 from kiosk.engine.crypto import Hasher
@@ -195,7 +196,7 @@ class Core:
                              self.decoy_shape.get(conn, self.clock.now()))
 
     def user_of(self, conn: Connection, flow: Flow) -> User:
-        return self.directory.get(conn, flow.user_id)  # type: ignore[arg-type]
+        return self.directory.get(conn, flow.known_user_id())
 
     def progress(self, conn: Connection, flow: Flow, result: Result, detail: str,
                  method: str = "") -> None:
@@ -230,20 +231,11 @@ class Core:
         return SignInNames(self.policy.directory, learn_builtin_domains)
 
     def helpdesk(self) -> str:
-        org = self.policy.organization
-        return " · ".join(
-            part for part in (org.helpdesk, org.helpdesk_phone, org.helpdesk_email) if part)
+        return helpdesk_line(self.policy.organization)
 
     def branding(self) -> Branding:
-        org = self.policy.organization
         forms = self.sign_in.forms_from(self.db, self.clock.now())
-        return Branding(
-            organization=org.name, helpdesk=self.helpdesk(), helpdesk_url=org.helpdesk_url,
-            languages=list(org.languages), theme=org.theme, demo=self.policy.demo,
-            password_min_length=self.policy.password.min_length,
-            password_max_length=self.policy.password.max_length,
-            code_length=self.policy.codes.length,
-            sign_in_domains=list(forms.domains), sign_in_prefixes=list(forms.shown_netbios))
+        return policy_branding(self.policy, forms.domains, forms.shown_netbios)
 
     def blocked_error(self, block: ActiveBlock) -> Blocked:
         return Blocked("self-service is blocked for now; please contact the helpdesk",

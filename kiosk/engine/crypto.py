@@ -104,6 +104,13 @@ class Hasher:
     def hash(self, secret: str) -> str:
         return _ARGON2.run(self._ph.hash, secret)
 
+    def current(self, hashed: str | None) -> bool:
+        """`hashed` is an argon2 hash made at this cost (its parameters are read, not checked)."""
+        try:
+            return hashed is not None and not self._ph.check_needs_rehash(hashed)
+        except (InvalidHashError, ValueError):
+            return False
+
     def verify(self, hashed: str | None, secret: str) -> bool:
         """Constant work whether or not there is a hash to check against."""
         return _ARGON2.run(self._verify, hashed or self.dummy_hash, secret) and hashed is not None

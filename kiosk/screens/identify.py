@@ -47,6 +47,11 @@ class IdentifyScreen(FormScreen):
         listed = ", ".join(forms[:-1]) + f" {t('identify.or')} {forms[-1]}"
         return t("identify.hint_forms", forms=listed)
 
+    def refresh_hint(self) -> None:
+        """The branding changed (the engine's own, after the first frame): say its forms."""
+        for hint in self.query("Static.hint"):
+            hint.update(escape(self.hint()))  # type: ignore[attr-defined]
+
     def on_screen_resume(self) -> None:
         self.clear_error()
         self.query_one("#username", KioskInput).focus()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from typing import Any
 
 from textual import events
 from textual.message import Message
@@ -25,7 +26,7 @@ class KioskInput(Input):
         """Enter, queued in this field's order: it submits what the keys before it typed
         and nothing typed after it (the screen's priority Enter posts it)."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("select_on_focus", False)
         super().__init__(*args, **kwargs)
 
@@ -61,7 +62,7 @@ class KioskInput(Input):
 class SecureInput(KioskInput):
     """A masked input for passwords and answers, with a show/hide toggle."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("password", True)
         super().__init__(*args, **kwargs)
 
@@ -72,7 +73,7 @@ class SecureInput(KioskInput):
 class CodeInput(KioskInput):
     """A one-time code: digits only; spaces may be typed and pasted text is stripped to digits."""
 
-    def __init__(self, length: int = 8, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, length: int = 8, **kwargs: Any) -> None:
         self.length = length
         kwargs.setdefault("placeholder", "·" * length)
         super().__init__(restrict=r"[0-9 ]*", max_length=length * 2, **kwargs)

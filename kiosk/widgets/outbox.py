@@ -37,8 +37,8 @@ class OutboxPanel(VerticalScroll, can_focus=False):
 
     async def poll(self) -> None:
         backend = getattr(self.app, "backend", None)
-        if backend is None:
-            return
+        if backend is None or getattr(self.app, "starting", False):
+            return  # (while the engine is built after the first frame, nothing was sent yet)
         try:
             messages = await backend.outbox(self.limit)
         except KioskError:
