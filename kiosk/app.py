@@ -417,9 +417,9 @@ class KioskApp(App[str | None], inherit_bindings=False):
         await self._new_visit(keep_language=True,
                               then=IdentifyScreen(purpose) if purpose is not None else None)
 
-    async def on_show_help(self, _: ShowHelp) -> None:
+    async def on_show_help(self, request: ShowHelp) -> None:
         async with self._nav_lock:
-            await self.push_screen(HelpScreen())
+            await self.push_screen(HelpScreen(request.topic))
 
     async def on_change_language(self, request: ChangeLanguage) -> None:
         if request.language in LANGUAGES and request.language in self.branding.languages:

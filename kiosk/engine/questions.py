@@ -30,6 +30,9 @@ PREDEFINED: dict[str, str] = {
     "street_number": "What was the house number of your childhood home?",
 }
 
+# a person registers at least the policy's `questions.to_register`, and at most one answer
+# for each predefined question (custom ones count towards it)
+MAX_REGISTERED = len(PREDEFINED)
 ANSWER_MIN = 3
 ANSWER_MAX = 40
 CUSTOM_MIN = 3
@@ -40,15 +43,19 @@ def question_text(question_id: str, custom_text: str | None) -> str:
     return custom_text if custom_text else PREDEFINED.get(question_id, question_id)
 
 
-def validate_entries(entries: list[tuple[str, str | None, str]], count: int) -> list[str]:
+def validate_entries(entries: list[tuple[str, str | None, str]], count: int,
+                     most: int | None = None) -> list[str]:
     """Check (question_id, custom_text, answer) triples; return every problem found.
 
-    Rules: exactly `count` distinct questions, answers 3-40 characters after normalisation,
-    no two answers alike, an answer may not contain its question's words.
+    Rules: at least `count` distinct questions and at most `most` (default: the pool's size;
+    more registered questions make a bigger pool for resets to draw from, as Entra allows),
+    answers 3-40 characters after normalisation, no two answers alike, an answer may not
+    contain its question's words.
     """
+    most = MAX_REGISTERED if most is None else most
     problems: list[str] = []
-    if len(entries) != count:
-        problems.append(f"answer exactly {count} questions (got {len(entries)})")
+    if not count <= len(entries) <= most:
+        problems.append(f"answer {count} to {most} questions (got {len(entries)})")
     seen_questions: set[str] = set()
     seen_answers: set[str] = set()
     for index, (qid, custom, answer) in enumerate(entries, start=1):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
 
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
 from kiosk import glyphs
@@ -22,10 +24,12 @@ from kiosk.i18n import t
 from kiosk.screens.host import CancelFlow, GoBack, Kiosk, ShowHelp, StartOver
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.chrome import KeyHints, KioskHeader
-from kiosk.widgets.inputs import SecureInput
+from kiosk.widgets.inputs import KioskInput, SecureInput
 from kiosk.widgets.outbox import OutboxPanel
 
 Back = Literal["none", "pop", "cancel", "restart", "welcome"]
+# in `hints()`, the keys of the numbered choices: the footer shows the real range ("1-3")
+CHOICE_KEYS = "1-9"
 Result = TypeVar("Result")
 
 VERIFYING = (Step.CHOOSE_METHOD, Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP)
@@ -37,6 +41,14 @@ STAGES = {**dict.fromkeys(VERIFYING, "verify"), Step.SIGN_IN: "sign_in",
 _NAV: list[BindingType] = [
     Binding("tab,down", "app.focus_next", show=False),
     Binding("shift+tab,up", "app.focus_previous", show=False),
+]
+# Tab and Enter between fields are decided by the app as each key arrives (priority bindings),
+# not by the focused field after the keys queued behind it: a burst `pw⇥pw⏎` (auto-type, a
+# paste, a laggy link) must put each part into the field the person meant (issue 13)
+_FIELD_MOVES: list[BindingType] = [
+    Binding("tab", "app.focus_next", show=False, priority=True),
+    Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+    Binding("enter", "enter_field", show=False, priority=True),
 ]
 _DIGITS: list[BindingType] = [
     Binding(str(n), f"choose({n})", show=False) for n in range(1, 10)
@@ -83,6 +95,7 @@ class ScreenMixin(_MixinBase):
 class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         *_NAV,
+        *_FIELD_MOVES,
         *_DIGITS,
         Binding("escape", "back", show=False),
         Binding("f1", "help", show=False),
@@ -91,6 +104,7 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
     SHOW_OUTBOX: ClassVar[bool] = False
     BACK: ClassVar[Back] = "pop"
     HEADING: ClassVar[str] = ""  # catalogue key of the screen's heading
+    HELP: ClassVar[str] = ""  # catalogue key of what F1 says about this screen
 
     def heading(self) -> str:
         return t(self.HEADING) if self.HEADING else ""
@@ -106,16 +120,27 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
 
     def compose(self) -> ComposeResult:
         branding = self.kiosk.branding
+        numbers: list[int] = []
         yield KioskHeader(branding.organization, branding.demo)
         with Horizontal(id="frame"):
             with Body(id="body"):
                 if heading := self.heading():
                     yield Static(escape(heading), classes="heading")
-                yield from self.compose_body()
+                for widget in self.compose_body():
+                    if isinstance(widget, Choice):
+                        numbers.append(widget.number)
+                    yield widget
                 yield ErrorLine()
             if branding.demo and self.SHOW_OUTBOX:
                 yield OutboxPanel()
-        yield KeyHints(self.hints(), id="hints")
+        yield KeyHints(self._real_hints(numbers), id="hints")
+
+    def _real_hints(self, numbers: list[int]) -> list[tuple[str, str]]:
+        """`hints()` with CHOICE_KEYS as the numbers on screen ("1", "1-3"), or without it."""
+        keys = f"{min(numbers)}-{max(numbers)}" if len(numbers) > 1 else "".join(
+            str(n) for n in numbers)
+        return [(keys if key == CHOICE_KEYS else key, text) for key, text in self.hints()
+                if key != CHOICE_KEYS or keys]
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -127,6 +152,26 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
             if found:
                 found[0].focus()
                 return
+
+    def field_after(self, field: Input) -> Widget | None:
+        """Where Enter in `field` moves the focus; None: Enter submits (the default)."""
+        return None
+
+    def action_enter_field(self) -> None:
+        """Enter in a field that leads on to another: focus that one now, before the next key
+        is handled. Enter that submits a field: queued behind the keys before it, so it submits
+        what they typed and no key typed after it. Any other Enter goes on to the focused
+        widget (a button press)."""
+        focused = self.focused
+        if not isinstance(focused, Input):
+            raise SkipAction
+        target = self.field_after(focused)
+        if target is not None:
+            self.set_focus(target)
+        elif isinstance(focused, KioskInput):
+            focused.post_message(KioskInput.SubmitHere())
+        else:
+            raise SkipAction
 
     def show_error(self, text: str) -> None:
         lines = self.query(ErrorLine)
@@ -159,7 +204,7 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
             self.app.post_message(StartOver(keep_language=True))
 
     async def action_help(self) -> None:
-        self.app.post_message(ShowHelp())
+        self.app.post_message(ShowHelp(self.HELP))
 
 
 class FormScreen(KioskScreen):
@@ -181,6 +226,9 @@ class FormScreen(KioskScreen):
 
     async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if event.input.value != event.value:
+            # keys typed after Enter (for the next screen) are not part of what it submitted
+            event.input.value = event.value
         await self.entered(event.input)
 
     async def entered(self, field: Input) -> None:

@@ -23,6 +23,7 @@ from kiosk.totp_code import code_at
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import format_seconds
 from kiosk.widgets.inputs import SecureInput
+from kiosk.widgets.unbroken import Unbroken
 
 
 class IdleWarning(KioskModal[bool]):
@@ -92,14 +93,19 @@ class HelpScreen(KioskModal[None]):
         Binding("down", "scroll_down", show=False),
     ]
 
+    def __init__(self, topic: str = "") -> None:
+        super().__init__()
+        self.topic = topic  # the catalogue key of what to say about the screen below
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog help", id="help-body", can_focus=False):
             yield Static(escape(t("help.title")), classes="heading")
-            yield Static(escape(t("help.keys")), classes="lead")
+            # what to do on the screen below, else the keys in general (the footer names them)
+            yield Static(escape(t(self.topic or "help.keys")), id="screen-help", classes="lead")
             yield Static(escape(t("help.privacy")), classes="lead")
             helpdesk = self.kiosk.branding.helpdesk
             if helpdesk:
-                yield Static(escape(t("problem.helpdesk", helpdesk=helpdesk)), classes="helpdesk")
+                yield Unbroken(t("problem.helpdesk", helpdesk=helpdesk), classes="helpdesk")
             if self.kiosk.branding.demo:
                 yield Static(escape(t("help.demo_title")), classes="heading top-gap")
                 lines = [f"[b]{user.username:<6}[/b] {escape(demo_text(user))}"

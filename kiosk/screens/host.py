@@ -82,7 +82,11 @@ class CancelFlow(Message):
 
 
 class ShowHelp(Message):
-    """F1: the help dialog."""
+    """F1: the help dialog, with what `topic` (a catalogue key) says about the screen."""
+
+    def __init__(self, topic: str = "") -> None:
+        super().__init__()
+        self.topic = topic
 
 
 class ChangeLanguage(Message):

@@ -15,6 +15,7 @@ from kiosk.widgets.inputs import KioskInput
 class IdentifyScreen(FormScreen):
     """The anchor of a flow: Escape on a flow's first screen cancels it and comes back here."""
 
+    HELP = "help.screen.identify"
     BACK = "welcome"  # a new visit: nothing typed here stays behind
     FOCUS = "#username"
 

@@ -12,15 +12,17 @@ from textual.widgets import Button, Static
 from kiosk import glyphs
 from kiosk.backend import KioskError, Purpose
 from kiosk.i18n import has, t
-from kiosk.screens.base import FlowScreen, KioskScreen
+from kiosk.screens.base import CHOICE_KEYS, FlowScreen, KioskScreen
 from kiosk.screens.feedback import block_until
 from kiosk.screens.host import RetryBranding, StartOver
 from kiosk.screens.identify import IdentifyScreen
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import Countdown
+from kiosk.widgets.unbroken import Unbroken
 
 
 class UnlockScreen(FlowScreen):
+    HELP = "help.screen.unlock"
     BACK = "cancel"
 
     def hints(self) -> list[tuple[str, str]]:
@@ -42,6 +44,7 @@ class UnlockScreen(FlowScreen):
 class DoneScreen(FlowScreen):
     """What happened, what to do next; back to the welcome screen on its own."""
 
+    HELP = "help.screen.done"
     BACK = "restart"
 
     def heading(self) -> str:
@@ -85,6 +88,7 @@ class DoneScreen(FlowScreen):
 class ProblemScreen(KioskScreen):
     """The end of the road for now: what happened, the helpdesk, the support code."""
 
+    HELP = "help.screen.problem"
     BACK = "restart"
 
     KINDS = ("blocked", "not_eligible", "not_registered", "service_unavailable",
@@ -105,7 +109,8 @@ class ProblemScreen(KioskScreen):
     def hints(self) -> list[tuple[str, str]]:
         if self.retry:
             return [("Enter", t("hint.retry")), ("F1", t("hint.help"))]
-        return [("Enter", t("hint.start_over")), ("F1", t("hint.help"))]
+        return [(CHOICE_KEYS, t("hint.choose")), ("Enter", t("hint.start_over")),
+                ("F1", t("hint.help"))]
 
     def compose_body(self) -> ComposeResult:
         body = f"problem.{self.kind}.body"
@@ -123,7 +128,7 @@ class ProblemScreen(KioskScreen):
                          id="register")
         helpdesk = self.kiosk.branding.helpdesk
         if helpdesk:
-            yield Static(escape(t("problem.helpdesk", helpdesk=helpdesk)), classes="helpdesk")
+            yield Unbroken(t("problem.helpdesk", helpdesk=helpdesk), classes="helpdesk")
         if self.kiosk.branding.helpdesk_url:
             yield Static(escape(self.kiosk.branding.helpdesk_url), classes="helpdesk")
         if self.support_code:

@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.markup import escape
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
 from kiosk.backend import (
@@ -20,19 +21,22 @@ from kiosk.backend import (
     PasswordCheck,
     PasswordRejected,
     PasswordViolation,
+    Step,
     WrongPassword,
 )
 from kiosk.i18n import t
 from kiosk.screens.base import FlowScreen, FormScreen
 from kiosk.widgets.inputs import SecureInput
-from kiosk.widgets.password import RuleChecklist, StrengthMeter
+from kiosk.widgets.password import RuleChecklist, StrengthMeter, advice_text
 
 DEBOUNCE = 0.15  # seconds between the last keystroke and the live check
+WEAK = 1  # the meter's highest score for a password that fails a rule
 
 
 class SignInScreen(FormScreen, FlowScreen):
     """Change and register start by proving you know the current password."""
 
+    HELP = "help.screen.sign_in"
     BACK = "cancel"
     FOCUS = "#current"
     BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
@@ -69,6 +73,7 @@ class SignInScreen(FormScreen, FlowScreen):
 class NewPasswordScreen(FormScreen, FlowScreen):
     """Typed twice, never copyable, checked live against every rule of the policy."""
 
+    HELP = "help.screen.new_password"
     BACK = "cancel"
     BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
@@ -127,12 +132,16 @@ class NewPasswordScreen(FormScreen, FlowScreen):
     def refresh_checklist(self) -> None:
         self.query_one(RuleChecklist).show(self.check, self.matches, typed=bool(self.first))
         score = self.check.score if self.check is not None and self.first else None
+        if score is not None and self.check is not None and self.check.violations:
+            score = min(score, WEAK)  # never "strong" beside a rule it fails
         self.query_one(StrengthMeter).set_score(score)
         self.query_one("#submit", Button).disabled = not self.valid
 
     # -- live check
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        if event.value:
+            self.clear_error()  # it was about what the fields held before
         if event.input.id == "pw1":
             if self._timer is not None:
                 self._timer.stop()
@@ -146,6 +155,9 @@ class NewPasswordScreen(FormScreen, FlowScreen):
         try:
             check = await self.kiosk.backend.check_password(self.state.flow_id, password)
         except KioskError as err:
+            flow = self.kiosk.flow
+            if flow is None or flow.step != Step.NEW_PASSWORD:
+                return  # a late check after the password was set (or the visit ended)
             if isinstance(err, FlowExpired | FlowNotFound | Blocked):
                 await self.kiosk.show_failure(err)
             return
@@ -155,6 +167,9 @@ class NewPasswordScreen(FormScreen, FlowScreen):
         self.refresh_checklist()
 
     # -- submit
+    def field_after(self, field: Input) -> Widget | None:
+        return self.query_one("#pw2", SecureInput) if field.id == "pw1" else None
+
     async def entered(self, field: Input) -> None:
         if field.id == "pw1":
             self.query_one("#pw2", SecureInput).focus()
@@ -162,13 +177,16 @@ class NewPasswordScreen(FormScreen, FlowScreen):
         await self.submit()
 
     async def submit(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()  # no live check after this one
+        self.workers.cancel_group(self, "check")
         if self.checked_value != self.first:
             await self.run_check(self.first)  # Enter faster than the debounce
         if not self.matches:
             self.show_error(t("newpw.mismatch"))
             return
         if not self.valid:
-            self.show_error(t("newpw.not_valid"))
+            self.show_error(self.advice())
             return
         self.clear_error()
         await self.kiosk.proceed(
@@ -189,6 +207,17 @@ class NewPasswordScreen(FormScreen, FlowScreen):
         rules += [v.rule for v in violations if v.rule not in rules]
         self.check = PasswordCheck(ok=False, violations=violations,
                                    score=int(err.params.get("score", 0) or 0), rules=rules)
+        advice = self.advice()
+        for field in self.query(SecureInput):  # the refused password goes from both fields
+            field.value = ""
+        self.query_one("#pw1", SecureInput).focus()
         self.refresh_checklist()
-        self.show_error(t("error.password_rejected"))
+        self.show_error(advice)
         return True
+
+    def advice(self) -> str:
+        """Why the password cannot be used and what to do: the first rule it fails."""
+        check = self.check
+        if check is None or not check.violations:
+            return t("newpw.not_valid")
+        return t("newpw.cannot_use", advice=advice_text(check.violations[0]))

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.markup import escape
+from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static
 
 from kiosk import glyphs
@@ -25,7 +26,7 @@ from kiosk.backend import (
     QuestionAnswer,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import FlowScreen, FormScreen, KioskScreen
+from kiosk.screens.base import CHOICE_KEYS, FlowScreen, FormScreen, KioskScreen
 from kiosk.screens.host import ShowScreen
 from kiosk.screens.verify import TOTP_DIGITS, ChannelDialog, TotpEntryScreen
 from kiosk.widgets.choices import Choice
@@ -42,11 +43,13 @@ def grouped(secret: str) -> str:
 class RegistrationScreen(FlowScreen):
     """The overview: what is registered, what is missing, what can be added."""
 
+    HELP = "help.screen.register"
     BACK = "cancel"
     SHOW_OUTBOX = True
 
     def hints(self) -> list[tuple[str, str]]:
-        return [("1-9", t("hint.choose")), ("Esc", t("hint.cancel")), ("F1", t("hint.help"))]
+        return [(CHOICE_KEYS, t("hint.choose")), ("Esc", t("hint.cancel")),
+                ("F1", t("hint.help"))]
 
     def compose_body(self) -> ComposeResult:
         status = self.state.registration
@@ -99,6 +102,7 @@ class RegistrationScreen(FlowScreen):
 class AddContactScreen(FormScreen, FlowScreen):
     """An email address or a phone number; a code is sent to it to confirm it."""
 
+    HELP = "help.screen.add_contact"
     BACK = "pop"
     FOCUS = "#contact"
 
@@ -161,12 +165,15 @@ class AddContactScreen(FormScreen, FlowScreen):
 
 
 class SetQuestionsScreen(FormScreen, FlowScreen):
-    """Pick `questions_to_register` questions from the pool and answer each (masked)."""
+    """Pick `questions_to_register` questions from the pool and answer each (masked); F3 adds
+    more, up to the pool's size (resets then draw from all of them)."""
 
+    HELP = "help.screen.set_questions"
     BACK = "pop"
     FOCUS = "#question-1"
-    BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
+    BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show", "add": "add_question"}
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False),
+                                             Binding("f3", "add_question", show=False)]
 
     def __init__(self, state: FlowState, pool: list[Question]) -> None:
         super().__init__(state)
@@ -180,20 +187,43 @@ class SetQuestionsScreen(FormScreen, FlowScreen):
 
     def hints(self) -> list[tuple[str, str]]:
         return [("Enter", t("hint.continue")), ("F2", t("hint.show")),
-                ("Esc", t("hint.back")), ("F1", t("hint.help"))]
+                ("F3", t("hint.add_question")), ("Esc", t("hint.back")), ("F1", t("hint.help"))]
 
     def compose_body(self) -> ComposeResult:
-        yield Static(escape(t("register.questions.lead", n=self.count)), classes="lead")
-        options = [(t(f"question.{q.id}"), q.id) for q in self.pool]
+        yield Static(escape(t("register.questions.lead", n=self.count, most=len(self.pool))),
+                     classes="lead")
         for index in range(1, self.count + 1):
-            with Vertical(classes="qa"):
-                yield Select(options, prompt=t("register.questions.pick", n=index),
-                             id=f"question-{index}", compact=True)
-                yield SecureInput(id=f"answer-{index}", max_length=200, compact=True,
-                                  placeholder=t("register.questions.answer"))
+            yield self.row(index)
         with Horizontal(classes="buttons"):
             yield Button(t("button.save"), id="submit", variant="primary", compact=True)
             yield Button(t("button.show"), id="show", compact=True)
+            yield Button(t("button.add_question"), id="add", compact=True)
+
+    def row(self, index: int) -> Vertical:
+        """Question `index`: its choice from the pool and its answer."""
+        options = [(t(f"question.{q.id}"), q.id) for q in self.pool]
+        answer = SecureInput(id=f"answer-{index}", max_length=200, compact=True,
+                             placeholder=t("register.questions.answer"))
+        answer.reveal(self.showing)
+        return Vertical(Select(options, prompt=t("register.questions.pick", n=index),
+                               id=f"question-{index}", compact=True), answer, classes="qa")
+
+    async def action_add_question(self) -> None:
+        """One more question, up to the pool's size: resets draw from every one registered."""
+        if self.count >= len(self.pool):
+            self.show_error(t("register.questions.all", n=len(self.pool)))
+            return
+        self.count += 1
+        await self.query_one("#body").mount(self.row(self.count),
+                                            before=self.query_one("Horizontal.buttons"))
+        self.query_one(f"#question-{self.count}", Select).focus()
+
+    def field_after(self, field: Input) -> Widget | None:
+        """From an answer to the next question's choice (Enter saves from the last answer)."""
+        if field.id == f"answer-{self.count}" or not field.id:
+            return None
+        index = int(field.id.removeprefix("answer-"))
+        return self.query_one(f"#question-{index + 1}", Select)
 
     async def entered(self, field: Input) -> None:
         if field.id != f"answer-{self.count}":
@@ -244,6 +274,7 @@ class SetQuestionsScreen(FormScreen, FlowScreen):
 class AuthenticatorScreen(TotpEntryScreen):
     """Scan the QR code (or type the secret), then enter the app's first code."""
 
+    HELP = "help.screen.authenticator"
     BACK = "pop"
 
     def __init__(self, state: FlowState, enrollment: AuthenticatorEnrollment) -> None:

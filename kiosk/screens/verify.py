@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.markup import escape
+from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
 from kiosk import glyphs
@@ -25,12 +26,13 @@ from kiosk.backend import (
     WrongCode,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import FlowScreen, FormScreen, KioskModal
+from kiosk.screens.base import CHOICE_KEYS, FlowScreen, FormScreen, KioskModal
 from kiosk.screens.feedback import error_text, with_tries_left
 from kiosk.screens.host import GoBack, ShowScreen
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import Countdown
 from kiosk.widgets.inputs import CodeInput, SecureInput
+from kiosk.widgets.unbroken import Unbroken
 
 TOTP_DIGITS = 6
 
@@ -43,11 +45,13 @@ def method_label(option: MethodOption) -> str:
 
 
 class ChooseMethodScreen(FlowScreen):
+    HELP = "help.screen.choose_method"
     BACK = "cancel"
     SHOW_OUTBOX = True
 
     def hints(self) -> list[tuple[str, str]]:
-        return [("1-9", t("hint.choose")), ("Esc", t("hint.cancel")), ("F1", t("hint.help"))]
+        return [(CHOICE_KEYS, t("hint.choose")), ("Esc", t("hint.cancel")),
+                ("F1", t("hint.help"))]
 
     def compose_body(self) -> ComposeResult:
         state = self.state
@@ -77,9 +81,9 @@ class ChooseMethodScreen(FlowScreen):
             # why there is no other choice, and where to go without the phone. It follows
             # from what is offered alone, so a decoy offering the same looks the same
             helpdesk = self.kiosk.branding.helpdesk
-            yield Static(escape(t("verify.authenticator_only", helpdesk=helpdesk) if helpdesk
-                                else t("verify.authenticator_only.no_helpdesk")),
-                         id="authenticator-only", classes="hint")
+            yield Unbroken(t("verify.authenticator_only", helpdesk=helpdesk) if helpdesk
+                           else t("verify.authenticator_only.no_helpdesk"),
+                           id="authenticator-only", classes="hint")
 
     def on_mount(self) -> None:
         choices = self.query(Choice)
@@ -150,6 +154,7 @@ class EnterCodeScreen(FormScreen, FlowScreen):
     (`confirm_contact`, with `resend` repeating the add call).
     """
 
+    HELP = "help.screen.code"
     BACK = "pop"
     SHOW_OUTBOX = True
     FOCUS = "#code"
@@ -202,7 +207,7 @@ class EnterCodeScreen(FormScreen, FlowScreen):
         else:
             help_text = (t("code.not_arrived", helpdesk=helpdesk) if helpdesk
                          else t("code.not_arrived.no_helpdesk"))
-        yield Static(escape(help_text), id="not-arrived", classes="hint")
+        yield Unbroken(help_text, id="not-arrived", classes="hint")
         with Horizontal(classes="buttons"):
             yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
             yield Button(t("button.resend"), id="resend", compact=True)
@@ -259,6 +264,7 @@ class EnterCodeScreen(FormScreen, FlowScreen):
 class QuestionsScreen(FormScreen, FlowScreen):
     """All drawn questions on one screen, answers masked (F2 shows them)."""
 
+    HELP = "help.screen.questions"
     BACK = "pop"
     BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
@@ -289,12 +295,18 @@ class QuestionsScreen(FormScreen, FlowScreen):
         if inputs:
             inputs.first().focus()
 
-    async def entered(self, field: Input) -> None:
+    def field_after(self, field: Input) -> Widget | None:
+        """The next answer while one is still empty (Enter submits from the last)."""
         inputs = list(self.query(SecureInput))
         index = inputs.index(field) if field in inputs else -1
         empty = next((i for i in inputs if not i.value.strip()), None)
         if empty is not None and index < len(inputs) - 1:
-            self.focus_next()
+            return inputs[index + 1]
+        return None
+
+    async def entered(self, field: Input) -> None:
+        if (after := self.field_after(field)) is not None:
+            after.focus()
             return
         await self.submit()
 
@@ -311,9 +323,13 @@ class QuestionsScreen(FormScreen, FlowScreen):
     async def _on_error(self, err: KioskError) -> bool:
         if not isinstance(err, WrongAnswers):
             return False
-        # a new set was drawn: fetch it and redraw (every answer field is rebuilt empty)
+        # a new set was drawn: fetch it and redraw (every answer field is rebuilt empty). With
+        # as many registered as asked it is the same set again: say so, not "new questions"
+        before = {question.id for question in self.state.questions}
         state = await self.kiosk.backend.questions(self.state.flow_id)
-        self.notice = with_tries_left(t("error.wrong_answers"), err)
+        same = {question.id for question in state.questions} == before
+        self.notice = with_tries_left(
+            t("error.wrong_answers.same" if same else "error.wrong_answers"), err)
         await self.update_state(state)
         return True
 
@@ -348,6 +364,7 @@ class TotpEntryScreen(FormScreen, FlowScreen):
 
 
 class TotpScreen(TotpEntryScreen):
+    HELP = "help.screen.totp"
     BACK = "pop"
 
     def hints(self) -> list[tuple[str, str]]:

@@ -10,10 +10,11 @@ from textual.widgets import Button, Static
 from kiosk import glyphs
 from kiosk.backend import Purpose
 from kiosk.i18n import LANGUAGES, get_language, t
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.base import CHOICE_KEYS, KioskScreen
 from kiosk.screens.host import ChangeLanguage, ShowScreen
 from kiosk.screens.identify import IdentifyScreen
 from kiosk.widgets.choices import Choice
+from kiosk.widgets.unbroken import Unbroken
 
 ACTIONS: tuple[tuple[Purpose, str], ...] = (
     (Purpose.RESET, "welcome.reset"),
@@ -24,6 +25,7 @@ ACTIONS: tuple[tuple[Purpose, str], ...] = (
 
 
 class WelcomeScreen(KioskScreen):
+    HELP = "help.screen.welcome"
     SHOW_OUTBOX = True
     BACK = "none"
     HEADING = "welcome.heading"
@@ -33,7 +35,8 @@ class WelcomeScreen(KioskScreen):
         self.notice = notice
 
     def hints(self) -> list[tuple[str, str]]:
-        return [("1-4", t("hint.choose")), ("Enter", t("hint.continue")), ("F1", t("hint.help"))]
+        return [(CHOICE_KEYS, t("hint.choose")), ("Enter", t("hint.continue")),
+                ("F1", t("hint.help"))]
 
     def compose_body(self) -> ComposeResult:
         branding = self.kiosk.branding
@@ -56,8 +59,7 @@ class WelcomeScreen(KioskScreen):
                     current = f" {glyphs.ok()}" if lang == get_language() else ""
                     yield Choice(number, LANGUAGES[lang] + current, value=f"lang:{lang}",
                                  id=f"lang-{lang}")
-        yield Static(escape(t("welcome.helpdesk", helpdesk=branding.helpdesk)),
-                     classes="helpdesk")
+        yield Unbroken(t("welcome.helpdesk", helpdesk=branding.helpdesk), classes="helpdesk")
         if branding.helpdesk_url:
             yield Static(escape(branding.helpdesk_url), classes="helpdesk")
 

@@ -6,17 +6,25 @@ Every text field of the kiosk is a `KioskInput`. Passwords and answers use `Secu
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from typing import Any
 
 from textual import events
+from textual.message import Message
 from textual.widgets import Input
 
 _NON_DIGITS = re.compile(r"\D")
+SETTLE_TIMEOUT = 5.0  # seconds: a field that never gets to its keys (removed) holds no submit
 
 
 class KioskInput(Input):
     """An `Input` that cannot copy or cut, and never selects its text on focus."""
+
+    class SubmitHere(Message):
+        """Enter, queued in this field's order: it submits what the keys before it typed
+        and nothing typed after it (the screen's priority Enter posts it)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("select_on_focus", False)
@@ -26,6 +34,20 @@ class KioskInput(Input):
         # a blinking cursor makes screenshots non-deterministic; headless runs never need it
         if self.app.is_headless:
             self.cursor_blink = False
+
+    async def on_kiosk_input_submit_here(self, message: SubmitHere) -> None:
+        message.stop()
+        # the other fields of a burst (pw⇥pw⏎) may still hold keys typed before this Enter:
+        # each field handles its own keys, so wait until they have (a callback queued behind
+        # them), or the submit would read a half-typed field
+        loop = asyncio.get_running_loop()
+        for field in self.screen.query(Input):
+            if field is not self and field.message_queue_size:
+                done = loop.create_future()
+                field.call_later(lambda done=done: done.done() or done.set_result(None))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done, SETTLE_TIMEOUT)
+        await self.action_submit()
 
     def action_copy(self) -> None:
         """Neutralised: nothing typed into the kiosk may reach a clipboard."""

@@ -8,10 +8,11 @@ from textual.markup import escape
 from textual.widgets import Static
 
 from kiosk import glyphs
-from kiosk.backend import PasswordCheck
+from kiosk.backend import PasswordCheck, PasswordViolation
 from kiosk.i18n import DEFAULT_LANGUAGE, catalogue, has, placeholders, t
 
 MATCH_RULE = "match"  # checked by the UI: both entries are the same
+HISTORY_RULE = "history"
 
 
 def rule_text(rule: str, params: dict[str, Any], fallback: str = "") -> str:
@@ -26,6 +27,17 @@ def rule_text(rule: str, params: dict[str, Any], fallback: str = "") -> str:
     if placeholders(catalogue(DEFAULT_LANGUAGE)[key]) - params.keys() and has(f"{key}.generic"):
         key = f"{key}.generic"
     return t(key, **params)
+
+
+def advice_text(violation: PasswordViolation) -> str:
+    """What to do about a failed rule, in the visitor's language ("Add more words or characters
+    of your own."); the engine's own (English) advice for a rule this UI has no text for."""
+    reason = violation.params.get("reason")
+    keys = [f"advice.{violation.rule}.{reason}"] if isinstance(reason, str) else []
+    for key in [*keys, f"advice.{violation.rule}"]:
+        if has(key):
+            return t(key, **violation.params)
+    return violation.message
 
 
 class RuleChecklist(Static):
@@ -58,7 +70,10 @@ class RuleChecklist(Static):
             if violation is not None:
                 params.update(violation.params)
             text = rule_text(rule, params, violation.message if violation else "")
-            lines.append(self._line(None if not self.typed else violation is None, text))
+            # the engine checks the history (argon2 work) only once every other rule passes
+            unchecked = rule == HISTORY_RULE and violation is None and bool(failed)
+            ok = None if not self.typed or unchecked else violation is None
+            lines.append(self._line(ok, text))
         lines.append(self._line(None if not self.typed else self.match, t("rule.match")))
         self.update("\n".join(lines))
 

@@ -198,6 +198,31 @@ def test_password_history_refuses_the_last_five(engine: Engine) -> None:
     assert engine.session(TERMINAL).set_password(state.flow_id, passwords[0]).result == "reset"
 
 
+def test_the_live_check_covers_the_history_once_the_other_rules_pass(engine: Engine) -> None:
+    """Issue 13: the history rule is known before submitting. It costs argon2 work, so it is
+    checked only for a password every other rule accepts (a short one is not hashed)."""
+    earlier = "Quiet river number 7 kiosk"
+    state = email_gate(engine, engine.session(TERMINAL).start("reset", "alice"))
+    engine.session(TERMINAL).set_password(state.flow_id, earlier)
+    state = email_gate(engine, engine.session(TERMINAL).start("reset", "alice"))
+    calls: list[str] = []
+    verify = engine.core.hasher.verify
+
+    def counted(hashed: str, password: str) -> bool:
+        calls.append(password)
+        return verify(hashed, password)
+
+    engine.core.hasher.verify = counted  # type: ignore[method-assign]
+    short = engine.session(TERMINAL).check_password(state.flow_id, "Alice")
+    assert "history" in short.rules and "history" not in {v.rule for v in short.violations}
+    assert calls == []
+    current = engine.session(TERMINAL).check_password(state.flow_id, earlier)
+    assert not current.ok and [v.rule for v in current.violations] == ["history"]
+    assert calls
+    fresh = engine.session(TERMINAL).check_password(state.flow_id, NEW_PASSWORD)
+    assert fresh.ok and "history" in fresh.rules
+
+
 def test_every_violated_rule_is_reported(engine: Engine) -> None:
     state = email_gate(engine, engine.session(TERMINAL).start("reset", "alice"))
     check = engine.session(TERMINAL).check_password(state.flow_id, "alice")

@@ -78,6 +78,36 @@ def test_registration_rules_refuse_bad_answers() -> None:
     assert validate_entries([("nope", None, "answer1"), *ok[1:]], 3)
 
 
+def test_more_questions_than_the_minimum_up_to_the_pool(engine: Engine) -> None:
+    """Issue 13: a person may register more than `questions.to_register` (3), up to the
+    pool's size; resets then draw 3 of all of them."""
+    assert validate_entries(ANSWERS_FOR_ALL[:5], 3) == []
+    assert validate_entries(ANSWERS_FOR_ALL, 3) == []  # every question of the pool
+    assert validate_entries([*ANSWERS_FOR_ALL, ("", "Why not?", "because")], 3)  # one more
+    flow = signed_in(engine)
+    entries = [QuestionAnswer(question_id=q, answer=a) for q, _, a in ANSWERS_FOR_ALL[:6]]
+    with pytest.raises(InvalidInput):  # more than the pool holds
+        engine.session(TERMINAL).set_questions(flow, [
+            *entries, *[QuestionAnswer(question_id="", custom_text=f"Question {n}?",
+                                       answer=f"answer number {n}")
+                        for n in range(len(PREDEFINED))]])
+    state = engine.session(TERMINAL).set_questions(flow, entries)
+    assert "questions" in [m.kind.value for m in state.registration.registered]
+    engine.session(TERMINAL).finish_registration(flow)
+    seen: set[frozenset[str]] = set()
+    for _ in range(20):
+        session = engine.session(TERMINAL)
+        drawn = session.questions(session.start("reset", "erin").flow_id)
+        assert len(drawn.questions) == 3
+        seen.add(frozenset(q.id for q in drawn.questions))
+    assert len(seen) > 1 and set().union(*seen) <= {q for q, _, _ in ANSWERS_FOR_ALL[:6]}
+
+
+# one distinct answer of 3-40 characters for every predefined question
+ANSWERS_FOR_ALL = [(qid, None, f"answer {chr(97 + n)}{chr(97 + n)}{n}")
+                   for n, qid in enumerate(PREDEFINED)]
+
+
 def signed_in(engine: Engine, user: str = "erin", password: str = "Erin-demo-pass-1") -> str:
     return at_registration(engine, user, password).flow_id
 

@@ -32,6 +32,14 @@ EN = catalogue("en")
 SAME_IN_GERMAN = {"problem.helpdesk", "outbox.code", "hint.help"}
 
 
+# what to do about each rule a password fails (kiosk.widgets.password.advice_text), by the
+# engine's rule and, where it gives one, its reason
+ADVICE = {f"advice.{rule}" for rule in ("too_short", "too_long", "control_chars", "classes",
+                                        "same_as_current", "weak", "history")} \
+    | {f"advice.banned.{reason}" for reason in ("common", "custom", "similar", "few_characters")} \
+    | {f"advice.personal.{reason}" for reason in ("same", "contains")}
+
+
 def literal_keys(sources: list[Path] = UI_SOURCES, prefixes: set[str] | None = None) -> set[str]:
     """Every string constant in `sources` that is passed to t()/t_or() or looks like a key of
     a family the catalogue has (so keys kept in class attributes are checked too)."""
@@ -74,7 +82,8 @@ def dynamic_keys() -> set[str]:
     keys |= {f"rule.{rule}" for rule in (
         "too_short", "too_long", "control_chars", "classes", "banned", "personal",
         "same_as_current", "weak", "history", "match")}
-    keys |= {"rule.classes.generic", "rule.weak.generic"}
+    keys |= {"rule.classes.generic", "rule.weak.generic", "rule.history.generic"}
+    keys |= ADVICE
     keys |= {f"question.{qid}" for qid in PREDEFINED}
     for kind in ProblemScreen.KINDS:
         keys |= {f"problem.{kind}.title", f"problem.{kind}.body"}
@@ -132,6 +141,8 @@ def test_every_engine_password_rule_has_a_text() -> None:
     rules = set(policy.rules(with_current=True)) | {"history"}
     missing = sorted(f"rule.{r}" for r in rules if f"rule.{r}" not in EN)
     assert not missing
+    advised = {key.split(".")[1] for key in ADVICE}
+    assert rules <= advised, f"rules without advice: {sorted(rules - advised)}"
 
 
 @pytest.mark.parametrize("language", sorted(set(LANGUAGES) - {"en"}))
@@ -187,7 +198,8 @@ def test_rule_texts_never_show_a_placeholder() -> None:
         set_language(language)
         try:
             for rule in ("too_short", "too_long", "control_chars", "classes", "banned",
-                         "personal", "same_as_current", "weak", "match", "brand_new_rule"):
+                         "personal", "same_as_current", "weak", "history", "match",
+                         "brand_new_rule"):
                 text = rule_text(rule, base, "fallback text")
                 assert "{" not in text, (language, rule, text)
             assert rule_text("classes", {**base, "required": 3}) != rule_text("classes", base)

@@ -73,10 +73,13 @@ class Tmux:
 
 
 @pytest.fixture
-def tmux(tmp_path: Path):  # type: ignore[no-untyped-def]
+def tmux(tmp_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """`kiosk demo` in tmux; `@pytest.mark.term("linux")` sets another TERM."""
+    marker = request.node.get_closest_marker("term")
+    term = marker.args[0] if marker else "xterm-256color"
     session = f"kiosk-test-{uuid.uuid4().hex[:8]}"
     t = Tmux(session)
-    env = f"env TMPDIR={tmp_path} TERM=xterm-256color"
+    env = f"env TMPDIR={tmp_path} TERM={term}"
     t.run("new-session", "-d", "-s", session, "-x", "80", "-y", "24", f"{env} {KIOSK} demo")
     yield t
     subprocess.run([TMUX or "tmux", "-L", session, "kill-server"], capture_output=True)
@@ -115,6 +118,36 @@ def test_alice_resets_her_password_in_a_real_terminal(tmux: Tmux, tmp_path: Path
     assert "Traceback" not in screen
     # the demo wrote nothing outside its temporary directory (TMPDIR is this test's)
     assert any(p.name.startswith("kiosk-demo-") for p in tmp_path.iterdir())
+
+
+QUESTION_ANSWERS = {"first pet": "rex", "city were you born": "springfield",
+                    "childhood nickname": "ally"}
+
+
+@pytest.mark.slow
+@pytest.mark.term("linux")
+def test_keys_typed_ahead_land_in_the_field_meant(tmux: Tmux) -> None:
+    """Issue 13: one send-keys burst `rex⇥springfield⇥ally⏎`, then `pw⇥pw⏎`, on the Linux
+    console's TERM, as a password manager's auto-type or a laggy link delivers them: each
+    part reaches its own field (before, all of it landed in the first)."""
+    tmux.wait_for("What would you like to do?", timeout=2 * WAIT)
+    tmux.keys("1")
+    tmux.wait_for("First, tell us who you are.")
+    tmux.type("alice")
+    tmux.keys("Enter")
+    tmux.wait_for("How would you like to prove it is you?")
+    tmux.keys("3")
+    screen = tmux.wait_for(lambda s: s.count("?") >= 3 and "Answer these questions" in s)
+    asked = [line for line in screen.splitlines() if re.match(r"\s+[123]\. ", line)]
+    answers = [next(a for q, a in QUESTION_ANSWERS.items() if q in line) for line in asked]
+    assert len(answers) == 3, screen
+    tmux.keys(answers[0], "Tab", answers[1], "Tab", answers[2], "Enter")  # one burst
+    tmux.wait_for("Choose a new password")
+    password = "Tiger lantern harbour 77"
+    tmux.keys(password, "Tab", password, "Enter")  # one burst
+    screen = tmux.wait_for(lambda s: "Your password has been changed." in s
+                           or "not the same" in s or "not right" in s)
+    assert "Your password has been changed." in screen, screen
 
 
 @pytest.mark.slow

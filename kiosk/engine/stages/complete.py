@@ -31,6 +31,7 @@ from kiosk.engine.throttle import Reservation
 
 # far above any policy's maximum: refuses absurd input before any argon2 work
 MAX_PASSWORD_INPUT = 4096
+HISTORY = "history"  # the rule: not one of the last `password.history` passwords
 CURRENT = "current_password"  # flow data: a change's current password, sealed
 log = logging.getLogger("kiosk.engine")
 
@@ -115,16 +116,42 @@ class Complete:
 
     # ------------------------------------------------------------ new password
     def check_password(self, flow_id: object, terminal: str, password: object) -> PasswordCheck:
-        """Every rule, fast enough for each keystroke (history is checked on submit)."""
+        """Every rule, for the live checklist. The history rule (argon2 work) is checked only
+        once every other rule passes, so a password that cannot be used costs no hashing; the
+        UI shows it as not yet checked until then."""
         secret = text_arg(password, "password", MAX_PASSWORD_INPUT, allow_empty=True,
                           allow_control=True)
 
-        def work(conn: Connection, notices: list[Message]) -> User:
+        def work(conn: Connection, notices: list[Message]) -> tuple[User, list[str]]:
             flow = self.core.flow(conn, flow_id, terminal, notices)
             flow.expect(Step.NEW_PASSWORD)
-            return self.core.user_of(conn, flow)
+            user = self.core.user_of(conn, flow)
+            return user, self._recent_hashes(conn, user)
 
-        return self.core.passwords.check(secret, user_terms=terms(self.core.tx(work)))
+        user, recent = self.core.tx(work)
+        check = self.core.passwords.check(secret, user_terms=terms(user))
+        if check.ok:  # outside the transaction: no lock held while hashing
+            self._check_history(check, normalize_password(secret), recent)
+        if HISTORY not in check.rules:  # (the current password counts even with history 0)
+            check.rules.append(HISTORY)
+        return check
+
+    def _recent_hashes(self, conn: Connection, user: User) -> list[str]:
+        recent = self.core.directory.history_hashes(conn, user.id,
+                                                    self.core.policy.password.history)
+        if user.password_hash and user.password_hash not in recent:
+            recent.append(user.password_hash)  # the current one is never allowed again
+        return recent
+
+    def _check_history(self, check: PasswordCheck, normalised: str, recent: list[str]) -> None:
+        """Add the history violation when `normalised` matches one of the `recent` hashes."""
+        # every hash is checked (no short cut), so timing does not tell which one matched
+        if any([self.core.hasher.verify(h, normalised) for h in recent]):
+            depth = max(self.core.policy.password.history, 1)
+            check.violations.append(PasswordViolation(
+                rule=HISTORY, params={"count": depth},
+                message=f"it must differ from your last {depth} passwords"))
+            check.ok = False
 
     def set_password(self, flow_id: object, terminal: str, password: object) -> FlowState:
         """Read, then the argon2 work (history verifies, the new hash) outside any transaction,
@@ -140,20 +167,12 @@ class Complete:
             flow = core.flow(conn, flow_id, terminal, notices)
             flow.expect(Step.NEW_PASSWORD)
             user = core.user_of(conn, flow)
-            recent = core.directory.history_hashes(conn, user.id, depth)
-            if user.password_hash and user.password_hash not in recent:
-                recent.append(user.password_hash)  # the current one is never allowed again
-            return user, recent
+            return user, self._recent_hashes(conn, user)
 
         before, recent = core.tx(read)
         check = core.passwords.check(secret, user_terms=terms(before))
         normalised = normalize_password(secret)
-        # every hash is checked (no short cut), so timing does not tell which one matched
-        if any([core.hasher.verify(h, normalised) for h in recent]):
-            check.violations.append(PasswordViolation(
-                rule="history", params={"count": max(depth, 1)},
-                message=f"it must differ from your last {max(depth, 1)} passwords"))
-            check.ok = False
+        self._check_history(check, normalised, recent)
         new_hash = core.directory.prepare_password(normalised) if check.ok else None
 
         def write(conn: Connection, notices: list[Message]) -> FlowState:

@@ -29,7 +29,7 @@ from kiosk.engine.methods import METHODS, codes, kind_and_channel
 from kiosk.engine.methods.authenticator import repeat_key
 from kiosk.engine.methods.codes import CodeToCheck, clean_code
 from kiosk.engine.notify import remember_language
-from kiosk.engine.questions import PREDEFINED, validate_entries
+from kiosk.engine.questions import MAX_REGISTERED, PREDEFINED, validate_entries
 from kiosk.engine.registry import StoredAnswer
 from kiosk.engine.stages.prove import Prove
 from kiosk.engine.text import normalize_answer, normalize_phone
@@ -143,8 +143,9 @@ class Register:
     # ------------------------------------------------------------ questions
     def set_questions(self, flow_id: object, terminal: str, entries: object) -> FlowState:
         policy = self.core.policy
-        if not isinstance(entries, list) or len(entries) > 10:
-            raise InvalidInput("entries must be a list", field="entries")
+        if not isinstance(entries, list) or len(entries) > MAX_REGISTERED:
+            raise InvalidInput(f"entries must be a list of at most {MAX_REGISTERED}",
+                               field="entries")
         triples: list[tuple[str, str | None, str]] = []
         for raw in entries:
             try:
