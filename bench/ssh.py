@@ -280,8 +280,8 @@ def main() -> None:
     parser.add_argument("--rounds", default="1,10,25,50",
                         help="concurrent sessions per round, comma-separated")
     parser.add_argument("--modes", default="exec,fork",
-                        help="how sessions start: fork (serve-ssh's default), exec (--no-fork-server) "
-                             "(--fork-server); comma-separated")
+                        help="how sessions start: fork (serve-ssh's default), exec "
+                             "(--no-fork-server); comma-separated")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if shutil.which("ssh") is None:
