@@ -40,6 +40,7 @@ class MethodKind(StrEnum):
     OFFICE = "office"
     QUESTIONS = "questions"
     AUTHENTICATOR = "authenticator"
+    PASS = "pass"  # a temporary access pass from the helpdesk: issued, never registered
 
 
 class Channel(StrEnum):
@@ -49,7 +50,9 @@ class Channel(StrEnum):
 
 
 # the shared vocabulary: every list of method kinds in the code derives from these
-METHOD_KINDS: tuple[str, ...] = tuple(kind.value for kind in MethodKind)  # display order
+# the kinds a person registers, in display order (a pass is issued by the helpdesk instead)
+METHOD_KINDS: tuple[str, ...] = tuple(kind.value for kind in MethodKind
+                                      if kind is not MethodKind.PASS)
 CONTACT_KINDS: tuple[str, ...] = (MethodKind.EMAIL, MethodKind.MOBILE, MethodKind.OFFICE)
 PHONE_KINDS: tuple[str, ...] = (MethodKind.MOBILE, MethodKind.OFFICE)
 
@@ -320,6 +323,11 @@ class Backend(Protocol):
     async def answer(self, flow_id: str, answers: list[str]) -> FlowState: ...
 
     async def verify_totp(self, flow_id: str, code: str) -> FlowState: ...
+
+    async def verify_pass(self, flow_id: str, access_pass: str) -> FlowState:
+        """A temporary access pass from the helpdesk: one proof (see kiosk.engine.passes).
+        Offered to everybody when the policy allows passes; a wrong one counts like a wrong
+        code, and an account without a pass answers the same."""
 
     async def check_password(self, flow_id: str, password: str) -> PasswordCheck: ...
 

@@ -35,6 +35,7 @@ from kiosk.engine.directory import Directory, User
 from kiosk.engine.notify import Notifier
 from kiosk.engine.operator import OperatorExits
 from kiosk.engine.outbox import OutboxDelivery
+from kiosk.engine.passes import AccessPasses
 from kiosk.engine.passwords import PasswordPolicy
 from kiosk.engine.stages.complete import Complete
 from kiosk.engine.stages.identify import Identify
@@ -74,6 +75,7 @@ class Engine:
         self.prove = Prove(core)
         self.complete = Complete(core, self.prove)
         self.register = Register(core, self.prove)
+        self.passes = AccessPasses(core, self.prove)
 
     # ------------------------------------------------------------ read-only
     def branding(self) -> Branding:
@@ -118,6 +120,9 @@ class Engine:
 
     def verify_totp(self, flow_id: object, terminal: str, code: object) -> FlowState:
         return self.prove.verify_totp(flow_id, terminal, code)
+
+    def verify_pass(self, flow_id: object, terminal: str, access_pass: object) -> FlowState:
+        return self.passes.verify(flow_id, terminal, access_pass)
 
     # ------------------------------------------------------------ complete
     def sign_in(self, flow_id: object, terminal: str, password: object) -> FlowState:

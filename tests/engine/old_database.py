@@ -25,6 +25,7 @@ def make_it_old(db: DbEngine, pending_flow: str, pending_secret: str) -> bytes:
         data = conn.execute(select(flows.c.data).where(flows.c.id == pending_flow)).scalar_one()
         conn.execute(update(flows).where(flows.c.id == pending_flow)
                      .values(data={**data, "enroll_secret": pending_secret}))
+        conn.execute(text("DROP TABLE IF EXISTS access_passes"))  # 0006's
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
     return legacy
 

@@ -19,6 +19,7 @@ from kiosk.backend import Step, WrongAnswers, WrongCode
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.config import PolicyError, Secrets
 from kiosk.engine.crypto import keyed_hash
+from kiosk.engine.db import HEAD_REVISION
 from kiosk.engine.demo import BOB_TOTP_SECRET
 from kiosk.engine.engine import Engine
 from kiosk.engine.keys import KEY_ENV, key_source, parse_key
@@ -211,7 +212,7 @@ def test_an_older_sqlite_database_is_upgraded_at_start(tmp_path: Path,
     assert parse_key((tmp_path / "demo.key").read_text(), "test") == legacy
     assert mode(tmp_path / "demo.key") == 0o600
     found, bob, revision = stored_state(upgraded.db)
-    assert "server_key" not in found and bob.startswith("v1:") and revision == "0005"
+    assert "server_key" not in found and bob.startswith("v1:") and revision == HEAD_REVISION
     data = raw_bytes(tmp_path / "demo.db")  # vacuumed: no copy left in free pages or the WAL
     assert BOB_TOTP_SECRET.encode() not in data and enrol.secret.encode() not in data
     assert legacy.hex().encode() not in data

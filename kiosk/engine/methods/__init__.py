@@ -12,6 +12,7 @@ from typing import Protocol
 
 from kiosk.backend import Channel, InvalidInput, MethodKind
 from kiosk.engine.config import Policy
+from kiosk.engine.methods.access_pass import AccessPassMethod
 from kiosk.engine.methods.authenticator import AuthenticatorMethod
 from kiosk.engine.methods.codes import ContactMethod
 from kiosk.engine.methods.questions import QuestionsMethod
@@ -37,6 +38,7 @@ METHODS: dict[str, Method] = {
     "office": ContactMethod("office", [Channel.CALL]),
     "questions": QuestionsMethod(),
     "authenticator": AuthenticatorMethod(),
+    "pass": AccessPassMethod(),
 }
 
 CHANNELS_OF: dict[str, list[Channel]] = {kind: m.channels for kind, m in METHODS.items()}
