@@ -17,6 +17,7 @@ from backend_stub.models import (
     CodeBody,
     EmailBody,
     OperatorExitBody,
+    PassBody,
     PasswordBody,
     PhoneBody,
     QuestionsBody,
@@ -107,6 +108,14 @@ def verify_totp(flow_id: str, body: CodeBody, engine: EngineDep,
                 terminal: Terminal) -> FlowState:
     """The authenticator app's current code; a time step is never accepted twice."""
     return engine.verify_totp(flow_id, terminal, body.code)
+
+
+@router.post("/flows/{flow_id}/pass", response_model=FlowState, tags=["flow"],
+             responses=FLOW_ERRORS)
+def verify_pass(flow_id: str, body: PassBody, engine: EngineDep,
+                terminal: Terminal) -> FlowState:
+    """A temporary access pass from the helpdesk: one proof; a wrong one counts like a code."""
+    return engine.verify_pass(flow_id, terminal, body.access_pass)
 
 
 @router.post("/flows/{flow_id}/password/check", response_model=PasswordCheck, tags=["flow"],

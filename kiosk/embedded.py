@@ -58,6 +58,9 @@ class EmbeddedBackend:
     async def verify_totp(self, flow_id: str, code: str) -> FlowState:
         return await self._run(self.engine.verify_totp, flow_id, self.terminal, code)
 
+    async def verify_pass(self, flow_id: str, access_pass: str) -> FlowState:
+        return await self._run(self.engine.verify_pass, flow_id, self.terminal, access_pass)
+
     async def check_password(self, flow_id: str, password: str) -> PasswordCheck:
         return await self._run(self.engine.check_password, flow_id, self.terminal, password)
 

@@ -224,6 +224,10 @@ class RemoteBackend:
     async def verify_totp(self, flow_id: str, code: str) -> FlowState:
         return await self._state("POST", self._flow(flow_id) + "/totp", {"code": code})
 
+    async def verify_pass(self, flow_id: str, access_pass: str) -> FlowState:
+        return await self._state("POST", self._flow(flow_id) + "/pass",
+                                 {"access_pass": access_pass})
+
     async def check_password(self, flow_id: str, password: str) -> PasswordCheck:
         data = await self._call("POST", self._flow(flow_id) + "/password/check",
                                 body={"password": password}, idempotent=True)

@@ -155,16 +155,22 @@ def _remove_on_hangup(directory: Path) -> None:
 @click.command(help="Open the kiosk on a throwaway demo database (nothing real is touched). "
                "ctrl+q quits it (after a confirm); with --kiosk it cannot be quit.")
 @click.option("--kiosk", "kiosk_mode", is_flag=True, help="Restart whenever the app exits.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Keep the demo database in this file (made and seeded when missing), e.g. "
+                   "to watch it from `kiosk console --db` beside it.")
 @_theme_option
 @_language_option
-def demo(kiosk_mode: bool, theme: str | None, language: str | None) -> None:
+def demo(kiosk_mode: bool, theme: str | None, language: str | None,
+         db_path: Path | None = None) -> None:
     from kiosk.embedded import EmbeddedBackend
-    from kiosk.engine.demo import build_demo_engine
+    from kiosk.engine.demo import build_demo_engine, shared_demo_engine
 
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as tmp:
         directory = Path(tmp)
         _remove_on_hangup(directory)
-        engine = build_demo_engine(directory)
+        # the demo shows the helpdesk's temporary access pass too (kiosk console)
+        engine = (shared_demo_engine(db_path, passes={"enabled": True}) if db_path
+                  else build_demo_engine(directory, passes={"enabled": True}))
 
         def make_backend() -> Backend:
             return EmbeddedBackend(engine, terminal="console:demo")

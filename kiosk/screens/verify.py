@@ -140,6 +140,11 @@ class ChooseMethodScreen(FlowScreen):
         elif kind == MethodKind.AUTHENTICATOR:
             await self.kiosk.show(TotpScreen(self.state))
             return
+        elif kind == MethodKind.PASS:
+            from kiosk.screens.access_pass import PassScreen
+
+            await self.kiosk.show(PassScreen(self.state))
+            return
         else:
             channels = option.channels or [Channel.CALL]
             if len(channels) > 1:

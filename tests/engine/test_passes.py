@@ -131,7 +131,7 @@ def test_a_pass_answers_alike_with_and_without_one(engine: Engine, desk: Helpdes
     answers = {}
     for name in ("alice", "bob", "erin", "frank", "nobody-here"):
         state = engine.start("reset", name, TERMINAL)
-        assert [m for m in state.methods if m.kind == "pass"][0].model_dump() == {
+        assert next(m for m in state.methods if m.kind == "pass").model_dump() == {
             "kind": "pass", "masked": "", "channels": [], "passed": False}
         with pytest.raises(WrongCode) as caught:
             engine.verify_pass(state.flow_id, TERMINAL, "WRONGPASS22")

@@ -1,0 +1,60 @@
+"""Entering a temporary access pass from the helpdesk (one proof; kiosk.engine.passes).
+
+Offered to every visitor alike; a wrong pass reads like a wrong code, whoever is asking.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.markup import escape
+from textual.widgets import Button, Input, Static
+
+from kiosk.backend import KioskError, Step
+from kiosk.i18n import t
+from kiosk.screens.feedback import with_tries_left
+from kiosk.screens.verify import FlowScreen
+from kiosk.widgets.inputs import SecureInput
+
+
+class PassScreen(FlowScreen):
+    STEP = Step.CHOOSE_METHOD  # shown over the method choice, like the authenticator's
+    BACK = "pop"
+
+    def hints(self) -> list[tuple[str, str]]:
+        return [("Enter", t("hint.continue")), ("Esc", t("hint.other_method")),
+                ("F1", t("hint.help"))]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(escape(t("pass.lead")), classes="lead")
+        yield Static(escape(t("pass.label")), classes="label")
+        yield SecureInput(id="pass", max_length=96)
+        yield Static(escape(t("pass.hint")), classes="hint")
+        yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#pass", Input).focus()
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        await self.submit()
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        await self.submit()
+
+    async def submit(self) -> None:
+        entry = self.query_one("#pass", Input)
+        if not entry.value.strip():
+            self.show_error(t("pass.empty"))
+            return
+        self.clear_error()
+        await self.kiosk.proceed(
+            self.kiosk.backend.verify_pass(self.state.flow_id, entry.value),
+            on_error=self._on_error)
+
+    def _on_error(self, err: KioskError) -> bool:
+        if err.code in ("wrong_code", "invalid_input", "code_expired"):
+            self.query_one("#pass", Input).value = ""
+            self.show_error(with_tries_left(t("pass.wrong"), err))
+            return True
+        return False
