@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
 
-from backend_stub import admin, routes
+from backend_stub import admin, desk, routes
 from backend_stub.auth import DEFAULT_MAX_BODY, Gatekeeper, Guard
 from backend_stub.models import Health
 from backend_stub.problems import HANDLERS, PROBLEM_JSON, documented, error_response
@@ -58,6 +58,7 @@ def create_app(engine: Engine | None, admin_token: str | None = None, *,
     app.add_middleware(Guard, gatekeeper=Gatekeeper(terminals, admin_token or None, max_body))
     app.include_router(routes.router)
     app.include_router(admin.router)
+    app.include_router(desk.router)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 

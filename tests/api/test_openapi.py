@@ -59,5 +59,11 @@ def test_the_protocol_is_all_there() -> None:
         ("GET", "/v1/admin/users"), ("GET", "/v1/admin/users/{username}"),
         ("GET", "/v1/admin/audit"), ("GET", "/v1/admin/audit.csv"), ("GET", "/v1/admin/report"),
         ("GET", "/v1/admin/terminals"), ("GET", "/healthz"), ("GET", "/readyz"),
+        ("POST", f"{flow}/pass"),
+        # the helpdesk console (backend_stub/desk.py)
+        ("POST", "/v1/admin/desk/cases/open"), ("GET", "/v1/admin/desk/cases"),
+        ("POST", "/v1/admin/desk/cases/lift"), ("POST", "/v1/admin/desk/users/lift"),
+        ("POST", "/v1/admin/desk/passes"), ("POST", "/v1/admin/desk/passes/revoke"),
+        ("GET", "/v1/admin/desk/passes/{username}"), ("GET", "/v1/admin/desk/board"),
     }
     assert have == expected
