@@ -36,7 +36,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 TERMINALS_MODULE = "backend_stub.terminals_cli"
 # command groups in modules of their own (they use engine_options from here): name -> module
-SUBCOMMANDS = {"keys": "kiosk.admin_keys"}
+SUBCOMMANDS = {"keys": "kiosk.admin_keys", "case": "kiosk.desk_cli", "pass": "kiosk.desk_cli"}
 DEFAULT_POLICY_FILE = "kiosk.toml"
 DEFAULT_DEMO_DIR = "kiosk-demo"
 

@@ -14,6 +14,7 @@ SUBCOMMANDS = {
     "admin": ("kiosk.admin_cli:admin", "Operator commands: users, groups, policy, audit."),
     "serve-api": ("backend_stub.cli:serve_api", "Serve the HTTP API (backend_stub)."),
     "serve-ssh": ("kiosk.ssh:serve_ssh", "Serve the kiosk over SSH."),
+    "console": ("kiosk.console.cli:console", "The helpdesk console (cases, passes, board)."),
 }
 
 
