@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
 from textual.widgets import Button, Checkbox, Input, Static
 
@@ -17,12 +17,16 @@ from kiosk.desk import PassInfo, PassRequest
 from kiosk.i18n import t
 
 
-class PassesPage(Vertical):
+class PassesPage(VerticalScroll):
     BINDINGS: ClassVar = [Binding("ctrl+s", "issue", "Issue pass"),
                           Binding("ctrl+r", "revoke", "Revoke pass")]
 
     def compose(self) -> ComposeResult:
         yield Static(escape(t("console.pass.lead")), classes="lead", id="pass-lead")
+        # what the agent reads out comes first, above the form: never scrolled away
+        yield Static("", id="pass-shown", classes="shown")
+        yield Static("", id="pass-error", classes="error")
+        yield Static("", id="pass-status")
         with Horizontal(classes="row"):
             yield Static(escape(t("console.pass.user")), classes="label")
             yield Input(max_length=256, id="pass-user")
@@ -39,9 +43,6 @@ class PassesPage(Vertical):
             yield Static(escape(t("console.pass.approver")), classes="label")
             yield Input(max_length=64, id="pass-approver")
         yield Button(t("console.pass.issue"), id="pass-issue", variant="primary", compact=True)
-        yield Static("", id="pass-error", classes="error")
-        yield Static("", id="pass-shown", classes="shown")
-        yield Static("", id="pass-status")
 
     def focus_first(self) -> None:
         self.query_one("#pass-user", Input).focus()

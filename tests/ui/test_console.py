@@ -1,0 +1,180 @@
+"""The helpdesk console (`kiosk console`) driven by Pilot, and a snapshot of every page.
+
+The engine runs on a frozen clock with fixed support codes (the `deterministic` fixture) and a
+fixed pass text; the board refreshes only on demand (refresh_seconds=0), so screens are
+deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from kiosk.backend import Blocked
+from kiosk.console.app import ConsoleApp
+from kiosk.console.source import EmbeddedDesk
+from kiosk.engine.clock import FrozenClock
+from kiosk.engine.engine import Engine
+
+from .conftest import Kiosk, make_engine
+
+SIZE = (110, 32)
+KIOSK = "console:front-desk"
+pytestmark = pytest.mark.usefixtures("deterministic")
+
+
+@pytest.fixture
+def engine(tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+           ) -> Iterator[Engine]:
+    monkeypatch.setattr("kiosk.engine.passes.new_pass", lambda length: "KX7P4RTQ9MZA"[:length])
+    engine = make_engine(tmp_path, clock, passes={"enabled": True})
+    yield engine
+    engine.db.dispose()
+
+
+def block_alice(engine: Engine) -> str:
+    """Alice's visit, blocked after too many wrong answers: its support code."""
+    state = engine.start("reset", "alice", KIOSK)
+    while True:
+        try:
+            engine.questions(state.flow_id, KIOSK)
+            engine.answer(state.flow_id, KIOSK, ["no", "no", "no"])
+        except Blocked:
+            return state.support_code
+        except Exception:  # WrongAnswers: a new set is drawn
+            continue
+
+
+def console(engine: Engine, **options: object) -> ConsoleApp:
+    return ConsoleApp(EmbeddedDesk(engine, "ann"), refresh_seconds=0, where="test",
+                      **options)  # type: ignore[arg-type]
+
+
+async def lift_alices_block(k: Kiosk, code: str) -> None:
+    await k.type(code.lower())
+    await k.enter()
+    await k.sees("BLOCKED: user alice")
+    await k.press("l")
+    await k.sees("Lift the block of visit")
+    await k.type("ID checked in person")
+    await k.enter()
+    await k.sees("1 block(s) lifted.")
+
+
+async def test_a_blocked_visit_is_found_by_its_code_and_lifted(engine: Engine) -> None:
+    code = block_alice(engine)
+    app = console(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+        await lift_alices_block(k, code)
+        assert "Nothing blocks this visit now." in k.text
+    assert engine.start("reset", "alice", KIOSK).step == "choose_method"
+    with engine.db.connect() as conn:
+        from sqlalchemy import select
+
+        from kiosk.engine.schema import audit_events
+
+        rows = conn.execute(select(audit_events.c.result, audit_events.c.detail).where(
+            audit_events.c.support_code == code)).all()
+    assert ("contacted_admin", "case opened at the helpdesk by ann") in rows
+    assert any(d.startswith("block lifted by ann") and "ID checked in person" in d
+               for _, d in rows)
+
+
+async def test_a_user_name_lists_the_visits_and_enter_opens_one(engine: Engine) -> None:
+    code = block_alice(engine)
+    app = console(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+        await k.type("Alice")
+        await k.enter()
+        await k.sees("1 visit(s), newest first")
+        await k.enter()
+        await k.sees(f"Visit {code} · user alice")
+        await k.focus("#lookup")
+        app.query_one("#lookup").value = ""  # type: ignore[attr-defined]
+        await k.type("ZZZZ-ZZZZ")
+        await k.enter()
+        await k.sees("no visit with the support code ZZZZ-ZZZZ")
+
+
+async def test_a_pass_is_issued_once_shown_and_erin_uses_it(engine: Engine) -> None:
+    app = console(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+        await k.press("f3")
+        await k.sees("Check the person's identity in person first.")
+        await k.type("erin")
+        await k.press("ctrl+s")
+        await k.sees("Pass for erin: KX7P 4RTQ 9MZA")
+        await k.press("ctrl+s")  # one active pass per user
+        await k.sees("erin has an active pass; revoke it first")
+    state = engine.start("reset", "erin", KIOSK)
+    assert engine.verify_pass(state.flow_id, KIOSK, "kx7p 4rtq 9mza").step == "new_password"
+
+
+async def test_the_board_shows_a_visit_step_and_lifts_a_user_block(engine: Engine) -> None:
+    block_alice(engine)
+    engine.start("reset", "bob", KIOSK)
+    app = console(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+        await k.press("f4")
+        await k.sees("choose_method")
+        assert "bob" not in k.text  # no names on the board
+        await k.sees("verify_failures")
+        await k.focus("#blocks")
+        await k.press("u")
+        await k.sees("Lift the block of alice")
+        await k.type("called back")
+        await k.enter()
+        await k.sees("0 user(s) blocked")
+
+
+async def test_the_console_speaks_german(engine: Engine) -> None:
+    app = console(engine, language="de")
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+        await k.sees("Fälle")
+        await k.press("f9")
+        await k.sees("Cases")
+
+
+# ---------------------------------------------------------------- snapshots of every page
+
+
+def run_cases(code: str):  # type: ignore[no-untyped-def]
+    async def run(pilot: Pilot) -> None:
+        k = Kiosk(pilot.app, pilot)  # type: ignore[arg-type]
+        await k.type(code)
+        await k.enter()
+        await k.sees("BLOCKED: user alice")
+
+    return run
+
+
+async def run_passes(pilot: Pilot) -> None:
+    k = Kiosk(pilot.app, pilot)  # type: ignore[arg-type]
+    await k.press("f3")
+    await k.type("erin")
+    await k.press("ctrl+s")
+    await k.sees("Pass for erin")
+
+
+async def run_board(pilot: Pilot) -> None:
+    k = Kiosk(pilot.app, pilot)  # type: ignore[arg-type]
+    await k.press("f4")
+    await k.sees("choose_method")
+    await k.sees("verify_failures")
+
+
+@pytest.mark.parametrize("theme", ["default", "high-contrast"])
+@pytest.mark.parametrize("page", ["cases", "passes", "board"])
+def test_console_page(page: str, theme: str, engine: Engine, snap_compare) -> None:  # type: ignore[no-untyped-def]
+    code = block_alice(engine)
+    engine.start("reset", "bob", KIOSK)
+    run = {"cases": run_cases(code), "passes": run_passes, "board": run_board}[page]
+    assert snap_compare(console(engine, theme=theme), terminal_size=SIZE, run_before=run)
