@@ -5,6 +5,7 @@ Offered to every visitor alike; a wrong pass reads like a wrong code, whoever is
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.markup import escape
 from textual.widgets import Button, Input, Static
@@ -19,6 +20,7 @@ from kiosk.widgets.inputs import SecureInput
 class PassScreen(FlowScreen):
     STEP = Step.CHOOSE_METHOD  # shown over the method choice, like the authenticator's
     BACK = "pop"
+    AUTO_FOCUS = "#pass"
 
     def hints(self) -> list[tuple[str, str]]:
         return [("Enter", t("hint.continue")), ("Esc", t("hint.other_method")),
@@ -31,18 +33,10 @@ class PassScreen(FlowScreen):
         yield Static(escape(t("pass.hint")), classes="hint")
         yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#pass", Input).focus()
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted)
+    @on(Button.Pressed)
+    async def submit(self, event: Input.Submitted | Button.Pressed) -> None:
         event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        await self.submit()
-
-    async def submit(self) -> None:
         entry = self.query_one("#pass", Input)
         if not entry.value.strip():
             self.show_error(t("pass.empty"))

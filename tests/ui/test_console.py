@@ -178,3 +178,49 @@ def test_console_page(page: str, theme: str, engine: Engine, snap_compare) -> No
     engine.start("reset", "bob", KIOSK)
     run = {"cases": run_cases(code), "passes": run_passes, "board": run_board}[page]
     assert snap_compare(console(engine, theme=theme), terminal_size=SIZE, run_before=run)
+
+
+# ---------------------------------------------------------------- the kiosk's pass screen
+
+
+async def to_pass_screen(k: Kiosk) -> None:
+    from kiosk.screens.access_pass import PassScreen
+    from kiosk.screens.identify import IdentifyScreen
+    from kiosk.screens.verify import ChooseMethodScreen
+    from kiosk.screens.welcome import WelcomeScreen
+
+    await k.at(WelcomeScreen)
+    await k.press("1")
+    await k.at(IdentifyScreen)
+    await k.type("erin")
+    await k.enter()
+    chooser = await k.at(ChooseMethodScreen)
+    number = [o for o in chooser.state.methods if not o.passed].index(  # type: ignore[attr-defined]
+        next(o for o in chooser.state.methods if o.kind == "pass")) + 1  # type: ignore[attr-defined]
+    await k.press(str(number))
+    await k.at(PassScreen)
+
+
+async def test_erin_enters_a_pass_at_the_kiosk(make_app, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    from kiosk.desk import PassRequest
+    from kiosk.engine.helpdesk import Helpdesk
+    from kiosk.screens.password import NewPasswordScreen
+
+    Helpdesk(engine).issue_pass("ann", PassRequest(username="erin"))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        k = Kiosk(app, pilot)
+        await to_pass_screen(k)
+        await k.type("WRONG-PASS-1")
+        await k.enter()
+        await k.sees("That pass is not right, or it is no longer valid.")
+        await k.type("kx7p-4rtq-9mza")
+        await k.enter()
+        await k.at(NewPasswordScreen)
+
+
+def test_pass_screen(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
+    async def run(pilot: Pilot) -> None:
+        await to_pass_screen(Kiosk(pilot.app, pilot))  # type: ignore[arg-type]
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run)
