@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import kiosk
-from kiosk.backend import ERRORS, Channel, MethodKind, Purpose
+from kiosk.backend import ERRORS, METHOD_KINDS, Channel, MethodKind, Purpose
 from kiosk.engine.passwords import PasswordPolicy
 from kiosk.engine.questions import PREDEFINED
 from kiosk.i18n import LANGUAGES, catalogue, placeholders
@@ -25,7 +25,8 @@ KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 EN = catalogue("en")
 
 # the same in both languages on purpose (names, codes, and words German borrows)
-SAME_IN_GERMAN = {"problem.helpdesk", "outbox.code", "hint.help"}
+SAME_IN_GERMAN = {"problem.helpdesk", "outbox.code", "hint.help", "console.col.terminal",
+                  "console.board.terminals", "console.col.detail", "console.col.status"}
 
 
 def literal_keys() -> set[str]:
@@ -59,7 +60,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"purpose.{p.value}" for p in Purpose}
     keys |= {f"method.{m.value}" for m in MethodKind}
     keys |= {f"kind.{m.value}" for m in MethodKind}
-    keys |= {f"register.add.{m.value}" for m in MethodKind}
+    keys |= {f"register.add.{m}" for m in METHOD_KINDS}  # a pass is issued, not registered
     for kind in ("email", "mobile", "office"):
         keys |= {f"register.{kind}.{part}" for part in
                  ("lead", "label", "placeholder", "empty", "invalid")}
