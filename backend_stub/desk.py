@@ -19,7 +19,7 @@ from kiosk.engine.helpdesk import Helpdesk
 
 router = APIRouter(prefix="/v1/admin/desk", tags=["helpdesk"],
                    dependencies=[Depends(admin_caller)],
-                   responses=documented(401, 404, 413, 422, 503))
+                   responses=documented(400, 401, 404, 413, 422, 503))
 
 
 def desk_of(request: Request) -> Helpdesk:

@@ -12,6 +12,7 @@ import pytest
 from kiosk.backend import Step
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.config import Policy, PolicyError, parse_policy
+from kiosk.engine.db import HEAD_REVISION
 from kiosk.engine.demo import BOB_TOTP_SECRET, DEMO_POLICY, seed
 from kiosk.engine.engine import Engine
 from kiosk.engine.keys import parse_key
@@ -46,7 +47,7 @@ def test_an_older_postgresql_database_is_upgraded_at_start(fresh_schema: Any,  #
     upgraded = Engine(policy, clock=clock)
     assert upgraded.key == legacy and parse_key(key_file.read_text(), "test") == legacy
     found, bob, revision = stored_state(upgraded.db)
-    assert set(found) == {"key_check"} and bob.startswith("v1:") and revision == "0005"
+    assert set(found) == {"key_check"} and bob.startswith("v1:") and revision == HEAD_REVISION
     again = Engine(policy, clock=clock)  # idempotent
     assert again.key == legacy and stored_state(again.db) == (found, bob, revision)
     state = again.start("reset", "bob", TERMINAL)
