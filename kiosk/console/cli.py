@@ -36,7 +36,7 @@ def _token(token_file: str | None) -> str:
 def console(policy_file: Path | None, database_url: str | None, db_path: Path | None,
             remote: str | None, admin_token_file: str | None, agent: str | None,
             theme: str | None, language: str | None) -> None:
-    from kiosk.backend import InvalidInput
+    from kiosk.backend import InvalidInput, KioskError
     from kiosk.console.app import ConsoleApp
     from kiosk.console.source import AdminTokenRefused, EmbeddedDesk, RemoteDesk
 
@@ -51,6 +51,10 @@ def console(policy_file: Path | None, database_url: str | None, db_path: Path | 
                 asyncio.run(source.check())
             except AdminTokenRefused as exc:
                 raise click.ClickException(str(exc)) from None
+            except KioskError as exc:
+                reason = exc.params.get("reason", "")
+                raise click.ClickException(f"{remote}: {exc.message}"
+                                           + (f" ({reason})" if reason else "")) from None
             where = remote
         elif db_path is not None:
             from kiosk.engine.demo import shared_demo_engine

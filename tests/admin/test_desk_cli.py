@@ -78,3 +78,19 @@ def test_a_pass_issued_shown_and_revoked(seeded, tmp_path) -> None:  # type: ign
 
 def test_passes_are_off_by_default(seeded) -> None:  # type: ignore[no-untyped-def]
     assert "passes are off" in seeded.fails("pass", "issue", "bob").output
+
+
+def test_the_console_refuses_cleanly_without_a_reachable_api(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from kiosk.cli import main
+
+    token = tmp_path / "token"
+    token.write_text("not-the-admin-token\n", encoding="utf-8")
+    runner = CliRunner(env={"KIOSK_ADMIN_TOKEN": None})
+    result = runner.invoke(main, ["console", "--remote", "http://127.0.0.1:9", "--agent", "ann"])
+    assert result.exit_code == 2 and "--remote needs --admin-token-file" in result.output
+    result = runner.invoke(main, ["console", "--remote", "http://127.0.0.1:9", "--agent", "ann",
+                                  "--admin-token-file", str(token)])
+    assert result.exit_code == 1 and "(unreachable)" in result.output
+    assert "Traceback" not in result.output
