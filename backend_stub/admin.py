@@ -1,4 +1,5 @@
-"""`/v1/admin/...`: read-only operator endpoints (users, audit export, report, terminals).
+"""`/v1/admin/...`: read-only operator endpoints (users, audit export, report, terminals),
+a thin layer over the engine's admin core (kiosk.engine.admin, kiosk.engine.report).
 
 Authenticated by the admin token (a different secret from any terminal key, compared in
 constant time by the Guard middleware). Nothing here returns a password hash, an answer, an
@@ -7,7 +8,6 @@ authenticator secret, or a code: contacts are masked, questions are listed by id
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -15,19 +15,24 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, func, select
 
 from backend_stub.auth import admin_caller
 from backend_stub.problems import documented
 from kiosk.backend import NotAvailable
-from kiosk.engine import registry
-from kiosk.engine.accounts import masks_of
-from kiosk.engine.audit import ACTIVITY_LABELS, Activity
+from kiosk.engine.admin import Admin, NotFound, UserInfo, write_csv
+from kiosk.engine.audit import Activity
 from kiosk.engine.engine import Engine
-from kiosk.engine.schema import audit_events, blocks, flows, users
+from kiosk.engine.report import (
+    active_blocks,
+    activity_counts,
+    audit_query,
+    events_per_terminal,
+    flows_started,
+    label_of,
+)
+from kiosk.engine.schema import audit_events
 from kiosk.engine.terminals import TerminalStore
 from kiosk.engine.text import normalize_username
-from kiosk.engine.throttle import subjects_of
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(admin_caller)],
                    responses=documented(401, 413, 422, 503))
@@ -127,63 +132,43 @@ EngineDep = Annotated[Engine, Depends(engine_of)]
 # ---------------------------------------------------------------- users
 
 
-def _blocked_until(conn: Connection, now: datetime, user_id: int,
-                   username: str) -> datetime | None:
-    return conn.execute(select(func.max(blocks.c.until)).where(
-        blocks.c.subject.in_(subjects_of(user_id, username)), blocks.c.until > now)).scalar()
-
-
-def _user(engine: Engine, conn: Connection, row: object, now: datetime) -> AdminUser:
-    m = row._mapping  # type: ignore[attr-defined]
-    reg = registry.load(conn, m["id"])
-    kinds = list(reg.contacts)
-    if reg.answers:
-        kinds.append("questions")
-    if reg.totp_secret:
-        kinds.append("authenticator")
+def _user(info: UserInfo) -> AdminUser:
     return AdminUser(
-        username=m["username"], display_name=m["display_name"], is_admin=m["is_admin"],
-        enabled=m["enabled"], locked=m["locked"],
-        groups=sorted(engine.directory.group_names(conn, m["id"])), methods=kinds,
-        registered_at=m["registered_at"], password_changed_at=m["password_changed_at"],
-        blocked_until=_blocked_until(conn, now, m["id"], m["username"]))
+        username=info.username, display_name=info.display_name, is_admin=info.is_admin,
+        enabled=info.enabled, locked=info.locked, groups=info.all_groups,
+        methods=list(info.methods), registered_at=info.registered_at,
+        password_changed_at=info.password_changed_at, blocked_until=info.blocked_until)
 
 
 @router.get("/users", response_model=list[AdminUser])
 def list_users(engine: EngineDep) -> list[AdminUser]:
     """Every user of the built-in directory, with groups (nested ones included) and methods."""
-    now = engine.clock.now()
-    with engine.db.connect() as conn:
-        rows = conn.execute(select(users).order_by(users.c.username)).all()
-        return [_user(engine, conn, row, now) for row in rows]
+    return [_user(info) for info in Admin(engine).list_users()]
 
 
 @router.get("/users/{username}", response_model=AdminUserDetail,
             responses=documented(404))
 def show_user(username: str, engine: EngineDep) -> AdminUserDetail:
     """One user: masked contacts, question ids, blocks, the last 50 audit events."""
-    now = engine.clock.now()
     name = normalize_username(username) if len(username) <= 256 else ""
+    admin = Admin(engine)
+    try:
+        info = admin.show_user(name)
+        found_blocks = admin.user_blocks(name)
+    except NotFound:
+        raise NotAvailable("no such user", username=name[:64]) from None
     with engine.db.connect() as conn:
-        row = conn.execute(select(users).where(users.c.username == name)).first()
-        if row is None:
-            raise NotAvailable("no such user", username=name[:64])
-        base = _user(engine, conn, row, now)
-        reg = registry.load(conn, row.id)
-        masks = masks_of(reg)
-        found_blocks = conn.execute(select(blocks).where(
-            blocks.c.subject.in_(subjects_of(row.id, name)), blocks.c.until > now)
-            .order_by(blocks.c.until.desc())).all()
-        events = conn.execute(select(audit_events).where(audit_events.c.username == name)
-                              .order_by(audit_events.c.id.desc()).limit(50)).all()
-        return AdminUserDetail(
-            **base.model_dump(),
-            contacts=[AdminMethod(kind=k, masked=v) for k, v in masks.items()]
-            + ([AdminMethod(kind="authenticator")] if reg.totp_secret else []),
-            question_ids=[a.question_id for a in reg.answers],
-            blocks=[AdminBlock(subject=b.subject, reason=b.reason, support_code=b.support_code,
-                               created_at=b.created_at, until=b.until) for b in found_blocks],
-            recent_events=[_event(e) for e in events])
+        events = conn.execute(audit_query(username=info.username)
+                              .order_by(None).order_by(audit_events.c.id.desc()).limit(50))
+        recent = [_event(e) for e in events]
+    return AdminUserDetail(
+        **_user(info).model_dump(),
+        contacts=[AdminMethod(kind=k, masked="" if k == "authenticator" else v)
+                  for k, v in info.methods.items() if k != "questions"],
+        question_ids=info.question_ids,
+        blocks=[AdminBlock(subject=b.subject, reason=b.reason, support_code=b.support_code,
+                           created_at=b.created_at, until=b.until) for b in found_blocks],
+        recent_events=recent)
 
 
 # ---------------------------------------------------------------- audit
@@ -191,11 +176,7 @@ def show_user(username: str, engine: EngineDep) -> AdminUserDetail:
 
 def _event(row: object) -> AuditEvent:
     m = dict(row._mapping)  # type: ignore[attr-defined]
-    try:
-        label = ACTIVITY_LABELS[Activity(m["activity"])]
-    except ValueError:
-        label = m["activity"]
-    return AuditEvent(activity_label=label, **m)
+    return AuditEvent(activity_label=label_of(m["activity"]), **m)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -206,16 +187,9 @@ def _aware(value: datetime | None) -> datetime | None:
 
 def _events(engine: Engine, since: datetime | None, until: datetime | None,
             username: str | None, support_code: str | None, limit: int) -> list[AuditEvent]:
-    query = select(audit_events).order_by(audit_events.c.id)
-    since, until = _aware(since), _aware(until)
-    if since is not None:
-        query = query.where(audit_events.c.at >= since)
-    if until is not None:
-        query = query.where(audit_events.c.at < until)
-    if username:
-        query = query.where(audit_events.c.username == normalize_username(username))
-    if support_code:
-        query = query.where(audit_events.c.support_code == support_code.strip().upper())
+    query = audit_query(_aware(since), _aware(until),
+                        normalize_username(username) if username else None,
+                        support_code or None)
     with engine.db.connect() as conn:
         return [_event(r) for r in conn.execute(query.limit(limit))]
 
@@ -243,22 +217,12 @@ def audit_export_csv(engine: EngineDep, since: Since = None, until: Until = None
                      limit: Limit = 1000) -> Response:
     """Audit events, oldest first (CSV, one header row)."""
     events = _events(engine, since, until, username, support_code, limit)
+    columns = list(AuditEvent.model_fields)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(AuditEvent.model_fields))
-    writer.writeheader()
-    for event in events:
-        row = event.model_dump()
-        row["at"] = event.at.isoformat()
-        writer.writerow({k: _cell(v) for k, v in row.items()})
+    write_csv(out, columns, ([e.at.isoformat() if c == "at" else getattr(e, c) for c in columns]
+                             for e in events), line_end="\r\n")
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
-
-
-def _cell(value: object) -> object:
-    """A text cell a spreadsheet would run as a formula (= + - @ tab CR first) is quoted."""
-    if isinstance(value, str) and value and value[0] in "=+-@\t\r":
-        return "'" + value
-    return value
 
 
 # ---------------------------------------------------------------- report
@@ -268,37 +232,22 @@ def _cell(value: object) -> object:
 def report(engine: EngineDep, days: Annotated[int, Query(ge=1, le=366)] = 7) -> Report:
     """Activity over the last `days` days: results per activity, blocks, busiest terminals."""
     now = engine.clock.now()
-    since = now - timedelta(days=days)
-    window = (audit_events.c.at >= since, audit_events.c.at < now + timedelta(seconds=1))
-    with engine.db.connect() as conn:
-        grouped = conn.execute(
-            select(audit_events.c.activity, audit_events.c.result, func.count())
-            .where(*window).group_by(audit_events.c.activity, audit_events.c.result)
-            .order_by(audit_events.c.activity, audit_events.c.result)).all()
-        per_terminal = conn.execute(
-            select(audit_events.c.terminal, func.count().label("n")).where(*window)
-            .group_by(audit_events.c.terminal).order_by(func.count().desc()).limit(20)).all()
-        started = conn.execute(select(func.count()).select_from(flows)
-                               .where(flows.c.created_at >= since)).scalar_one()
-        active = conn.execute(select(func.count()).select_from(blocks)
-                              .where(blocks.c.until > now)).scalar_one()
+    since, until = now - timedelta(days=days), now + timedelta(seconds=1)
+    counts = activity_counts(engine, since, until)
 
     def count(activity: Activity, result: str = "succeeded") -> int:
-        return sum(n for a, r, n in grouped if a == activity.value and r == result)
+        return counts.get(activity.value, {}).get(result, 0)
 
-    rows = []
-    for activity, result, n in grouped:
-        try:
-            label = ACTIVITY_LABELS[Activity(activity)]
-        except ValueError:
-            label = activity
-        rows.append(ReportRow(activity=activity, activity_label=label, result=result, count=n))
     return Report(
-        since=since, until=now, flows_started=started,
+        since=since, until=now, flows_started=flows_started(engine, since),
         resets_succeeded=count(Activity.RESET), unlocks_succeeded=count(Activity.UNLOCK),
         changes_succeeded=count(Activity.CHANGE), registrations=count(Activity.REGISTERED),
-        blocks=count(Activity.BLOCKED, "blocked"), active_blocks=active, by_activity=rows,
-        by_terminal=[TerminalRow(terminal=t, events=n) for t, n in per_terminal])
+        blocks=count(Activity.BLOCKED, "blocked"), active_blocks=active_blocks(engine, now),
+        by_activity=[ReportRow(activity=activity, activity_label=label_of(activity),
+                               result=result, count=n)
+                     for activity, results in counts.items() for result, n in results.items()],
+        by_terminal=[TerminalRow(terminal=t, events=n)
+                     for t, n in events_per_terminal(engine, since, until)])
 
 
 # ---------------------------------------------------------------- terminals

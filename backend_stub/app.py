@@ -10,15 +10,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
 
-from backend_stub import admin, desk, routes
+from backend_stub import admin, console_reports, desk, routes
 from backend_stub.auth import DEFAULT_MAX_BODY, Gatekeeper, Guard
 from backend_stub.models import Health
 from backend_stub.problems import HANDLERS, PROBLEM_JSON, documented, error_response
@@ -46,10 +49,17 @@ def create_app(engine: Engine | None, admin_token: str | None = None, *,
                max_body: int = DEFAULT_MAX_BODY, terminals: TerminalStore | None = None
                ) -> FastAPI:
     """The API over `engine` (None only to render the OpenAPI document)."""
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if engine is not None:
+            match_threads_to_pool(engine)
+        yield
+
     app = FastAPI(
         title="Helpdesk Kiosk API", version=API_VERSION, description=DESCRIPTION,
         docs_url=None, redoc_url=None, openapi_url="/openapi.json",
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
     )
     app.state.engine = engine
     if terminals is None and engine is not None:
@@ -58,6 +68,7 @@ def create_app(engine: Engine | None, admin_token: str | None = None, *,
     app.add_middleware(Guard, gatekeeper=Gatekeeper(terminals, admin_token or None, max_body))
     app.include_router(routes.router)
     app.include_router(admin.router)
+    app.include_router(console_reports.router)
     app.include_router(desk.router)
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -78,6 +89,24 @@ def create_app(engine: Engine | None, admin_token: str | None = None, *,
         return Health(status="ready")
 
     return app
+
+
+# requests that may wait for argon2 at once, beyond the database's connections: such a request
+# holds a thread but no connection (the engine hashes outside transactions), so light calls
+# still find both a thread and a connection while submits queue for the argon2 pool
+ARGON2_WAITERS = 64
+
+
+def match_threads_to_pool(engine: Engine) -> int:
+    """Request threads: the database pool's connections plus ARGON2_WAITERS. With anyio's
+    fixed 40, a queue of submits waiting for argon2 took every thread and light calls (start,
+    send a code, a keystroke's check) waited behind it; with threads matched to the pool
+    alone, the same happened sooner."""
+    pool = engine.db.pool
+    size = pool.size() if hasattr(pool, "size") else 0
+    threads = size + getattr(pool, "_max_overflow", 0) + ARGON2_WAITERS
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+    return threads
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -92,6 +92,8 @@ def serve_api(host: str, port: int, policy_file: str | None, database_url: str |
         engine = open_engine(policy)
     except Exception as exc:  # the database is unreachable, the URL is wrong, ...
         raise click.ClickException(f"cannot open the database: {exc}") from None
+    if policy_file:  # an edited policy applies from the next flow (kiosk/engine/reload.py)
+        engine.watch_policy(policy_file, lambda: server_policy(policy_file, database_url, demo))
 
     try:
         sock = _listen(host, port)
@@ -125,8 +127,8 @@ def serve_api(host: str, port: int, policy_file: str | None, database_url: str |
     config = uvicorn.Config(app, host=host, port=port, ssl_certfile=tls_cert,
                             ssl_keyfile=tls_key, log_level=log_level, server_header=False,
                             proxy_headers=False, timeout_graceful_shutdown=10,
-                            # longer than the kiosks keep idle connections (kiosk.remote): the
-                            # client closes first, so it never sends on a closing connection
+                            # longer than the kiosks keep idle connections (kiosk.adapters.remote):
+                            # the client closes first, so it never sends on a closing connection
                             timeout_keep_alive=75)
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -16,6 +16,9 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from kiosk.engine.toml_writer import to_toml
 
 _RUNNING = re.compile(r"Helpdesk Kiosk API on (https?://[^\s]+)")
 
@@ -94,27 +97,6 @@ def wait_until_ready(url: str, timeout: float = 30, path: str = "/readyz") -> No
         time.sleep(0.1)
 
 
-def toml_text(data: dict[str, object]) -> str:
-    """A policy dict (sections of scalars and lists) as TOML, for the `--policy` of a child."""
-    def value(v: object) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int | float):
-            return repr(v)
-        if isinstance(v, str):
-            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if isinstance(v, list | tuple):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        raise TypeError(f"cannot write {type(v).__name__} as TOML")
-
-    top = [f"{k} = {value(v)}" for k, v in data.items() if not isinstance(v, dict)]
-    sections = []
-    for name, section in data.items():
-        if isinstance(section, dict):
-            lines = [f"[{name}]"]
-            for k, v in section.items():
-                if isinstance(v, dict):
-                    raise TypeError("nested tables are not supported")
-                lines.append(f"{k} = {value(v)}")
-            sections.append("\n".join(lines))
-    return "\n".join(top) + "\n\n" + "\n\n".join(sections) + "\n"
+def toml_text(data: dict[str, Any]) -> str:
+    """A policy dict as TOML, for the `--policy` of a child."""
+    return to_toml(data)

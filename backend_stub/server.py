@@ -6,39 +6,20 @@ then run under a PostgreSQL advisory lock, so exactly one instance does them.
 
 from __future__ import annotations
 
-import contextlib
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine as DbEngine
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from kiosk.engine.config import Policy, load_policy
-from kiosk.engine.db import create_db_engine
+from kiosk.engine.db import create_db_engine, startup_lock
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import users
-from kiosk.engine.secret_files import write_private
+from kiosk.engine.secret_files import write_secret_file
 
-# any fixed 64-bit number: "helpdesk kiosk schema"
-_LOCK_ID = 0x6B696F736B5F6462
-
-
-@contextlib.contextmanager
-def startup_lock(db: DbEngine) -> Iterator[None]:
-    """Serialise start-up work between instances on PostgreSQL (SQLite needs none)."""
-    if db.dialect.name != "postgresql":
-        yield
-        return
-    with db.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
-        conn.commit()
-        try:
-            yield
-        finally:
-            conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _LOCK_ID})
-            conn.commit()
+__all__ = ["open_engine", "read_secret_file", "server_policy", "startup_lock",
+           "write_secret_file"]
 
 
 def server_policy(policy_file: str | Path | None, database_url: str | None, demo: bool,
@@ -81,9 +62,3 @@ def read_secret_file(path: str | Path) -> str:
     if not value:
         raise ValueError(f"{path} is empty")
     return value
-
-
-def write_secret_file(path: str | Path, value: str) -> None:
-    """Write a key readable by its owner only (0600 whatever the umask), whole or not at all;
-    a file that was there is replaced."""
-    write_private(Path(path), (value + "\n").encode("utf-8"), replace=True)

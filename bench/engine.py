@@ -83,16 +83,16 @@ def seed(engine: Engine, count: int) -> None:
 
 
 def full_reset(engine: Engine, username: str, new_password: str) -> None:
-    state = engine.start("reset", username, TERMINAL)
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).start("reset", username)
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     body = engine.outbox.latest(1)[0]["body"]
     found = re.search(r"\b(\d{4}) (\d{4})\b", str(body))
     assert found and state.challenge
-    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,
+    state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
                                found.group(1) + found.group(2))
-    state = engine.questions(state.flow_id, TERMINAL)
-    state = engine.answer(state.flow_id, TERMINAL, [ANSWERS[q.id] for q in state.questions])
-    done = engine.set_password(state.flow_id, TERMINAL, new_password)
+    state = engine.session(TERMINAL).questions(state.flow_id)
+    state = engine.session(TERMINAL).answer(state.flow_id, [ANSWERS[q.id] for q in state.questions])
+    done = engine.session(TERMINAL).set_password(state.flow_id, new_password)
     assert done.result == "reset"
 
 
@@ -127,9 +127,9 @@ def main() -> int:
         for _ in range(args.identifies):
             name = f"user{rng.randrange(args.users):06d}"
             t0 = time.perf_counter()
-            state = engine.start("reset", name, TERMINAL)
+            state = engine.session(TERMINAL).start("reset", name)
             identify.append(time.perf_counter() - t0)
-            engine.cancel(state.flow_id, TERMINAL)
+            engine.session(TERMINAL).cancel(state.flow_id)
 
         ratios: list[float] = []
         walls: list[float] = []

@@ -1,6 +1,6 @@
 """`kiosk serve-ssh`: time from `ssh` to the welcome screen, and memory per session.
 
-    .venv/bin/python bench/ssh.py [--rounds 1,10,25] [--modes exec,fork] [--json]
+    .venv/bin/python bench/ssh.py [--rounds 1,10,25,50] [--modes exec,fork] [--json]
 
 Starts `kiosk serve-ssh --demo` on 127.0.0.1 (a free port), then for each round opens N real
 OpenSSH clients at once, each on its own pseudo-terminal (100x30), and waits until every one
@@ -165,7 +165,7 @@ def session_pids(server: int) -> list[int]:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        out += children(pid) if b"kiosk.ssh_forkserver" in argv else [pid]
+        out += children(pid) if b"kiosk.ssh.fork_server" in argv else [pid]
     return out
 
 
@@ -276,7 +276,7 @@ async def main_async(rounds: list[int], modes: list[str], as_json: bool) -> None
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", default="1,10,25",
+    parser.add_argument("--rounds", default="1,10,25,50",
                         help="concurrent sessions per round, comma-separated")
     parser.add_argument("--modes", default="exec,fork",
                         help="how sessions start: exec (default of serve-ssh), fork "

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from textual import events
 
+from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.app import KioskApp
-from kiosk.embedded import EmbeddedBackend
 from kiosk.engine.demo import build_demo_engine
 from kiosk.screens.outcome import DoneScreen
 from kiosk.screens.password import NewPasswordScreen

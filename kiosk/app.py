@@ -1,8 +1,10 @@
 """KioskApp: the Textual shell around an injected `Backend`.
 
 The app owns what outlives a screen: the backend, the branding, the current flow, the language,
-the theme, the idle timer and the lockdown. Screens live in kiosk/screens/ and only talk to the
-backend through `KioskApp.attempt`, which turns every error into something a person can read.
+the theme, the idle timer and the lockdown. Screens live in kiosk/screens/ and never import this
+module: they ask for navigation with the typed messages of kiosk.screens.host, and talk to the
+backend through `KioskApp.attempt` (the `Kiosk` protocol there), which turns every error into
+something a person can read.
 
 Each visitor gets a fresh Textual *mode* ("visit-N") whose base screen is the welcome screen;
 starting over switches to a new mode and removes the old one, so every screen of the previous
@@ -18,7 +20,6 @@ import logging
 import secrets
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -27,12 +28,51 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.driver import Driver
+from textual.filter import Monochrome, NoColor
 from textual.screen import Screen
 
-from kiosk.backend import Backend, Branding, FlowState, KioskError, Purpose, Step
-from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language
-from kiosk.operator_guard import OperatorGuard
+from kiosk.backend import (
+    Backend,
+    Blocked,
+    Branding,
+    FlowExpired,
+    FlowNotFound,
+    FlowState,
+    KioskError,
+    NotEligible,
+    NotRegistered,
+    Purpose,
+    ServiceUnavailable,
+    Step,
+    StepOutOfOrder,
+)
+from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language, t
+from kiosk.operator_guard import OperatorExit, OperatorGuard
+from kiosk.screens.base import KioskScreen
+from kiosk.screens.dialogs import (
+    ConfirmCancelDialog,
+    ConfirmQuitDialog,
+    HelpScreen,
+    IdleWarning,
+    OperatorExitDialog,
+)
+from kiosk.screens.feedback import error_text
+from kiosk.screens.host import (
+    CancelFlow,
+    ChangeLanguage,
+    GoBack,
+    OnError,
+    RetryBranding,
+    ShowHelp,
+    ShowScreen,
+    StartOver,
+)
+from kiosk.screens.identify import IdentifyScreen
+from kiosk.screens.outcome import ProblemScreen
+from kiosk.screens.router import place_for_state
+from kiosk.screens.welcome import WelcomeScreen
 from kiosk.styles.themes import console_terminal, register_themes, theme_for
+from kiosk.terminal_input import KioskDriver
 
 log = logging.getLogger("kiosk.ui")
 log.addHandler(logging.NullHandler())  # never to stderr: it would draw over the screen
@@ -43,33 +83,24 @@ T = TypeVar("T")
 
 STYLES = Path(__file__).with_name("styles")
 
-# errors after which the flow is over: a screen of their own, with the helpdesk and support code
-FLOW_ENDING = {
-    "blocked": "blocked",
-    "not_eligible": "not_eligible",
-    "not_registered": "not_registered",
-    "service_unavailable": "service_unavailable",
-    "flow_expired": "flow_expired",
-    "flow_not_found": "flow_expired",
-    "step_out_of_order": "error",
+# errors after which the flow is over: a screen of their own (its kind), with the helpdesk and
+# the support code
+FLOW_ENDING: dict[type[KioskError], str] = {
+    Blocked: "blocked",
+    NotEligible: "not_eligible",
+    NotRegistered: "not_registered",
+    ServiceUnavailable: "service_unavailable",
+    FlowExpired: "flow_expired",
+    FlowNotFound: "flow_expired",
+    StepOutOfOrder: "error",
 }
 
+__all__ = ["KioskApp", "OperatorExit"]
 
-@dataclass(frozen=True)
-class OperatorExit:
-    """The operator's way out: a key, then a passphrase checked against an argon2 hash."""
 
-    key: str
-    passphrase_hash: str
-
-    def verify(self, passphrase: str) -> bool:
-        from argon2 import PasswordHasher
-        from argon2.exceptions import InvalidHashError, VerificationError
-
-        try:
-            return PasswordHasher().verify(self.passphrase_hash, passphrase)
-        except (VerificationError, InvalidHashError):
-            return False
+def flow_ending(error: KioskError) -> str | None:
+    """The problem screen an error ends the flow with, or None: it is said on the screen."""
+    return next((kind for cls, kind in FLOW_ENDING.items() if isinstance(error, cls)), None)
 
 
 def utcnow() -> datetime:
@@ -162,8 +193,6 @@ class KioskApp(App[str | None], inherit_bindings=False):
         """Textual picks its NO_COLOR filter once, for the theme it starts with: Monochrome greys
         true colours, but turns an ANSI theme's default colours black (black on black); those
         need NoColor. Call again after every theme change."""
-        from textual.filter import Monochrome, NoColor
-
         if not self.no_color:
             return
         wanted = NoColor if self.native_ansi_color else Monochrome
@@ -176,8 +205,6 @@ class KioskApp(App[str | None], inherit_bindings=False):
         """Textual's terminal driver, with pastes that end by themselves (terminal_input)."""
         driver = super().get_driver_class()
         if driver.__module__ == "textual.drivers.linux_driver" and driver.__name__ == "LinuxDriver":
-            from kiosk.terminal_input import KioskDriver
-
             return KioskDriver
         return driver
 
@@ -186,8 +213,6 @@ class KioskApp(App[str | None], inherit_bindings=False):
         await self.load_branding()
 
     async def load_branding(self) -> None:
-        from kiosk.screens.outcome import ProblemScreen
-
         try:
             self.branding = await self.backend.branding()
         except Exception as exc:  # no backend yet: say so and retry
@@ -203,8 +228,6 @@ class KioskApp(App[str | None], inherit_bindings=False):
             self._match_no_color_filter()
         if self.default_language not in self.branding.languages:
             self.default_language = self.branding.languages[0]
-        from kiosk.i18n import t
-
         notice = t("problem.error.body") if self.recovered_support_code else ""
         await self._new_visit(notice=notice)
         self.recovered_support_code = None
@@ -212,9 +235,10 @@ class KioskApp(App[str | None], inherit_bindings=False):
 
     # ------------------------------------------------------------------ navigation
     #
-    # Screens ask for navigation; the app carries it out on its own message loop. A screen's
-    # handler must never await its own removal (Textual would wait for the very handler that
-    # is waiting), so every method below that changes screens only *schedules* the change.
+    # Screens ask for navigation with the messages of kiosk.screens.host; the app carries it out
+    # on its own message loop, one change at a time. A screen's handler must never await its
+    # own removal (Textual would wait for the very handler that is waiting), so the app's own
+    # methods below that change screens only *schedule* the change.
 
     def navigate(self, work: Callable[[], Awaitable[Any]]) -> None:
         async def run() -> None:
@@ -231,8 +255,6 @@ class KioskApp(App[str | None], inherit_bindings=False):
 
     async def _new_visit(self, *, keep_language: bool = False, notice: str = "",
                          then: Screen | None = None) -> None:
-        from kiosk.screens.welcome import WelcomeScreen
-
         self._dirty = False
         reset_paste = getattr(self._driver, "reset_paste", None)  # KioskDriver
         if reset_paste is not None:
@@ -275,22 +297,57 @@ class KioskApp(App[str | None], inherit_bindings=False):
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.backend.cancel(flow.flow_id), timeout=5)
 
-    async def set_language(self, language: str) -> None:
-        if language in LANGUAGES and language in self.branding.languages:
-            set_language(language)
-            await self.new_visit(keep_language=True)
+    # the screens' requests (kiosk.screens.host)
 
-    async def show(self, screen: Screen) -> None:
-        """Push `screen` (scheduled)."""
-        self.navigate(lambda: self.push_screen(screen))
+    async def on_show_screen(self, request: ShowScreen) -> None:
+        async with self._nav_lock:
+            await self.push_screen(request.screen)
 
-    async def go_back(self) -> None:
-        """Pop the top screen (scheduled)."""
-        async def pop() -> None:
+    async def on_go_back(self, request: GoBack) -> None:
+        async with self._nav_lock:
             if len(self.screen_stack) > 1:
                 await self.pop_screen()
+            if request.error and isinstance(self.screen, KioskScreen):
+                self.screen.show_error(request.error)
 
-        self.navigate(pop)
+    async def on_start_over(self, request: StartOver) -> None:
+        async with self._nav_lock:
+            await self._new_visit(keep_language=request.keep_language, notice=request.notice,
+                                  then=request.then)
+
+    async def on_cancel_flow(self, request: CancelFlow) -> None:
+        if request.confirm:  # something was proven: it would be lost, so ask first
+            self.push_screen(ConfirmCancelDialog(), self._cancel_answer)
+            return
+        async with self._nav_lock:
+            await self._cancel_flow()
+
+    def _cancel_answer(self, cancel: bool | None) -> None:
+        if cancel:
+            self.navigate(self._cancel_flow)
+
+    async def _cancel_flow(self) -> None:
+        """Cancel the flow and start over on a blank user-name screen of the same purpose: a
+        new visit (every screen and typed value dropped, the visit's outbox entries hidden);
+        only the language stays."""
+        purpose = self.purpose
+        await self._new_visit(keep_language=True,
+                              then=IdentifyScreen(purpose) if purpose is not None else None)
+
+    async def on_show_help(self, _: ShowHelp) -> None:
+        async with self._nav_lock:
+            await self.push_screen(HelpScreen())
+
+    async def on_change_language(self, request: ChangeLanguage) -> None:
+        if request.language in LANGUAGES and request.language in self.branding.languages:
+            set_language(request.language)
+            async with self._nav_lock:
+                await self._new_visit(keep_language=True)
+
+    async def on_retry_branding(self, _: RetryBranding) -> None:
+        async with self._nav_lock:
+            await self.pop_screen()
+            await self.load_branding()
 
     # ------------------------------------------------------------------ the flow
 
@@ -308,66 +365,25 @@ class KioskApp(App[str | None], inherit_bindings=False):
         self.navigate(lambda: self._advance(state))
 
     async def _advance(self, state: FlowState) -> None:
-        from kiosk.screens.router import place_for_state
-
         if state.step == Step.CANCELLED:
             await self._new_visit()
             return
         await place_for_state(self, state)
 
-    async def cancel_flow(self) -> None:
-        """Cancel the flow and start over on a blank user-name screen of the same purpose: a
-        new visit (every screen and typed value dropped, the visit's outbox entries hidden);
-        only the language stays."""
-        from kiosk.screens.identify import IdentifyScreen
-
-        purpose = self.purpose
-        if purpose is None:
-            await self.new_visit(keep_language=True)
-            return
-        self.navigate(lambda: self._new_visit(keep_language=True,
-                                              then=IdentifyScreen(purpose)))
-
-    async def back_to_welcome(self) -> None:
-        """Escape to the welcome screen: a new visit (keeping the language), so nothing of the
-        visitor (typed values, the outbox entries) stays on the terminal."""
-        await self.new_visit(keep_language=True)
-
-    async def pop_to(self, screen_type: type[Screen]) -> Screen | None:
-        """Pop screens until one of `screen_type` is on top; start over if there is none.
-        Only for code already running on the app's loop (the router)."""
-        if not any(isinstance(s, screen_type) for s in self.screen_stack):
-            await self._new_visit()
-            return None
-        while not isinstance(self.screen, screen_type):
-            await self.pop_screen()
-        return self.screen
-
-    async def proceed(
-        self,
-        call: Awaitable[FlowState],
-        *,
-        on_error: Callable[[KioskError], Awaitable[bool] | bool] | None = None,
-    ) -> None:
+    async def proceed(self, call: Awaitable[FlowState], *,
+                      on_error: OnError | None = None) -> None:
         """Make a flow call and, when it succeeds, go to the screen of the new step."""
         state = await self.attempt(call, on_error=on_error)
         if state is not None:
             await self.advance(state)
 
-    async def attempt(
-        self,
-        call: Awaitable[T],
-        *,
-        on_error: Callable[[KioskError], Awaitable[bool] | bool] | None = None,
-    ) -> T | None:
+    async def attempt(self, call: Awaitable[T], *, on_error: OnError | None = None) -> T | None:
         """Await a backend call; on an error show it the right way and return None.
 
         Flow-ending errors (blocked, not eligible, ...) get their own screen; others are shown
         on the current screen (translated by `error.code`), unless `on_error` handled them.
         Anything unexpected is logged without secrets and the visitor starts over.
         """
-        from kiosk.screens.base import KioskScreen
-
         if self._busy:
             if asyncio.iscoroutine(call):
                 call.close()
@@ -405,31 +421,20 @@ class KioskApp(App[str | None], inherit_bindings=False):
     async def show_failure(self, error: BaseException) -> None:
         """Flow-ending errors get their own screen; others are said on the current screen;
         anything unexpected is logged without secrets and the visitor is sent to start over."""
-        from kiosk.screens.base import KioskScreen
-        from kiosk.screens.outcome import ProblemScreen
-
         if isinstance(error, KioskError):
-            kind = FLOW_ENDING.get(error.code)
+            kind = flow_ending(error)
             if kind is None:
                 if isinstance(self.screen, KioskScreen):
-                    self.screen.show_error(self.error_text(error))
+                    self.screen.show_error(error_text(error))
                 return
             code = error.support_code or (self.flow.support_code if self.flow else "")
-            self.flow = None
-            await self.show(ProblemScreen(kind, support_code=code, error=error))
-            return
-        code = self.flow.support_code if self.flow else ""
-        ref = self.log_exception(error, "backend call", support_code=code)
+            screen = ProblemScreen(kind, support_code=code, error=error)
+        else:
+            code = self.flow.support_code if self.flow else ""
+            ref = self.log_exception(error, "backend call", support_code=code)
+            screen = ProblemScreen("error", support_code=code or ref)
         self.flow = None
-        await self.show(ProblemScreen("error", support_code=code or ref))
-
-    @staticmethod
-    def error_text(err: KioskError) -> str:
-        from kiosk.i18n import t, t_or
-        from kiosk.screens.feedback import with_tries_left
-
-        params = {k: v for k, v in err.params.items() if isinstance(v, str | int | float)}
-        return with_tries_left(t_or(f"error.{err.code}", t("error.generic"), **params), err)
+        self.navigate(lambda: self.push_screen(screen))
 
     # ------------------------------------------------------------------ idle timeout
 
@@ -445,8 +450,6 @@ class KioskApp(App[str | None], inherit_bindings=False):
         return (self.clock() - self._last_input).total_seconds()
 
     async def _idle_tick(self) -> None:
-        from kiosk.screens.dialogs import IdleWarning
-
         if (not self.ready or not self._dirty or self._nav_lock.locked()
                 or self._exit_renderables or not self.screen_stack):
             return
@@ -483,8 +486,6 @@ class KioskApp(App[str | None], inherit_bindings=False):
         """Nothing leaves the kiosk through a clipboard."""
 
     async def action_operator_exit(self) -> None:
-        from kiosk.screens.dialogs import OperatorExitDialog
-
         if (self.operator_exit is None or self.operator_guard is None
                 or isinstance(self.screen, OperatorExitDialog)):
             return
@@ -492,8 +493,6 @@ class KioskApp(App[str | None], inherit_bindings=False):
                                self._operator_answer)
 
     async def action_demo_quit(self) -> None:
-        from kiosk.screens.dialogs import ConfirmQuitDialog
-
         if not self.demo_quit or isinstance(self.screen, ConfirmQuitDialog):
             return
         await self.push_screen(ConfirmQuitDialog(), self._quit_answer)

@@ -1,6 +1,6 @@
 """The helpdesk's types: what the console (kiosk/console), `kiosk admin case|pass|board` and
 the `/v1/admin/desk` endpoints exchange. Pydantic models, so the API serialises them unchanged
-(like kiosk/backend.py for the kiosk). No secret is ever in them: a pass's text appears once,
+(like kiosk/backend/types.py for the kiosk). No secret is ever in them: a pass's text appears once,
 in `IssuedPass`, as it is issued.
 """
 

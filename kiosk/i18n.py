@@ -17,8 +17,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-DEFAULT_LANGUAGE = "en"
-LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch"}  # native names, never translated
+from kiosk.backend import DEFAULT_LANGUAGE
+from kiosk.backend import LANGUAGE_NAMES as LANGUAGES  # native names, never translated
 
 _current = DEFAULT_LANGUAGE
 

@@ -14,13 +14,31 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from kiosk.backend import Backend, OperatorExitState
 
 log = logging.getLogger("kiosk.ui")
 
 CALL_TIMEOUT = 15.0  # seconds; the remote backend gives up sooner on its own
+
+
+@dataclass(frozen=True)
+class OperatorExit:
+    """The operator's way out: a key, then a passphrase checked against an argon2 hash."""
+
+    key: str
+    passphrase_hash: str
+
+    def verify(self, passphrase: str) -> bool:
+        try:
+            return PasswordHasher().verify(self.passphrase_hash, passphrase)
+        except (VerificationError, InvalidHashError):
+            return False
 
 
 class OperatorGuard:

@@ -17,10 +17,8 @@ from pathlib import Path
 
 import click
 
-from kiosk.backend import Backend
+from kiosk.backend import LANGUAGES, THEMES, Backend
 
-THEMES = ("default", "high-contrast", "ansi")
-LANGS = ("en", "de")
 log = logging.getLogger("kiosk.ui")
 
 
@@ -141,7 +139,7 @@ def _theme_option(f):  # type: ignore[no-untyped-def]
 
 
 def _language_option(f):  # type: ignore[no-untyped-def]
-    return click.option("--language", type=click.Choice(LANGS), default=None,
+    return click.option("--language", type=click.Choice(LANGUAGES), default=None,
                         help="The language each visitor starts in.")(f)
 
 
@@ -162,7 +160,7 @@ def _remove_on_hangup(directory: Path) -> None:
 @_language_option
 def demo(kiosk_mode: bool, theme: str | None, language: str | None,
          db_path: Path | None = None) -> None:
-    from kiosk.embedded import EmbeddedBackend
+    from kiosk.adapters.embedded import EmbeddedBackend
     from kiosk.engine.demo import build_demo_engine, shared_demo_engine
 
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as tmp:
@@ -234,10 +232,10 @@ def database_problem(policy, policy_file: str | None) -> str | None:  # type: ig
 def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_file: str | None,
         operator_key: str | None, theme: str | None, language: str | None,
         remote: str | None = None, api_key_file: str | None = None) -> None:
-    from kiosk.app import OperatorExit
-    from kiosk.embedded import EmbeddedBackend
+    from kiosk.adapters.embedded import EmbeddedBackend
     from kiosk.engine.config import PolicyError, load_policy
     from kiosk.engine.engine import Engine
+    from kiosk.operator_guard import OperatorExit
 
     if not policy_file and Path(DEFAULT_POLICY_FILE).is_file():
         policy_file = DEFAULT_POLICY_FILE
@@ -253,7 +251,7 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
     name = (terminal if terminal and terminal.startswith("ssh:")  # kiosk serve-ssh
             else f"console:{terminal or socket.gethostname()}")
     if remote:  # the API names the terminal by its key: api:<key id>
-        from kiosk.remote import open_remote_backend, read_api_key
+        from kiosk.adapters.remote import open_remote_backend, read_api_key
 
         if not api_key_file:
             raise click.UsageError("--remote needs --api-key-file")
@@ -266,6 +264,8 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
         if problem:
             raise click.ClickException(problem)
     engine = None if remote else Engine(policy)
+    if engine is not None and policy_file:  # an edited policy applies from the next visit
+        engine.watch_policy(policy_file)
     operator = None
     key = operator_key or policy.kiosk.operator_exit_key or None
     hashed = os.environ.get("KIOSK_OPERATOR_HASH") or policy.kiosk.operator_passphrase_hash or None

@@ -132,14 +132,15 @@ ou: groups
 """
 
 
-def _certificates(directory: Path) -> dict[str, Path] | None:
-    """A private CA and a server certificate for localhost / 127.0.0.1 (None: no openssl)."""
+def _certificates(directory: Path, names: str = "DNS:localhost,IP:127.0.0.1"
+                  ) -> dict[str, Path] | None:
+    """A private CA and a server certificate for `names` (subjectAltName; None: no openssl)."""
     openssl = shutil.which("openssl")
     if not openssl:
         return None
     files = {k: directory / f"{k}.pem" for k in ("ca", "ca-key", "cert", "key")}
     ext = directory / "san.cnf"
-    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+    ext.write_text(f"subjectAltName={names}\n"
                    "basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n")
     run = [
         [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",

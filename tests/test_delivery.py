@@ -585,7 +585,7 @@ def queue_of(engine: Engine) -> QueuedDelivery:
 def decoy_with_email(engine: Engine) -> str:
     """An unknown name whose decoy offers an email code (the server key is new each run)."""
     return next(name for name in (f"ghost{n}" for n in range(60)) if "email" in [
-        m.kind.value for m in engine.start("reset", name, ENGINE_TERMINAL).methods])
+        m.kind.value for m in engine.session(ENGINE_TERMINAL).start("reset", name).methods])
 
 
 def flow_events(engine: Engine, flow_id: str) -> list[dict[str, Any]]:
@@ -609,9 +609,9 @@ def test_send_code_takes_as_long_for_a_real_account_as_for_a_decoy(
     decoy = decoy_with_email(engine)
 
     def timed(name: str) -> float:
-        state = engine.start("reset", name, ENGINE_TERMINAL)
+        state = engine.session(ENGINE_TERMINAL).start("reset", name)
         began = time.perf_counter()
-        engine.send_code(state.flow_id, ENGINE_TERMINAL, "email", "email")
+        engine.session(ENGINE_TERMINAL).send_code(state.flow_id, "email", "email")
         return time.perf_counter() - began
 
     try:
@@ -634,10 +634,10 @@ def test_a_dead_relay_answers_like_a_decoy_and_audits_the_failure(tmp_path: Path
     engine = smtp_engine(tmp_path, free_port())  # nothing listens there
     queue_of(engine).delays = (0.01, 0.01)
     decoy = decoy_with_email(engine)
-    real_start = engine.start("reset", "alice", ENGINE_TERMINAL)
-    fake_start = engine.start("reset", decoy, ENGINE_TERMINAL)
-    real = engine.send_code(real_start.flow_id, ENGINE_TERMINAL, "email", "email")
-    fake = engine.send_code(fake_start.flow_id, ENGINE_TERMINAL, "email", "email")
+    real_start = engine.session(ENGINE_TERMINAL).start("reset", "alice")
+    fake_start = engine.session(ENGINE_TERMINAL).start("reset", decoy)
+    real = engine.session(ENGINE_TERMINAL).send_code(real_start.flow_id, "email", "email")
+    fake = engine.session(ENGINE_TERMINAL).send_code(fake_start.flow_id, "email", "email")
     assert real.step == fake.step == Step.VERIFY_CODE
     assert real.challenge is not None and fake.challenge is not None
     assert set(real.model_dump()) == set(fake.model_dump())
@@ -652,7 +652,7 @@ def test_a_dead_relay_answers_like_a_decoy_and_audits_the_failure(tmp_path: Path
     assert ALICE_EMAIL not in detail and "alice" not in detail and not ANY_CODE.search(detail)
     assert delivery_events(engine, fake.flow_id) == []  # a decoy sends nothing
     # the flow is intact: she can still choose another way
-    assert engine.questions(real.flow_id, ENGINE_TERMINAL).step == Step.ANSWER_QUESTIONS
+    assert engine.session(ENGINE_TERMINAL).questions(real.flow_id).step == Step.ANSWER_QUESTIONS
     queue_of(engine).close()
 
 
@@ -662,9 +662,9 @@ def test_a_slow_relay_still_delivers_and_the_delivery_is_audited(
     inbox, port = smtp_server()
     inbox.delay = 1.0
     engine = smtp_engine(tmp_path, port)
-    state = engine.start("reset", "alice", ENGINE_TERMINAL)
+    state = engine.session(ENGINE_TERMINAL).start("reset", "alice")
     began = time.perf_counter()
-    state = engine.send_code(state.flow_id, ENGINE_TERMINAL, "email", "email")
+    state = engine.session(ENGINE_TERMINAL).send_code(state.flow_id, "email", "email")
     assert time.perf_counter() - began < 0.5  # the answer did not wait for the relay
     assert queue_of(engine).drain(timeout=10)
     received, mail = inbox.only()
@@ -676,7 +676,7 @@ def test_a_slow_relay_still_delivers_and_the_delivery_is_audited(
         ("succeeded", "code delivered", "email")]
     # and the code that arrived works
     assert state.challenge is not None
-    done = engine.verify_code(state.flow_id, ENGINE_TERMINAL, state.challenge.id,
+    done = engine.session(ENGINE_TERMINAL).verify_code(state.flow_id, state.challenge.id,
                               found.group(0).replace(" ", ""))
     assert done.step == Step.NEW_PASSWORD
     queue_of(engine).close()
@@ -689,8 +689,8 @@ def test_a_deferred_message_is_retried_and_delivered_once(
     inbox.defer = 1  # the first try gets "451 try again later"
     engine = smtp_engine(tmp_path, port)
     queue_of(engine).delays = (0.05, 0.05)
-    state = engine.start("reset", "alice", ENGINE_TERMINAL)
-    state = engine.send_code(state.flow_id, ENGINE_TERMINAL, "email", "email")
+    state = engine.session(ENGINE_TERMINAL).start("reset", "alice")
+    state = engine.session(ENGINE_TERMINAL).send_code(state.flow_id, "email", "email")
     assert queue_of(engine).drain(timeout=10)
     assert inbox.attempts == 2
     inbox.only()

@@ -1,5 +1,5 @@
 """The helpdesk console's protocol: everything the console (and `kiosk admin case|pass`) may
-ask, and two ways to serve it, like the kiosk's Backend (kiosk/backend.py):
+ask, and two ways to serve it, like the kiosk's Backend (kiosk/backend/protocol.py):
 
 - `EmbeddedDesk`: the engine in-process (kiosk.engine.helpdesk), each call in a worker thread;
 - `RemoteDesk`: the HTTP API's `/v1/admin/desk/...` endpoints (backend_stub/desk.py) with the
@@ -124,7 +124,7 @@ class RemoteDesk:
     """The protocol over `/v1/admin/desk` (backend_stub/desk.py). Only reads are retried."""
 
     def __init__(self, url: str, admin_token: str, agent: str, **options: Any) -> None:
-        from kiosk.remote import RemoteBackend
+        from kiosk.adapters.remote import RemoteBackend
 
         self.agent = clean_agent(agent)
         # the kiosk's HTTP client: timeouts, problem details back into typed errors

@@ -18,10 +18,9 @@ from pydantic import (
     model_validator,
 )
 
-from kiosk.backend import METHOD_KINDS
+from kiosk.backend import LANGUAGES, METHOD_KINDS, PHONE_KINDS, Language, MethodName, Theme
 
-MethodName = Literal["email", "mobile", "office", "questions", "authenticator"]
-ALL_METHODS: tuple[str, ...] = METHOD_KINDS  # MethodName must name the same (a test checks)
+ALL_METHODS: tuple[str, ...] = METHOD_KINDS  # MethodName names the same (a test checks)
 
 
 class _Section(BaseModel):
@@ -34,8 +33,8 @@ class Organization(_Section):
     helpdesk_url: str = Field("", max_length=200)
     helpdesk_phone: str = Field("", max_length=40)
     helpdesk_email: str = Field("", max_length=120)
-    languages: list[Literal["en", "de"]] = Field(default_factory=lambda: ["en", "de"], min_length=1)
-    theme: Literal["default", "high-contrast", "ansi"] = "default"
+    languages: list[Language] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
+    theme: Theme = "default"
 
 
 class Sspr(_Section):
@@ -389,7 +388,7 @@ def cross_problems(data: dict[str, Any], invalid: frozenset[str] | set[str] = fr
         delivery = section("delivery", Delivery)
         if delivery.kind == "real":
             offered = [] if "sspr" in invalid else section("sspr", Sspr).methods
-            phones = [m for m in offered if m in ("mobile", "office")]
+            phones = [m for m in offered if m in PHONE_KINDS]
             if not delivery.smtp.host and not delivery.gateway.url:
                 problems.append(
                     "delivery.smtp.host: delivery.kind = 'real' needs an SMTP relay "

@@ -7,6 +7,7 @@ synchronous; EmbeddedBackend runs them in a worker thread and the HTTP API in it
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from typing import TypeVar
@@ -31,11 +32,12 @@ from kiosk.engine.audit import Activity, Result
 from kiosk.engine.clock import Clock, SystemClock
 from kiosk.engine.config import Policy
 from kiosk.engine.crypto import Hasher
-from kiosk.engine.db import create_db_engine, migrate, server_key
+from kiosk.engine.db import create_db_engine, migrate
 from kiosk.engine.decoy import ShapeCache
 from kiosk.engine.delivery_base import Delivery, DeliveryError, Message
 from kiosk.engine.directory import BuiltinDirectory, Directory, User
 from kiosk.engine.flow import VERIFY_STEPS, Flow, expired, load_flow, save_flow, view
+from kiosk.engine.keys import server_key
 from kiosk.engine.methods import CHANNELS_OF
 from kiosk.engine.notify import Notifier
 from kiosk.engine.outbox import OutboxDelivery
@@ -96,14 +98,27 @@ class Core:
             from kiosk.engine.ldap_directory import LdapDirectory  # ldap3 only when configured
             directory = LdapDirectory(policy.ldap, clock=self.clock)
         self.directory: Directory = directory or BuiltinDirectory(self.hasher)
-        self.throttle = Throttler(policy.throttle)
         self.outbox = OutboxDelivery(self.db, self.clock)
         self.delivery: Delivery = self._delivery(delivery)
+        self._follow(policy)
+        self.sign_in = self._sign_in_names()
+
+    def _follow(self, policy: Policy) -> None:
+        """The collaborators made from the policy's live sections (kiosk.engine.reload)."""
+        self.policy = policy
+        self.throttle = Throttler(policy.throttle)
         self.passwords = PasswordPolicy(policy.password, policy.organization.name)
-        self.notifier = Notifier(policy)
+        # LDAP / AD: alerts also reach the admin group's members who never used the kiosk
+        self.notifier = Notifier(policy, getattr(self.directory, "admin_emails", None))
         self.decoy_shape = ShapeCache(policy.privacy.decoy_email_domains,
                                       policy.privacy.decoy_country_codes)
-        self.sign_in = self._sign_in_names()
+
+    def with_policy(self, policy: Policy) -> Core:
+        """A copy sharing the database, key, directory and delivery, under `policy` (whose
+        sections that need a restart are the same as this one's)."""
+        core = copy.copy(self)
+        core._follow(policy)
+        return core
 
     def _delivery(self, given: Delivery | None) -> Delivery:
         delivery = given or self.outbox
@@ -165,6 +180,15 @@ class Core:
             if block is not None:
                 raise CommitThenRaise(self.blocked_error(block))
         return flow
+
+    def flow_for_update(self, conn: Connection, flow_id: object, terminal: str,
+                        notices: list[Message]) -> Flow:
+        """`flow`, read after taking the flow's throttle locks: a step that ends the flow (a new
+        password, an unlock) runs once even when twenty submits of it arrive at once. The peek
+        takes no lock, so the locks still come before any other write (see Prove.attempt)."""
+        peek = load_flow(conn, flow_id, terminal)
+        self.throttle.lock(conn, peek.subject, terminal_subject(peek.terminal))
+        return self.flow(conn, flow_id, terminal, notices)
 
     def account(self, conn: Connection, flow: Flow) -> Account:
         return accounts.load(conn, flow, self.policy, self.directory, self.key,

@@ -1,11 +1,13 @@
-"""Opening the database: engine creation, SQLite pragmas and file mode, Alembic migrations,
-the server key (kept outside the database: kiosk.engine.keys)."""
+"""Opening the database: engine creation, SQLite pragmas and file mode, Alembic migrations.
+The server key is kept outside the database (kiosk.engine.keys.server_key)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,8 +19,6 @@ from kiosk.engine.secret_files import create_private
 
 if TYPE_CHECKING:
     from alembic.config import Config
-
-    from kiosk.engine.config import Secrets
 
 log = logging.getLogger("kiosk.engine.db")
 
@@ -78,6 +78,26 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
+# any fixed 64-bit number: "helpdesk kiosk schema"
+_LOCK_ID = 0x6B696F736B5F6462
+
+
+@contextlib.contextmanager
+def startup_lock(db: Engine) -> Iterator[None]:
+    """Serialise start-up work between instances on PostgreSQL (SQLite needs none)."""
+    if db.dialect.name != "postgresql":
+        yield
+        return
+    with db.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _LOCK_ID})
+            conn.commit()
+
+
 def alembic_config(url: str | None = None) -> Config:
     from alembic.config import Config
 
@@ -118,13 +138,3 @@ def _current_revision(conn: Connection) -> str | None:
     if "alembic_version" not in inspect(conn).get_table_names():
         return None
     return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-
-
-def server_key(engine: Engine, cfg: Secrets | None = None) -> bytes:
-    """The key for code hashes, decoys and sealed secrets, from outside the database (a key
-    file or KIOSK_SECRET_KEY); moves an older version's key out and seals what it left in
-    plaintext (kiosk.engine.keys)."""
-    from kiosk.engine.config import Secrets
-    from kiosk.engine.keys import key_source, open_server_key
-
-    return open_server_key(engine, key_source(cfg or Secrets(), engine.url))

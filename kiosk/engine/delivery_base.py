@@ -7,19 +7,20 @@ import these names from `kiosk.engine.delivery`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from kiosk.backend import Channel
 
 if TYPE_CHECKING:
     from kiosk.engine.audit import AuditContext
 
-ChannelName = Literal["email", "text", "call"]
-CHANNELS: frozenset[str] = frozenset({"email", "text", "call"})
+CHANNELS: frozenset[str] = frozenset(channel.value for channel in Channel)
 PURPOSES: frozenset[str] = frozenset({"code", "notification", "alert"})
 
 
 @dataclass(frozen=True)
 class Message:
-    channel: ChannelName
+    channel: Channel
     recipient: str  # email address or E.164 phone number
     subject: str  # email subject; short label for text/call
     body: str  # plain text (for "call": the script read out by the voice gateway)

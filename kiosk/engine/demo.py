@@ -1,16 +1,14 @@
-"""The demo / training data: exactly the six users of DESIGN.md, in a throwaway database.
-
-Trainers and docs rely on these names and secrets; change them only together with DESIGN.md.
-"""
+"""The demo / training data: exactly the six users of DESIGN.md (kiosk.demo_users), in a
+throwaway database."""
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.demo_users import BOB_TOTP_SECRET, DEMO_USERS, DemoUser
 from kiosk.engine import registry
 from kiosk.engine.clock import Clock
 from kiosk.engine.config import parse_policy
@@ -19,46 +17,10 @@ from kiosk.engine.passwords import normalize_password
 from kiosk.engine.registry import StoredAnswer
 from kiosk.engine.text import normalize_answer
 
+__all__ = ["BOB_TOTP_SECRET", "DEMO_POLICY", "DEMO_USERS", "SSPR_GROUP", "DemoUser",
+           "build_demo_engine", "seed"]
+
 SSPR_GROUP = "sspr-users"
-BOB_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    username: str
-    display_name: str
-    shows: str
-    password: str
-    contacts: dict[str, str] = field(default_factory=dict)
-    answers: dict[str, str] = field(default_factory=dict)
-    totp_secret: str | None = None
-    is_admin: bool = False
-    locked: bool = False
-    in_scope: bool = True
-
-
-DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser("alice", "Alice Archer", "ordinary user: email, mobile, 3 questions",
-             "Alice-demo-pass-1",
-             contacts={"email": "alice@contoso.org", "mobile": "+14255550142"},
-             answers={"pet": "rex", "city": "springfield", "nickname": "ally"}),
-    DemoUser("bob", "Bob Baker", "authenticator app registered (required) + email",
-             "Bob-demo-pass-1", contacts={"email": "bob@contoso.org"},
-             totp_secret=BOB_TOTP_SECRET),
-    DemoUser("carol", "Carol Clark", "administrator: two methods (email + mobile)",
-             "Carol-demo-pass-1",
-             contacts={"email": "carol@contoso.org", "mobile": "+14255550143"}, is_admin=True),
-    DemoUser("dave", "Dave Dunn", "account locked: unlock flow", "Dave-demo-pass-1",
-             contacts={"email": "dave@contoso.org"}, locked=True),
-    DemoUser("erin", "Erin Evans",
-             "nothing registered: no code arrives; registers with her password",
-             "Erin-demo-pass-1"),
-    DemoUser("frank", "Frank Fox", "not in the SSPR group: no code arrives (a decoy)",
-             "Frank-demo-pass-1",
-             contacts={"email": "frank@contoso.org", "mobile": "+14255550144"},
-             in_scope=False),
-)
-
 DEMO_POLICY: dict[str, Any] = {
     "demo": True,
     "organization": {

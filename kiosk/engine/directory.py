@@ -1,6 +1,6 @@
 """The built-in directory: users, nested groups, passwords and their history, in the database.
 
-An LDAP directory (a later issue) offers the same operations against OpenLDAP / AD.
+An LDAP directory (kiosk.engine.ldap_directory) offers the same operations against OpenLDAP / AD.
 """
 
 from __future__ import annotations
@@ -52,10 +52,24 @@ class Directory(Protocol):
 
     def history_hashes(self, conn: Connection, user_id: int, depth: int) -> list[str]: ...
 
+    # True: a change (the user knows the password) hands store_password the current one, so
+    # the directory treats it as the user's own change (its history and minimum age apply)
+    changes_with_current: bool
+    # contact kinds the directory keeps (LDAP with use_directory_contacts): not registered in
+    # the kiosk, where they would be replaced or removed by the next lookup
+    owned_contacts: frozenset[str]
+
+    def prepare_password(self, password: str) -> str | None:
+        """What store_password will need, computed outside any transaction (the argon2 hash
+        of a kiosk-kept password); None when the directory itself keeps the password."""
+
     def store_password(self, conn: Connection, user: User, password: str, now: datetime,
-                       keep_history: int) -> None:
+                       keep_history: int, *, prepared: str | None = None,
+                       current: str | None = None) -> None:
         """Set the (normalised) password and unlock, inside the caller's transaction; raise
-        PasswordRejected when the directory refuses it (its verdict is final)."""
+        PasswordRejected when the directory refuses it (its verdict is final). `prepared` is
+        prepare_password's result for this password; `current` the user's current password
+        in a change (see changes_with_current)."""
 
     def set_locked(self, conn: Connection, user_id: int, locked: bool) -> None: ...
 
@@ -67,6 +81,9 @@ def _user(row: object) -> User:
 
 
 class BuiltinDirectory:
+    changes_with_current = False  # the kiosk checks its own history
+    owned_contacts: frozenset[str] = frozenset()
+
     def __init__(self, hasher: Hasher) -> None:
         self.hasher = hasher
 
@@ -121,9 +138,14 @@ class BuiltinDirectory:
             .limit(depth)
         ).scalars())
 
+    def prepare_password(self, password: str) -> str | None:
+        return self.hasher.hash(password)
+
     def store_password(self, conn: Connection, user: User, password: str, now: datetime,
-                       keep_history: int) -> None:
-        self.set_password_hash(conn, user.id, self.hasher.hash(password), now, keep_history)
+                       keep_history: int, *, prepared: str | None = None,
+                       current: str | None = None) -> None:
+        password_hash = prepared or self.hasher.hash(password)
+        self.set_password_hash(conn, user.id, password_hash, now, keep_history)
 
     def set_password_hash(self, conn: Connection, user_id: int, password_hash: str,
                           now: datetime, keep_history: int) -> None:

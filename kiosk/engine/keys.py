@@ -39,6 +39,7 @@ from kiosk.engine.config import PolicyError, Secrets
 from kiosk.engine.crypto import keyed_hash, same
 from kiosk.engine.db import sqlite_path
 from kiosk.engine.schema import settings
+from kiosk.engine.sealed_rows import seal_plaintext
 from kiosk.engine.secret_files import exposure, write_private
 
 log = logging.getLogger("kiosk.engine.keys")
@@ -224,8 +225,6 @@ def open_server_key(db: Engine, source: KeySource) -> bytes:
 
 
 def _upgrade(db: Engine, key: bytes, *, moved: bool, checked: bool) -> None:
-    from kiosk.engine.rekey import seal_plaintext
-
     with db.begin() as conn:
         sealed = seal_plaintext(conn, key)
         if moved:
@@ -239,3 +238,9 @@ def _upgrade(db: Engine, key: bytes, *, moved: bool, checked: bool) -> None:
             with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM")
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def server_key(db: Engine, cfg: Secrets | None = None) -> bytes:
+    """The key for code hashes, decoys and sealed secrets, from outside the database (a key
+    file or KIOSK_SECRET_KEY), after the start-up steps of open_server_key."""
+    return open_server_key(db, key_source(cfg or Secrets(), db.url))

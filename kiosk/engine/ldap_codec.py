@@ -78,8 +78,28 @@ def generalized_time(moment: datetime) -> str:
 AD_POLICY_HINTS = ("1.2.840.113556.1.4.2239", False, b"\x30\x03\x02\x01\x01")
 AD_MATCHING_RULE_IN_CHAIN = "1.2.840.113556.1.4.1941"
 AD_ACCOUNTDISABLE = 0x2
+# msDS-User-Account-Control-Computed: the DC's own verdict on the lock, which honours the
+# lockout duration (its domain's or a fine-grained policy's) where lockoutTime alone does not
+AD_COMPUTED_UAC = "msDS-User-Account-Control-Computed"
+AD_LOCKOUT = 0x10
 _AD_RESTRICTION = re.compile(r"0000052D", re.IGNORECASE)
-_AD_DETAIL = re.compile(r"check_password_restrictions:\s*([^\r\n.]+)", re.IGNORECASE)
+# what Samba says after "check_password_restrictions:" (Windows sends no detail: the reason
+# stays the generic passwordRestriction); reasons named as the ppolicy ones above
+_AD_REASONS: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(r"too short\D*(\d+)?", re.I), "passwordTooShort",
+     "the directory needs a longer password"),
+    (re.compile(r"too long\D*(\d+)?", re.I), "passwordTooLong",
+     "the directory needs a shorter password"),
+    (re.compile(r"complexity", re.I), "insufficientPasswordQuality",
+     "the directory wants three of: capitals, small letters, digits, symbols; and not "
+     "the account or display name"),
+    (re.compile(r"history|already used|previous password", re.I), "passwordInHistory",
+     "the directory refuses a password used before"),
+    (re.compile(r"too young|minimum password age", re.I), "passwordTooYoung",
+     "the password was changed too recently to change it again"),
+]
+AD_GENERIC_REFUSAL = ("the directory's password policy refuses it (length, complexity, "
+                      "history or minimum age)")
 
 
 def ad_password(password: str) -> bytes:
@@ -97,13 +117,20 @@ def guid_filter_value(text: str) -> str:
     return "".join(f"\\{b:02x}" for b in uuid.UUID(text).bytes_le)
 
 
-def ad_refusal(message: str) -> tuple[str, str] | None:
-    """(reason, detail) when AD refused a password for its policy (ERROR_PASSWORD_RESTRICTION,
-    0x52D: length, complexity, history or minimum age)."""
+def ad_refusal(message: str) -> tuple[str, str, dict[str, int]] | None:
+    """(reason, text, params) when AD refused a password for its policy
+    (ERROR_PASSWORD_RESTRICTION, 0x52D: length, complexity, history or minimum age); the
+    domain's or a fine-grained policy's (PSO) alike."""
     if not _AD_RESTRICTION.search(message or ""):
         return None
-    found = _AD_DETAIL.search(message)
-    return "passwordRestriction", (found.group(1).strip() if found else "")
+    for pattern, reason, text in _AD_REASONS:
+        found = pattern.search(message)
+        if found:
+            number = found.group(1) if pattern.groups else None
+            params = {"min_length" if reason == "passwordTooShort" else "max_length":
+                      int(number)} if number else {}
+            return reason, text + (f" ({number} characters)" if number else ""), params
+    return "passwordRestriction", AD_GENERIC_REFUSAL, {}
 
 
 def id_filter(attribute: str, value: str) -> str:

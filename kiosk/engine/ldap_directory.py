@@ -33,6 +33,13 @@ applies. Every value from a user is escaped in filters and DNs.
 The service account needs: read on users and groups, `write` on userPassword (OpenLDAP) or
 "Reset password" + write lockoutTime (AD), write on pwdAccountLockedTime and pwdReset, and
 `manage` on pwdFailureTime only with `clear_failures = true`.
+
+A change (the user gave the current password) passes it on, so the directory sees the user's
+own change: RFC 3062 with oldPasswd; AD deletes the old `unicodePwd` and adds the new one, so
+its history and minimum password age apply (a reset is administrative: they do not). The lock
+state on AD is the DC's own (msDS-User-Account-Control-Computed), so a lock older than the
+lockout duration is no lock. tests/ldap/test_samba_ad.py runs all this against a Samba DC; the
+README's "Active Directory" section has the set-up.
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ldap3 import BASE, MODIFY_REPLACE, SYNC, Connection, Server
+from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, SYNC, Connection, Server
 from sqlalchemy import Connection as DbConnection
 from sqlalchemy import insert, or_, select, update
 
@@ -82,6 +89,8 @@ class LdapUser(User):
 class LdapDirectory(DirectoryReader):
     """The Directory protocol over LDAP: lookups refresh shadow rows; writes go to the
     directory first."""
+
+    changes_with_current = True
 
     def __init__(self, config: Ldap, *, clock: Clock | None = None,
                  servers: list[Server] | None = None, strategy: str = SYNC) -> None:
@@ -135,15 +144,26 @@ class LdapDirectory(DirectoryReader):
             user_id, registered_at = row.id, row.registered_at
             if any(getattr(row, k) != v for k, v in values.items()):
                 conn.execute(update(users).where(users.c.id == user_id).values(**values))
-        if self.cfg.use_directory_contacts and snap.contacts:
-            have = dict(conn.execute(select(methods.c.kind, methods.c.value).where(
-                methods.c.user_id == user_id, methods.c.kind.in_(list(snap.contacts)))).all())
-            for kind, value in snap.contacts.items():
-                if have.get(kind) != value:
-                    registry.set_method(conn, user_id, kind, value, self.clock.now())
+        if self.cfg.use_directory_contacts:
+            self._follow_contacts(conn, user_id, snap.contacts)
         return LdapUser(user_id, snap.username, snap.display_name, snap.given_name,
                         snap.family_name, snap.enabled, snap.locked, values["is_admin"], None,
                         registered_at, dn=snap.dn, external_id=snap.external_id)
+
+    def _follow_contacts(self, conn: DbConnection, user_id: int,
+                         contacts: dict[str, str]) -> None:
+        """The directory owns the contact kinds it maps (an attribute configured): the kiosk's
+        copy follows the entry, and a contact removed there stops being offered here. A kind
+        mapped to "" is the user's to register in the kiosk."""
+        mapped = list(self.owned_contacts)
+        have = dict(conn.execute(select(methods.c.kind, methods.c.value).where(
+            methods.c.user_id == user_id, methods.c.kind.in_(mapped))).all())
+        for kind in mapped:
+            value = contacts.get(kind)
+            if value is None and kind in have:
+                registry.remove_method(conn, user_id, kind)
+            elif value is not None and have.get(kind) != value:
+                registry.set_method(conn, user_id, kind, value, self.clock.now())
 
     @staticmethod
     def _from_row(row: Any, dn: str = "") -> LdapUser:
@@ -233,23 +253,30 @@ class LdapDirectory(DirectoryReader):
             raise NotEligible("this account is not a directory account", reason="not_directory")
         return str(external_id)
 
+    def prepare_password(self, password: str) -> str | None:
+        return None  # the directory hashes and keeps it
+
     def store_password(self, conn: DbConnection, user: User, password: str, now: datetime,
-                       keep_history: int) -> None:
+                       keep_history: int, *, prepared: str | None = None,
+                       current: str | None = None) -> None:
         """Write the password back (which also unlocks); the shadow row follows only when the
-        directory accepted it."""
+        directory accepted it. With the `current` password it is the user's own change, as
+        the directory sees one (its minimum age applies; AD: delete-old / add-new, so its
+        history applies without the policy hints control), else an administrative reset."""
         external_id = self._row_external_id(conn, user.id)
         write = self._write_ad if self.ad else self._write_openldap
         still_locked = self.pool.run(lambda c: self._current(c, external_id),
-                                     lambda c, entry: write(c, entry, password))
+                                     lambda c, entry: write(c, entry, password, current))
         self.forget(external_id)
         conn.execute(update(users).where(users.c.id == user.id).values(
             locked=still_locked, password_changed_at=now))
 
-    def _write_openldap(self, c: Connection, entry: dict[str, Any], password: str) -> bool:
+    def _write_openldap(self, c: Connection, entry: dict[str, Any], password: str,
+                        current: str | None = None) -> bool:
         dn = entry["dn"]
         # RFC 3062 password modify, with the ppolicy control: history and quality apply
         self.pool.count_operation()
-        if not c.extend.standard.modify_password(dn, None, password,
+        if not c.extend.standard.modify_password(dn, current, password,
                                                  controls=[PPOLICY_REQUEST]):
             raise self._refused(c.result)
         # the password is set: from here on a failure is logged, never reported as a refusal
@@ -275,11 +302,17 @@ class LdapDirectory(DirectoryReader):
             return "pwdAccountLockedTime" in changes
         return False
 
-    def _write_ad(self, c: Connection, entry: dict[str, Any], password: str) -> bool:
-        changes: dict[str, Any] = {"unicodePwd": [(MODIFY_REPLACE, [ad_password(password)])]}
-        if self._lock_state(entry)[1]:
-            changes["lockoutTime"] = [(MODIFY_REPLACE, ["0"])]  # one operation: both or none
-        controls = [AD_POLICY_HINTS] if self.cfg.ad_enforce_history else None
+    def _write_ad(self, c: Connection, entry: dict[str, Any], password: str,
+                  current: str | None = None) -> bool:
+        controls = None
+        if current is not None:  # the user's change: the DC checks the old one and history
+            changes: dict[str, Any] = {"unicodePwd": [(MODIFY_DELETE, [ad_password(current)]),
+                                                      (MODIFY_ADD, [ad_password(password)])]}
+        else:  # a reset ("Reset Password" right); the hints ask the DC to apply history
+            changes = {"unicodePwd": [(MODIFY_REPLACE, [ad_password(password)])]}
+            if self._lock_state(entry)[1]:
+                changes["lockoutTime"] = [(MODIFY_REPLACE, ["0"])]  # one operation: both or none
+            controls = [AD_POLICY_HINTS] if self.cfg.ad_enforce_history else None
         if not self._modify(c, entry["dn"], changes, controls):
             raise self._refused(c.result)
         return False
@@ -296,14 +329,13 @@ class LdapDirectory(DirectoryReader):
         code, message = result.get("result"), result.get("message") or ""
         reason: str | None = None
         text = ""
+        params: dict[str, Any] = {}
         if not password:
             pass
         elif self.ad:
             found = ad_refusal(message)
             if found:
-                reason = found[0]
-                text = "the directory's password policy refuses it (length, complexity, " \
-                       "history or minimum age)"
+                reason, text, params = found
         elif code == 19:
             error = ppolicy_error(result)
             reason, text = PPOLICY_ERRORS.get(error, ("constraintViolation", message)) \
@@ -317,7 +349,8 @@ class LdapDirectory(DirectoryReader):
         return PasswordRejected(
             "the directory does not accept the new password",
             violations=[{"rule": "directory", "message": text,
-                         "params": {"reason": reason, "directory_message": message}}])
+                         "params": {"reason": reason, "directory_message": message,
+                                    **params}}])
 
     # ------------------------------------------------------------ lock / unlock
     def set_locked(self, conn: DbConnection, user_id: int, locked: bool) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ldap3 import SUBTREE, SYNC, Connection, Server
+from ldap3 import BASE, SUBTREE, SYNC, Connection, Server
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import escape_rdn
 
@@ -18,15 +19,18 @@ from kiosk.engine.clock import Clock, SystemClock
 from kiosk.engine.config import Ldap
 from kiosk.engine.ldap_codec import (
     AD_ACCOUNTDISABLE,
+    AD_COMPUTED_UAC,
+    AD_LOCKOUT,
     AD_MATCHING_RULE_IN_CHAIN,
     ADMIN_LOCK,
     guid_text,
 )
-from kiosk.engine.ldap_conn import SERVER_TROUBLE_CODES, LdapPool, ServerTrouble
+from kiosk.engine.ldap_conn import NET_ERRORS, SERVER_TROUBLE_CODES, LdapPool, ServerTrouble
 from kiosk.engine.text import normalize_phone, normalize_username
 
 log = logging.getLogger("kiosk.ldap")
 
+ADMINS_CACHE_SECONDS = 300
 GROUP_CHUNK = 50  # member DNs per filter while walking nested groups
 
 
@@ -78,10 +82,15 @@ class DirectoryReader:
             else "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"))
         self.group_base = config.group_base or config.user_base
         self.walk_searches = 1
+        self._admins: tuple[float, list[str]] | None = None  # when read, addresses
+        self._admins_lock = threading.Lock()
         a = config.attributes
         self.display_attrs = [a.display_name] if a.display_name else ["displayName", "cn"]
         self.contact_attrs = {"email": a.email, "mobile": a.mobile, "office": a.office}
-        state = ["userAccountControl", "lockoutTime"] if self.ad else ["pwdAccountLockedTime"]
+        self.owned_contacts = frozenset(
+            k for k, v in self.contact_attrs.items() if v and config.use_directory_contacts)
+        state = ["userAccountControl", "lockoutTime", AD_COMPUTED_UAC] if self.ad \
+            else ["pwdAccountLockedTime"]
         self.attributes = sorted({config.username_attribute, self.id_attr, *self.display_attrs,
                                   a.given_name, a.family_name,
                                   *[v for v in self.contact_attrs.values() if v], *state})
@@ -132,9 +141,14 @@ class DirectoryReader:
             try:
                 flags = int(text_value(entry, "userAccountControl") or 0)
                 lockout = int(text_value(entry, "lockoutTime") or 0)
+                computed = text_value(entry, AD_COMPUTED_UAC)
             except ValueError:
-                flags, lockout = 0, 0
-            return not flags & AD_ACCOUNTDISABLE, lockout > 0
+                flags, lockout, computed = 0, 0, ""
+            # lockoutTime stays set after the lockout duration has passed (until the next
+            # logon): the computed flags say whether the DC holds the account locked now
+            locked = bool(int(computed) & AD_LOCKOUT) if computed.lstrip("-").isdigit() \
+                else lockout > 0
+            return not flags & AD_ACCOUNTDISABLE, locked
         locked_at = first_value(entry, "pwdAccountLockedTime")
         if locked_at == ADMIN_LOCK:  # locked by an administrator: not for self-service
             return False, False
@@ -188,6 +202,68 @@ class DirectoryReader:
             frontier = parents
         self.walk_searches = searches  # an unknown name costs as many (see decoy_work)
         return frozenset(n for n in names if n)
+
+    def admin_emails(self) -> list[str]:
+        """Email addresses of the admin group's members, from the directory: administrators
+        who never used the kiosk (no shadow row) are alerted too. Kept a few minutes; when the
+        directory cannot answer, none (the kiosk's own rows still count). Only with
+        use_directory_contacts: otherwise the directory's addresses are not trusted."""
+        if not self.cfg.use_directory_contacts:
+            return []
+        with self._admins_lock:
+            cached = self._admins
+        if cached and time.monotonic() - cached[0] < ADMINS_CACHE_SECONDS:
+            return list(cached[1])
+        try:
+            entries = self.pool.run(self.admin_entries)
+        except (ServiceUnavailable, *NET_ERRORS) as exc:
+            log.warning("administrators' addresses not read from the directory: %s", exc)
+            return []
+        emails = [e for e in (self._contacts(entry).get("email") for entry in entries) if e]
+        with self._admins_lock:
+            self._admins = (time.monotonic(), emails)
+        return emails
+
+    def admin_entries(self, conn: Connection) -> list[dict[str, Any]]:
+        """The enabled user entries in the admin group, directly or through nested groups
+        (whether or not they ever used the kiosk)."""
+        name = self.cfg.admin_group
+        attr = self.cfg.group_member_attribute
+        groups = self._search(conn, self.group_base, f"(&{self.group_filter}("
+                              f"{self.cfg.group_name_attribute}={escape_filter_chars(name)}))",
+                              [attr], size_limit=1) if name else []
+        if not groups:
+            return []
+        if self.ad:  # the DC walks the chain: users whose memberOf leads to the group
+            flt = f"(&{self.user_filter}(memberOf:{AD_MATCHING_RULE_IN_CHAIN}:=" \
+                  f"{escape_filter_chars(groups[0]['dn'])}))"
+            found = self._search(conn, self.cfg.user_base, flt, self.attributes)
+        else:
+            found = self._members(conn, groups[0], attr)
+        return [e for e in found if self._lock_state(e)[0]]
+
+    def _members(self, conn: Connection, group: dict[str, Any],
+                 attr: str) -> list[dict[str, Any]]:
+        """User entries below `group`, walking nested groups to nested_depth (cycles end)."""
+        seen = {group["dn"].lower()}
+        frontier, people = [group], []
+        for _level in range(self.cfg.nested_depth):
+            nested = []
+            for entry in frontier:
+                for raw in entry["raw_attributes"].get(attr) or []:
+                    dn = raw.decode("utf-8", "replace")
+                    if dn.lower() in seen:
+                        continue
+                    seen.add(dn.lower())
+                    if found := self._search(conn, dn, self.group_filter, [attr], scope=BASE):
+                        nested += found
+                    else:
+                        people += self._search(conn, dn, self.user_filter, self.attributes,
+                                               scope=BASE)
+            if not nested:
+                break
+            frontier = nested
+        return people
 
     def decoy_work(self, conn: Connection) -> None:
         """For a name that matches nobody: as many group searches as the last real user's

@@ -16,11 +16,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Literal
 
-from kiosk.backend import METHOD_KINDS
+from kiosk.backend import METHOD_KINDS, Channel
 from kiosk.engine.config import Organization
 from kiosk.engine.delivery_base import Message
 
-Channel = Literal["email", "text", "call"]
 Change = Literal["added", "updated", "removed"]
 
 # Known `purpose_label` values for code_message (a key, or its English label such as

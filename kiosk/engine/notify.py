@@ -23,12 +23,10 @@ from kiosk.engine.messages import (
     misuse_alert,
     password_reset_notice,
 )
+from kiosk.engine.methods import NOTICE_CHANNELS
 from kiosk.engine.schema import audit_events, methods, users
 
 log = logging.getLogger("kiosk.engine")
-
-# channel per contact kind; the office phone is voice only and not used for notices
-NOTICE_CHANNELS = {"email": "email", "mobile": "text"}
 
 Build = Callable[[str, str], Message]
 
@@ -53,9 +51,24 @@ def admin_emails(conn: Connection, *, except_user: int | None = None) -> list[st
 
 
 class Notifier:
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy,
+                 directory_admins: Callable[[], list[str]] | None = None) -> None:
         self.policy = policy
         self.org = policy.organization
+        self.directory_admins = directory_admins
+
+    def admin_emails(self, conn: Connection, *, except_user: int | None = None) -> list[str]:
+        """The kiosk's administrators and, with a directory that names them (LDAP / AD: the
+        admin group's members), those who never used the kiosk; each address once."""
+        emails = admin_emails(conn, except_user=except_user)
+        if self.directory_admins is not None:
+            own = registry.load(conn, except_user).contacts.get("email", "") \
+                if except_user is not None else ""
+            emails += [e for e in self.directory_admins() if e.casefold() != own.casefold()]
+        first: dict[str, str] = {}
+        for email in emails:
+            first.setdefault(email.casefold(), email)
+        return list(first.values())
 
     def password_reset(
         self,
@@ -82,7 +95,7 @@ class Notifier:
         if is_admin and self.policy.notifications.admins_on_admin_reset:
             out += [
                 admin_reset_alert("email", to, username, org=self.org, when=when, terminal=terminal)
-                for to in admin_emails(conn, except_user=user_id)
+                for to in self.admin_emails(conn, except_user=user_id)
             ]
         return out
 
@@ -154,7 +167,7 @@ class Notifier:
         made-up names cannot flood the admins' mailboxes; the audit log shows every block."""
         if not self.policy.notifications.admins_on_block:
             return []
-        recipients = admin_emails(conn)
+        recipients = self.admin_emails(conn)
         if not recipients:
             return []
         sent = (

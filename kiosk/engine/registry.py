@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from kiosk.backend import CONTACT_KINDS as _CONTACT_KINDS
 from kiosk.engine.schema import methods, question_answers, users
 from kiosk.engine.sealing import SealError, method_context, pending_context, seal, unseal
 
@@ -21,8 +20,6 @@ if TYPE_CHECKING:
 
 AUTHENTICATOR = "authenticator"
 PENDING = "enroll_secret"  # the flow.data key of the secret being enrolled
-
-CONTACT_KINDS = _CONTACT_KINDS
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,4 @@
-"""Sealing what an older version stored in plaintext, and rotating the server key
-(`kiosk admin keys rotate`).
+"""Rotating the server key (`kiosk admin keys rotate`).
 
 A rotation re-keys, in one transaction, what can be re-keyed: every authenticator secret and
 every pending enrolment is opened with the old key and sealed with the new one. What cannot be
@@ -21,7 +20,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Engine, update
 
 from kiosk.engine.config import PolicyError
 from kiosk.engine.keys import (
@@ -36,14 +35,8 @@ from kiosk.engine.keys import (
 )
 from kiosk.engine.registry import AUTHENTICATOR, PENDING
 from kiosk.engine.schema import challenges, flows, methods, settings
-from kiosk.engine.sealing import (
-    SealError,
-    is_sealed,
-    method_context,
-    pending_context,
-    seal,
-    unseal,
-)
+from kiosk.engine.sealed_rows import authenticator_rows, pending_enrolments
+from kiosk.engine.sealing import SealError, is_sealed, method_context, pending_context, seal, unseal
 from kiosk.engine.secret_files import write_private
 
 
@@ -56,42 +49,12 @@ class Rotation:
     fingerprint: str  # of the new key
 
 
-def _authenticators(conn: Connection) -> list[tuple[int, int, str]]:
-    return [tuple(r) for r in conn.execute(  # type: ignore[misc]
-        select(methods.c.id, methods.c.user_id, methods.c.value)
-        .where(methods.c.kind == AUTHENTICATOR))]
-
-
-def _pending(conn: Connection) -> list[tuple[str, dict[str, object]]]:
-    return [(r.id, dict(r.data)) for r in conn.execute(
-        select(flows.c.id, flows.c.data).where(flows.c.status == "open"))
-        if isinstance(r.data, dict) and isinstance(r.data.get(PENDING), str)]
-
-
-def seal_plaintext(conn: Connection, key: bytes) -> int:
-    """Seal authenticator secrets (registered and pending) stored in plaintext; how many were
-    sealed. Sealed ones are left alone."""
-    count = 0
-    for row_id, user_id, value in _authenticators(conn):
-        if not is_sealed(value):
-            sealed = seal(key, value, method_context(user_id, AUTHENTICATOR))
-            conn.execute(update(methods).where(methods.c.id == row_id).values(value=sealed))
-            count += 1
-    for flow_id, data in _pending(conn):
-        value = str(data[PENDING])
-        if not is_sealed(value):
-            data[PENDING] = seal(key, value, pending_context(flow_id))
-            conn.execute(update(flows).where(flows.c.id == flow_id).values(data=data))
-            count += 1
-    return count
-
-
 def rekey(db: Engine, old: bytes, new: bytes, now: datetime) -> Rotation:
     """The database part of a rotation, in one transaction; nothing changes if a registered
     secret does not open with `old`."""
     with db.begin() as conn:
         secrets = 0
-        for row_id, user_id, value in _authenticators(conn):
+        for row_id, user_id, value in authenticator_rows(conn):
             context = method_context(user_id, AUTHENTICATOR)
             try:
                 plain = unseal(old, value, context) if is_sealed(value) else value
@@ -102,7 +65,7 @@ def rekey(db: Engine, old: bytes, new: bytes, now: datetime) -> Rotation:
                          .values(value=seal(new, plain, context)))
             secrets += 1
         pending = dropped = 0
-        for flow_id, data in _pending(conn):
+        for flow_id, data in pending_enrolments(conn):
             context = pending_context(flow_id)
             value = str(data[PENDING])
             try:

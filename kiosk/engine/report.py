@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from kiosk.engine.admin import NOT_REGISTERED, Admin
 from kiosk.engine.audit import ACTIVITY_LABELS, Activity, Result
 from kiosk.engine.engine import Engine
-from kiosk.engine.schema import audit_events
+from kiosk.engine.schema import audit_events, blocks, flows
 from kiosk.engine.throttle import TerminalState, per_user_blocks, terminal_states
 
 _DURATION = re.compile(r"(\d+)\s*([smhdw])")
@@ -79,16 +79,28 @@ EXPORT_COLUMNS = ("time", "activity", "activity_label", "result", "username", "t
                   "method", "support_code", "correlation_id", "detail")
 
 
+def audit_query(since: datetime | None = None, until: datetime | None = None,
+                username: str | None = None, support_code: str | None = None) -> Select[Any]:
+    """The audit events of [since, until) (either end may be open), of one user (stored,
+    casefolded form) or one flow (its support code), oldest first."""
+    query = select(audit_events).order_by(audit_events.c.at, audit_events.c.id)
+    if since is not None:
+        query = query.where(audit_events.c.at >= since)
+    if until is not None:
+        query = query.where(audit_events.c.at < until)
+    if username is not None:
+        query = query.where(audit_events.c.username == username)
+    if support_code is not None:
+        query = query.where(audit_events.c.support_code == support_code.strip().upper())
+    return query
+
+
 def audit_rows(engine: Engine, since: datetime, until: datetime,
                username: str | None = None) -> Iterator[dict[str, Any]]:
     """The audit events of [since, until), oldest first, as export rows."""
-    query = (select(audit_events)
-             .where(audit_events.c.at >= since, audit_events.c.at < until)
-             .order_by(audit_events.c.at, audit_events.c.id))
-    if username is not None:
-        query = query.where(audit_events.c.username == username)
     with engine.db.connect() as conn:
-        for row in conn.execution_options(yield_per=500).execute(query):
+        for row in conn.execution_options(yield_per=500).execute(
+                audit_query(since, until, username)):
             yield {
                 "time": row.at.isoformat(timespec="seconds"),
                 "activity": row.activity,
@@ -184,6 +196,30 @@ def activity_counts(engine: Engine, since: datetime, until: datetime) -> dict[st
                                                                rank(result_order, r[1]))):
         counts.setdefault(activity, {})[result] = int(count)
     return counts
+
+
+def events_per_terminal(engine: Engine, since: datetime, until: datetime,
+                        limit: int = 20) -> list[tuple[str, int]]:
+    """The busiest terminals of [since, until): (terminal, events), most events first."""
+    count = func.count()
+    query = (select(audit_events.c.terminal, count)
+             .where(audit_events.c.at >= since, audit_events.c.at < until)
+             .group_by(audit_events.c.terminal).order_by(count.desc()).limit(limit))
+    with engine.db.connect() as conn:
+        return [(str(terminal), int(n)) for terminal, n in conn.execute(query)]
+
+
+def flows_started(engine: Engine, since: datetime) -> int:
+    with engine.db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(flows)
+                                .where(flows.c.created_at >= since)).scalar_one())
+
+
+def active_blocks(engine: Engine, now: datetime) -> int:
+    """Blocks in force now, of users and of terminals."""
+    with engine.db.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(blocks)
+                                .where(blocks.c.until > now)).scalar_one())
 
 
 def coverage(admin: Admin) -> Coverage:

@@ -10,7 +10,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from kiosk.engine.config import Gateway, Policy, PolicyError, Smtp
+from kiosk.engine.config import Gateway, PolicyError, Smtp
 
 PRIVATE = 0o600
 SMTP_PASSWORD_ENV = "KIOSK_SMTP_PASSWORD"
@@ -122,24 +122,7 @@ def gateway_secret(cfg: Gateway) -> str:
                          "delivery.gateway.secret_file")
 
 
-def secret_file_problems(policy: Policy) -> list[str]:
-    """`kiosk admin policy check`: each secret file that is missing or open to others (a
-    key file that does not exist yet is made at the first start)."""
-    from kiosk.engine.keys import read_key_file
-
-    files = {"delivery.smtp.password_file": policy.delivery.smtp.password_file,
-             "delivery.gateway.secret_file": policy.delivery.gateway.secret_file,
-             "ldap.bind_password_file": policy.ldap.bind_password_file}
-    problems = []
-    for key, path in files.items():
-        try:
-            if path:
-                read_secret(path, key)
-        except PolicyError as exc:
-            problems += exc.problems
-    try:
-        if policy.secrets.key_file:
-            read_key_file(Path(policy.secrets.key_file))
-    except PolicyError as exc:
-        problems += exc.problems
-    return problems
+def write_secret_file(path: str | Path, value: str) -> None:
+    """Write a key or token readable by its owner only (0600 whatever the umask), whole or not
+    at all; a file that was there is replaced."""
+    write_private(Path(path), (value + "\n").encode("utf-8"), replace=True)

@@ -7,26 +7,16 @@ from datetime import datetime
 import pyotp
 
 from kiosk.engine.crypto import same
+from kiosk.totp_code import DIGITS, INTERVAL, Totp, code_at
 
-DIGITS = 6
-INTERVAL = 30
+__all__ = ["DIGITS", "INTERVAL", "code_at", "current_step", "matching_step", "new_secret",
+           "provisioning_uri"]
+
 WINDOW = 1  # steps either side of now
-
-
-class Totp(pyotp.TOTP):
-    """pyotp's TOTP, accepting 80-bit secrets: many apps and older systems issued them (the
-    demo's bob has one). Secrets this kiosk makes are 160 bits (new_secret)."""
-
-    min_secret_length_bits = 80
 
 
 def _totp(secret: str) -> Totp:
     return Totp(secret, digits=DIGITS, interval=INTERVAL)
-
-
-def code_at(secret: str, when: datetime) -> str:
-    """The code an authenticator app shows at `when` (tests and the demo help use it)."""
-    return _totp(secret).at(when)
 
 
 def new_secret() -> str:

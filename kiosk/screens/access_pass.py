@@ -5,22 +5,22 @@ Offered to every visitor alike; a wrong pass reads like a wrong code, whoever is
 
 from __future__ import annotations
 
-from textual import on
 from textual.app import ComposeResult
 from textual.markup import escape
 from textual.widgets import Button, Input, Static
 
-from kiosk.backend import KioskError, Step
+from kiosk.backend import CodeExpired, InvalidInput, KioskError, WrongCode
 from kiosk.i18n import t
+from kiosk.screens.base import FlowScreen, FormScreen
 from kiosk.screens.feedback import with_tries_left
-from kiosk.screens.verify import FlowScreen
 from kiosk.widgets.inputs import SecureInput
 
 
-class PassScreen(FlowScreen):
-    STEP = Step.CHOOSE_METHOD  # shown over the method choice, like the authenticator's
+class PassScreen(FormScreen, FlowScreen):
+    """Shown over the method choice, like the authenticator's; Escape goes back to it."""
+
     BACK = "pop"
-    AUTO_FOCUS = "#pass"
+    FOCUS = "#pass"
 
     def hints(self) -> list[tuple[str, str]]:
         return [("Enter", t("hint.continue")), ("Esc", t("hint.other_method")),
@@ -33,10 +33,7 @@ class PassScreen(FlowScreen):
         yield Static(escape(t("pass.hint")), classes="hint")
         yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
 
-    @on(Input.Submitted)
-    @on(Button.Pressed)
-    async def submit(self, event: Input.Submitted | Button.Pressed) -> None:
-        event.stop()
+    async def submit(self) -> None:
         entry = self.query_one("#pass", Input)
         if not entry.value.strip():
             self.show_error(t("pass.empty"))
@@ -47,7 +44,7 @@ class PassScreen(FlowScreen):
             on_error=self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code in ("wrong_code", "invalid_input", "code_expired"):
+        if isinstance(err, WrongCode | InvalidInput | CodeExpired):
             self.query_one("#pass", Input).value = ""
             self.show_error(with_tries_left(t("pass.wrong"), err))
             return True

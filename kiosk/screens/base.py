@@ -7,25 +7,32 @@ No screen inherits Textual's default bindings (ctrl+c copy and the like).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal, TypeVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.markup import escape
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 from kiosk import glyphs
+from kiosk.backend import FlowState, Step
 from kiosk.i18n import t
+from kiosk.screens.host import CancelFlow, GoBack, Kiosk, ShowHelp, StartOver
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.chrome import KeyHints, KioskHeader
+from kiosk.widgets.inputs import SecureInput
 from kiosk.widgets.outbox import OutboxPanel
 
-if TYPE_CHECKING:
-    from kiosk.app import KioskApp
-
 Back = Literal["none", "pop", "cancel", "restart", "welcome"]
+Result = TypeVar("Result")
+
+VERIFYING = (Step.CHOOSE_METHOD, Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP)
+# the proof screens and the step they lead to, as the progress indicator names them (the
+# registration hub is a menu of its own, with no indicator)
+STAGES = {**dict.fromkeys(VERIFYING, "verify"), Step.SIGN_IN: "sign_in",
+          Step.NEW_PASSWORD: "new_password", Step.UNLOCK: "unlock"}
 
 _NAV: list[BindingType] = [
     Binding("tab,down", "app.focus_next", show=False),
@@ -56,8 +63,8 @@ class ScreenMixin:
     """What kiosk screens and kiosk dialogs share."""
 
     @property
-    def kiosk(self) -> KioskApp:
-        return self.app  # type: ignore[attr-defined,return-value]
+    def kiosk(self) -> Kiosk:
+        return cast(Kiosk, self.app)  # type: ignore[attr-defined]
 
     def action_choose(self, number: int) -> None:
         for choice in self.query(Choice):  # type: ignore[attr-defined]
@@ -109,8 +116,6 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
 
     def focus_first(self) -> None:
         """Focus the first field, else the first choice, else the first button."""
-        from textual.widgets import Input
-
         for kind in (Input, Choice, Button):
             found = [w for w in self.query(kind) if w.focusable]
             if found:
@@ -138,31 +143,96 @@ class KioskScreen(ScreenMixin, Screen, inherit_bindings=False):
 
     async def action_back(self) -> None:
         if self.BACK == "pop":
-            await self.kiosk.go_back()
+            self.app.post_message(GoBack())
         elif self.BACK == "cancel":
-            if self.confirm_cancel():
-                from kiosk.screens.dialogs import ConfirmCancelDialog
-
-                self.kiosk.push_screen(ConfirmCancelDialog(), self._cancel_answer)
-                return
-            await self.kiosk.cancel_flow()
+            self.app.post_message(CancelFlow(confirm=self.confirm_cancel()))
         elif self.BACK == "restart":
-            await self.kiosk.new_visit()
+            self.app.post_message(StartOver())
         elif self.BACK == "welcome":
-            await self.kiosk.back_to_welcome()
-
-    async def _cancel_answer(self, cancel: bool | None) -> None:
-        if cancel:
-            await self.kiosk.cancel_flow()
+            # a new visit (keeping the language): nothing of the visitor stays on the terminal
+            self.app.post_message(StartOver(keep_language=True))
 
     async def action_help(self) -> None:
-        from kiosk.screens.dialogs import HelpScreen
-
-        await self.kiosk.show(HelpScreen())
+        self.app.post_message(ShowHelp())
 
 
-class KioskModal(ScreenMixin, ModalScreen, inherit_bindings=False):
-    """A dialog over a screen; Escape closes it (with `None`)."""
+class FormScreen(KioskScreen):
+    """A screen with fields. `FOCUS` (a selector) has the focus when it opens; Enter in a field
+    calls `entered` (by default: submit); a button runs the action `BUTTONS` names for its id,
+    any other button submits. Subclasses override these hooks, never the handlers (Textual
+    calls the handler of every class in the hierarchy)."""
+
+    FOCUS: ClassVar[str] = ""
+    BUTTONS: ClassVar[dict[str, str]] = {}
+    showing = False  # the secret fields are shown (F2)
+
+    async def submit(self) -> None:
+        raise NotImplementedError
+
+    async def on_mount(self) -> None:
+        if self.FOCUS:
+            self.query_one(self.FOCUS).focus()
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        await self.entered(event.input)
+
+    async def entered(self, field: Input) -> None:
+        await self.submit()
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        action = self.BUTTONS.get(event.button.id or "")
+        if action is None:
+            await self.submit()
+        else:
+            await self.run_action(action)
+
+    def action_toggle_show(self) -> None:
+        """F2 or the Show button: show or mask every secret field."""
+        self.showing = not self.showing
+        for field in self.query(SecureInput):
+            field.reveal(self.showing)
+        self.query_one("#show", Button).label = t("button.hide" if self.showing else "button.show")
+
+
+class FlowScreen(KioskScreen):
+    """A screen showing one state of the flow; `update_state` redraws it for a newer one."""
+
+    def __init__(self, state: FlowState) -> None:
+        super().__init__()
+        self.state = state
+
+    def heading(self) -> str:
+        heading = t(f"purpose.{self.state.purpose.value}")
+        progress = self.progress()
+        return f"{heading} · {progress}" if progress else heading
+
+    def progress(self) -> str:
+        """"Step 1 of 2 · verify": one step per proof, then the one it is for. For everybody;
+        the total is the engine's `gates_required`, which shows an administrator's second
+        proof only after the first succeeded (until then every account looks alike)."""
+        state = self.state
+        stage = STAGES.get(state.step)
+        if stage is None:
+            return ""
+        total = state.gates_required + 1
+        if state.step == Step.SIGN_IN:
+            number = 1
+        elif state.step in VERIFYING:
+            number = min(state.gates_passed + 1, state.gates_required)
+        else:
+            number = total
+        return t("progress.step", n=number, m=total, stage=t(f"progress.{stage}"))
+
+    async def update_state(self, state: FlowState) -> None:
+        self.state = state
+        await self.recompose()
+        self.focus_first()
+
+
+class KioskModal(ScreenMixin, ModalScreen[Result], inherit_bindings=False):
+    """A dialog over a screen, answering with a `Result`; Escape closes it (with `None`)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *_NAV,

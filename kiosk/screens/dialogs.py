@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
-import struct
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -18,19 +14,18 @@ from textual.markup import escape
 from textual.widgets import Button, Input, Static
 
 from kiosk import glyphs
+from kiosk.backend import OperatorExitState
+from kiosk.demo_users import BOB_TOTP_SECRET, DEMO_USERS, DemoUser
 from kiosk.i18n import t
+from kiosk.operator_guard import OperatorExit, OperatorGuard
 from kiosk.screens.base import KioskModal
+from kiosk.totp_code import code_at
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import format_seconds
 from kiosk.widgets.inputs import SecureInput
 
-if TYPE_CHECKING:
-    from kiosk.app import OperatorExit
-    from kiosk.backend import OperatorExitState
-    from kiosk.operator_guard import OperatorGuard
 
-
-class IdleWarning(KioskModal):
+class IdleWarning(KioskModal[bool]):
     """"Are you still there?" Any key or click keeps the visit; silence starts over."""
 
     BINDINGS: ClassVar[list[BindingType]] = []
@@ -49,7 +44,7 @@ class IdleWarning(KioskModal):
 
     def on_mount(self) -> None:
         if self.started is None:
-            self.started = self.app.clock()  # type: ignore[attr-defined]
+            self.started = self.kiosk.clock()
         self.tick()
         self.set_interval(min(1.0, max(0.05, self.seconds / 10)), self.tick)
 
@@ -57,7 +52,7 @@ class IdleWarning(KioskModal):
     def remaining(self) -> float:
         if self.started is None:
             return self.seconds
-        elapsed = (self.app.clock() - self.started).total_seconds()  # type: ignore[attr-defined]
+        elapsed = (self.kiosk.clock() - self.started).total_seconds()
         return self.seconds - elapsed
 
     def tick(self) -> None:
@@ -82,23 +77,13 @@ class IdleWarning(KioskModal):
         self.dismiss(True)
 
 
-# the demo users of DESIGN.md ("Demo data"): trainers rely on exactly these
-DEMO_USERS: tuple[str, ...] = ("alice", "bob", "carol", "dave", "erin", "frank")
-BOB_TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+def demo_text(user: DemoUser) -> str:
+    """What the help says of a demo user, with the secrets from the one list of them."""
+    return t(f"demo.{user.username}", password=user.password,
+             answers=", ".join(user.answers.values()), secret=user.totp_secret or "")
 
 
-def totp_code(secret: str, when: datetime, digits: int = 6, period: int = 30) -> str:
-    """RFC 6238 (SHA1): what an authenticator app shows at `when`. Here, not from pyotp,
-    because the demo secret is 80 bits and pyotp refuses secrets under 112 bits."""
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8), casefold=True)
-    counter = int(when.timestamp()) // period
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
-    return f"{value % 10**digits:0{digits}d}"
-
-
-class HelpScreen(KioskModal):
+class HelpScreen(KioskModal[None]):
     """F1: how the kiosk works; in training mode, the demo users and their secrets."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -117,7 +102,8 @@ class HelpScreen(KioskModal):
                 yield Static(escape(t("problem.helpdesk", helpdesk=helpdesk)), classes="helpdesk")
             if self.app.branding.demo:  # type: ignore[attr-defined]
                 yield Static(escape(t("help.demo_title")), classes="heading top-gap")
-                lines = [f"[b]{user:<6}[/b] {escape(t(f'demo.{user}'))}" for user in DEMO_USERS]
+                lines = [f"[b]{user.username:<6}[/b] {escape(demo_text(user))}"
+                         for user in DEMO_USERS]
                 yield Static("\n".join(lines), id="demo-users")
                 yield Static("", id="bob-totp", classes="hint")
                 yield Static(escape(t("help.demo_codes")), classes="hint")
@@ -129,7 +115,7 @@ class HelpScreen(KioskModal):
             self.set_interval(1.0, self.show_totp)
 
     def show_totp(self) -> None:
-        code = totp_code(BOB_TOTP_SECRET, self.app.clock())  # type: ignore[attr-defined]
+        code = code_at(BOB_TOTP_SECRET, self.kiosk.clock())
         self.query_one("#bob-totp", Static).update(escape(t("help.bob_now", code=code)))
 
     def action_scroll_up(self) -> None:
@@ -139,43 +125,44 @@ class HelpScreen(KioskModal):
         self.query_one("#help-body", VerticalScroll).scroll_down()
 
 
-class ConfirmCancelDialog(KioskModal):
+class YesNoDialog(KioskModal[bool]):
+    """A question answered yes (1) or no (2); "no" has the focus. `TEXTS`: the catalogue keys
+    of the title, the body, yes and no; `ID`: the prefix of the choices' ids."""
+
+    TEXTS: ClassVar[tuple[str, str, str, str]]
+    ID: ClassVar[str]
+
+    def compose(self) -> ComposeResult:
+        title, body, yes, no = self.TEXTS
+        with Vertical(classes="dialog"):
+            yield Static(escape(t(title)), classes="heading")
+            yield Static(escape(t(body)), classes="lead")
+            yield Choice(1, t(yes), value="yes", id=f"{self.ID}-yes")
+            yield Choice(2, t(no), value="no", id=f"{self.ID}-no")
+
+    def on_mount(self) -> None:
+        self.query_one(f"#{self.ID}-no", Choice).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(getattr(event.button, "value", "") == "yes")
+
+
+class ConfirmCancelDialog(YesNoDialog):
     """Escape after identity was proven: really throw that away?"""
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(escape(t("cancel.title")), classes="heading")
-            yield Static(escape(t("cancel.body")), classes="lead")
-            yield Choice(1, t("cancel.yes"), value="yes", id="cancel-yes")
-            yield Choice(2, t("cancel.no"), value="no", id="cancel-no")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel-no", Choice).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(getattr(event.button, "value", "") == "yes")
+    TEXTS = ("cancel.title", "cancel.body", "cancel.yes", "cancel.no")
+    ID = "cancel"
 
 
-class ConfirmQuitDialog(KioskModal):
+class ConfirmQuitDialog(YesNoDialog):
     """ctrl+q in `kiosk demo` (only there): really end the training kiosk?"""
 
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static(escape(t("quit.title")), classes="heading")
-            yield Static(escape(t("quit.body")), classes="lead")
-            yield Choice(1, t("quit.yes"), value="yes", id="quit-yes")
-            yield Choice(2, t("quit.no"), value="no", id="quit-no")
-
-    def on_mount(self) -> None:
-        self.query_one("#quit-no", Choice).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(getattr(event.button, "value", "") == "yes")
+    TEXTS = ("quit.title", "quit.body", "quit.yes", "quit.no")
+    ID = "quit"
 
 
-class OperatorExitDialog(KioskModal):
+class OperatorExitDialog(KioskModal[bool]):
     """The configured operator key opens this; the right passphrase closes the kiosk.
 
     Wrong passphrases are counted by the engine for this terminal (`OperatorGuard`): after a
@@ -207,7 +194,7 @@ class OperatorExitDialog(KioskModal):
         self.ready = True
 
     def wait(self, state: OperatorExitState) -> None:
-        clock = self.app.clock  # type: ignore[attr-defined]
+        clock = self.kiosk.clock
         self.wait_until = clock() + timedelta(seconds=state.retry_after) \
             if state.retry_after else None
         self.show_wait()
@@ -215,7 +202,7 @@ class OperatorExitDialog(KioskModal):
     def show_wait(self) -> None:
         left = 0.0
         if self.wait_until is not None:
-            left = (self.wait_until - self.app.clock()).total_seconds()  # type: ignore[attr-defined]
+            left = (self.wait_until - self.kiosk.clock()).total_seconds()
         text = escape(t("operator.wait", time=format_seconds(left))) if left > 0 else ""
         self.query_one("#operator-wait", Static).update(text)
 

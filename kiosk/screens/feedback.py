@@ -1,11 +1,18 @@
-"""Feedback wording shared by several screens: tries left before a block, a block's end."""
+"""Feedback wording shared by several screens: an error's text, tries left before a block, a
+block's end."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from kiosk.backend import KioskError
-from kiosk.i18n import t
+from kiosk.i18n import t, t_or
+
+
+def error_text(err: KioskError) -> str:
+    """An error said on the current screen, translated by its code (with tries left)."""
+    params = {k: v for k, v in err.params.items() if isinstance(v, str | int | float)}
+    return with_tries_left(t_or(f"error.{err.code}", t("error.generic"), **params), err)
 
 
 def with_tries_left(text: str, err: KioskError) -> str:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.markup import escape
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Static
 
 from kiosk.backend import Purpose
 from kiosk.i18n import t
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.base import FormScreen
 from kiosk.widgets.inputs import KioskInput
 
 
-class IdentifyScreen(KioskScreen):
+class IdentifyScreen(FormScreen):
     """The anchor of a flow: Escape on a flow's first screen cancels it and comes back here."""
 
     BACK = "welcome"  # a new visit: nothing typed here stays behind
+    FOCUS = "#username"
 
     def __init__(self, purpose: Purpose, username: str = "") -> None:
         super().__init__()
@@ -45,20 +46,9 @@ class IdentifyScreen(KioskScreen):
         listed = ", ".join(forms[:-1]) + f" {t('identify.or')} {forms[-1]}"
         return t("identify.hint_forms", forms=listed)
 
-    def on_mount(self) -> None:
-        self.query_one("#username", KioskInput).focus()
-
     def on_screen_resume(self) -> None:
         self.clear_error()
         self.query_one("#username", KioskInput).focus()
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        await self.submit()
 
     async def submit(self) -> None:
         username = self.query_one("#username", KioskInput).value.strip()

@@ -10,17 +10,17 @@ from textual.markup import escape
 from textual.widgets import Button, Static
 
 from kiosk import glyphs
-from kiosk.backend import KioskError, Purpose, Step
+from kiosk.backend import KioskError, Purpose
 from kiosk.i18n import has, t
-from kiosk.screens.base import KioskScreen
+from kiosk.screens.base import FlowScreen, KioskScreen
 from kiosk.screens.feedback import block_until
-from kiosk.screens.verify import FlowScreen
+from kiosk.screens.host import RetryBranding, StartOver
+from kiosk.screens.identify import IdentifyScreen
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import Countdown
 
 
 class UnlockScreen(FlowScreen):
-    STEP = Step.UNLOCK
     BACK = "cancel"
 
     def hints(self) -> list[tuple[str, str]]:
@@ -42,7 +42,6 @@ class UnlockScreen(FlowScreen):
 class DoneScreen(FlowScreen):
     """What happened, what to do next; back to the welcome screen on its own."""
 
-    STEP = Step.DONE
     BACK = "restart"
 
     def heading(self) -> str:
@@ -76,11 +75,11 @@ class DoneScreen(FlowScreen):
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        await self.kiosk.new_visit()
+        self.app.post_message(StartOver())
 
     async def on_countdown_finished(self, event: Countdown.Finished) -> None:
         event.stop()
-        await self.kiosk.new_visit()  # also from under the help dialog
+        self.app.post_message(StartOver())  # also from under the help dialog
 
 
 class ProblemScreen(KioskScreen):
@@ -143,22 +142,14 @@ class ProblemScreen(KioskScreen):
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "register":
-            from kiosk.screens.identify import IdentifyScreen
-
             screen = IdentifyScreen(Purpose.REGISTER, self.kiosk.username)
-            await self.kiosk.new_visit(keep_language=True, then=screen)
+            self.app.post_message(StartOver(keep_language=True, then=screen))
             return
         await self.action_back()
 
     async def action_back(self) -> None:
         if self.retry:
-            kiosk = self.kiosk
-
-            async def retry() -> None:
-                await kiosk.pop_screen()
-                await kiosk.load_branding()
-
-            kiosk.navigate(retry)
+            self.app.post_message(RetryBranding())
             return
         # the same person starting again: keep their language (idle resets it for the next)
-        await self.kiosk.new_visit(keep_language=True)
+        self.app.post_message(StartOver(keep_language=True))

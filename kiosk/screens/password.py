@@ -11,20 +11,30 @@ from textual.markup import escape
 from textual.timer import Timer
 from textual.widgets import Button, Input, Static
 
-from kiosk.backend import KioskError, PasswordCheck, PasswordViolation, Step
+from kiosk.backend import (
+    Blocked,
+    FlowExpired,
+    FlowNotFound,
+    KioskError,
+    PasswordCheck,
+    PasswordRejected,
+    PasswordViolation,
+    WrongPassword,
+)
 from kiosk.i18n import t
-from kiosk.screens.verify import FlowScreen
+from kiosk.screens.base import FlowScreen, FormScreen
 from kiosk.widgets.inputs import SecureInput
 from kiosk.widgets.password import RuleChecklist, StrengthMeter
 
 DEBOUNCE = 0.15  # seconds between the last keystroke and the live check
 
 
-class SignInScreen(FlowScreen):
+class SignInScreen(FormScreen, FlowScreen):
     """Change and register start by proving you know the current password."""
 
-    STEP = Step.SIGN_IN
     BACK = "cancel"
+    FOCUS = "#current"
+    BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
     def hints(self) -> list[tuple[str, str]]:
@@ -39,26 +49,6 @@ class SignInScreen(FlowScreen):
             yield Button(t("button.sign_in"), id="submit", variant="primary", compact=True)
             yield Button(t("button.show"), id="show", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#current", SecureInput).focus()
-
-    def action_toggle_show(self) -> None:
-        field = self.query_one("#current", SecureInput)
-        field.reveal(field.password)
-        self.query_one("#show", Button).label = t(
-            "button.show" if field.password else "button.hide")
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "show":
-            self.action_toggle_show()
-        else:
-            await self.submit()
-
     async def submit(self) -> None:
         field = self.query_one("#current", SecureInput)
         if not field.value:
@@ -70,16 +60,16 @@ class SignInScreen(FlowScreen):
             on_error=self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code == "wrong_password":
+        if isinstance(err, WrongPassword):
             self.query_one("#current", SecureInput).value = ""
         return False
 
 
-class NewPasswordScreen(FlowScreen):
+class NewPasswordScreen(FormScreen, FlowScreen):
     """Typed twice, never copyable, checked live against every rule of the policy."""
 
-    STEP = Step.NEW_PASSWORD
     BACK = "cancel"
+    BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
     def __init__(self, state) -> None:  # type: ignore[no-untyped-def]
@@ -155,7 +145,7 @@ class NewPasswordScreen(FlowScreen):
         try:
             check = await self.kiosk.backend.check_password(self.state.flow_id, password)
         except KioskError as err:
-            if err.code in ("flow_expired", "flow_not_found", "blocked"):
+            if isinstance(err, FlowExpired | FlowNotFound | Blocked):
                 await self.kiosk.show_failure(err)
             return
         if password != self.first and password:
@@ -163,26 +153,12 @@ class NewPasswordScreen(FlowScreen):
         self.check, self.checked_value = check, password
         self.refresh_checklist()
 
-    def action_toggle_show(self) -> None:
-        self.showing = not self.showing
-        for field in self.query(SecureInput):
-            field.reveal(self.showing)
-        self.query_one("#show", Button).label = t("button.hide" if self.showing else "button.show")
-
     # -- submit
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id == "pw1":
+    async def entered(self, field: Input) -> None:
+        if field.id == "pw1":
             self.query_one("#pw2", SecureInput).focus()
             return
         await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "show":
-            self.action_toggle_show()
-        else:
-            await self.submit()
 
     async def submit(self) -> None:
         if self.checked_value != self.first:
@@ -199,7 +175,7 @@ class NewPasswordScreen(FlowScreen):
             on_error=self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code != "password_rejected":
+        if not isinstance(err, PasswordRejected):
             return False
         raw = err.params.get("violations") or []
         violations = []

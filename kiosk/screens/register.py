@@ -17,15 +17,16 @@ from kiosk.backend import (
     AuthenticatorEnrollment,
     Channel,
     FlowState,
+    InvalidInput,
     KioskError,
     MethodKind,
     MethodOption,
     QuestionAnswer,
-    Step,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import KioskScreen
-from kiosk.screens.verify import TOTP_DIGITS, ChannelDialog, FlowScreen, TotpEntryScreen
+from kiosk.screens.base import FlowScreen, FormScreen, KioskScreen
+from kiosk.screens.host import ShowScreen
+from kiosk.screens.verify import TOTP_DIGITS, ChannelDialog, TotpEntryScreen
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.inputs import CodeInput, KioskInput, SecureInput
 from kiosk.widgets.qr import QRView, qr_size
@@ -40,7 +41,6 @@ def grouped(secret: str) -> str:
 class RegistrationScreen(FlowScreen):
     """The overview: what is registered, what is missing, what can be added."""
 
-    STEP = Step.REGISTER
     BACK = "cancel"
     SHOW_OUTBOX = True
 
@@ -85,21 +85,21 @@ class RegistrationScreen(FlowScreen):
         if kind == MethodKind.QUESTIONS:
             pool = await self.kiosk.attempt(self.kiosk.backend.question_pool(self.state.flow_id))
             if pool is not None:
-                await self.kiosk.show(SetQuestionsScreen(self.state, pool))
+                self.app.post_message(ShowScreen(SetQuestionsScreen(self.state, pool)))
         elif kind == MethodKind.AUTHENTICATOR:
             enrollment = await self.kiosk.attempt(
                 self.kiosk.backend.begin_authenticator(self.state.flow_id))
             if enrollment is not None:
-                await self.kiosk.show(AuthenticatorScreen(self.state, enrollment))
+                self.app.post_message(ShowScreen(AuthenticatorScreen(self.state, enrollment)))
         else:
-            await self.kiosk.show(AddContactScreen(self.state, kind))
+            self.app.post_message(ShowScreen(AddContactScreen(self.state, kind)))
 
 
-class AddContactScreen(FlowScreen):
+class AddContactScreen(FormScreen, FlowScreen):
     """An email address or a phone number; a code is sent to it to confirm it."""
 
-    STEP = Step.REGISTER
     BACK = "pop"
+    FOCUS = "#contact"
 
     def __init__(self, state: FlowState, kind: MethodKind) -> None:
         super().__init__(state)
@@ -117,17 +117,6 @@ class AddContactScreen(FlowScreen):
                          placeholder=t(f"register.{self.kind.value}.placeholder"))
         yield Button(t("button.send_code"), id="submit", variant="primary", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#contact", KioskInput).focus()
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        await self.submit()
-
     async def submit(self) -> None:
         value = self.query_one("#contact", KioskInput).value.strip()
         if not value:
@@ -139,7 +128,7 @@ class AddContactScreen(FlowScreen):
         elif self.kind == MethodKind.MOBILE:
             option = MethodOption(kind=self.kind, masked=value,
                                   channels=[Channel.TEXT, Channel.CALL])
-            self.kiosk.push_screen(
+            self.app.push_screen(
                 ChannelDialog(option),
                 lambda choice: self._channel_chosen(value, choice))
         else:
@@ -164,17 +153,18 @@ class AddContactScreen(FlowScreen):
         return self.call(self.resend_value, self.resend_channel)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code == "invalid_input":
+        if isinstance(err, InvalidInput):
             self.show_error(t(f"register.{self.kind.value}.invalid"))
             return True
         return False
 
 
-class SetQuestionsScreen(FlowScreen):
+class SetQuestionsScreen(FormScreen, FlowScreen):
     """Pick `questions_to_register` questions from the pool and answer each (masked)."""
 
-    STEP = Step.REGISTER
     BACK = "pop"
+    FOCUS = "#question-1"
+    BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
     def __init__(self, state: FlowState, pool) -> None:  # type: ignore[no-untyped-def]
@@ -204,28 +194,11 @@ class SetQuestionsScreen(FlowScreen):
             yield Button(t("button.save"), id="submit", variant="primary", compact=True)
             yield Button(t("button.show"), id="show", compact=True)
 
-    def on_mount(self) -> None:
-        self.query_one("#question-1", Select).focus()
-
-    def action_toggle_show(self) -> None:
-        self.showing = not self.showing
-        for field in self.query(SecureInput):
-            field.reveal(self.showing)
-        self.query_one("#show", Button).label = t("button.hide" if self.showing else "button.show")
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if event.input.id != f"answer-{self.count}":
+    async def entered(self, field: Input) -> None:
+        if field.id != f"answer-{self.count}":
             self.focus_next()
             return
         await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "show":
-            self.action_toggle_show()
-        else:
-            await self.submit()
 
     def entries(self) -> list[QuestionAnswer] | str:
         """The entries, or the (translated) reason they cannot be sent yet."""
@@ -260,7 +233,7 @@ class SetQuestionsScreen(FlowScreen):
             on_error=self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code == "invalid_input":
+        if isinstance(err, InvalidInput):
             # the engine's problems name the question by number; say it in the visitor's words
             self.show_error(t("register.questions.rejected"))
             return True
@@ -270,7 +243,6 @@ class SetQuestionsScreen(FlowScreen):
 class AuthenticatorScreen(TotpEntryScreen):
     """Scan the QR code (or type the secret), then enter the app's first code."""
 
-    STEP = Step.REGISTER
     BACK = "pop"
 
     def __init__(self, state: FlowState, enrollment: AuthenticatorEnrollment) -> None:
@@ -282,7 +254,7 @@ class AuthenticatorScreen(TotpEntryScreen):
 
     def qr_fits(self) -> bool:
         width, height = qr_size(self.enrollment.uri)
-        size = self.kiosk.size
+        size = self.app.size
         # the QR code sits left of the instructions; header, heading and key line take 4 rows
         return size.width >= width + 36 and size.height >= height + 4
 

@@ -14,23 +14,19 @@ add-contact, questions and authenticator screens.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, TypeVar
+
+from textual.app import App
+from textual.screen import Screen
 
 from kiosk.backend import FlowState, Step
+from kiosk.screens.base import FlowScreen
+from kiosk.screens.host import StartOver
 from kiosk.screens.identify import IdentifyScreen
 from kiosk.screens.outcome import DoneScreen, UnlockScreen
 from kiosk.screens.password import NewPasswordScreen, SignInScreen
 from kiosk.screens.register import AddContactScreen, RegistrationScreen
-from kiosk.screens.verify import (
-    ChooseMethodScreen,
-    EnterCodeScreen,
-    FlowScreen,
-    QuestionsScreen,
-    TotpScreen,
-)
-
-if TYPE_CHECKING:
-    from kiosk.app import KioskApp
+from kiosk.screens.verify import ChooseMethodScreen, EnterCodeScreen, QuestionsScreen, TotpScreen
 
 SCREENS: dict[Step, type[FlowScreen]] = {
     Step.SIGN_IN: SignInScreen,
@@ -44,10 +40,12 @@ SCREENS: dict[Step, type[FlowScreen]] = {
     Step.DONE: DoneScreen,
 }
 
+S = TypeVar("S", bound=Screen)
+
 VERIFY = (Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP)
 
 
-async def place_for_state(app: KioskApp, state: FlowState) -> None:
+async def place_for_state(app: App[Any], state: FlowState) -> None:
     top = app.screen
     step = state.step
 
@@ -71,28 +69,35 @@ async def place_for_state(app: KioskApp, state: FlowState) -> None:
             await top.update_state(state)
             return
         if any(isinstance(s, RegistrationScreen) for s in app.screen_stack):
-            hub = await app.pop_to(RegistrationScreen)
-            if isinstance(hub, RegistrationScreen):
-                await hub.update_state(state)
+            hub = await _pop_to(app, RegistrationScreen)
+            await hub.update_state(state)
             return
 
     if step == Step.CHOOSE_METHOD and any(
         isinstance(s, ChooseMethodScreen) for s in app.screen_stack
     ):
         # a gate was passed and another is needed: back to the choice, redrawn
-        chooser = await app.pop_to(ChooseMethodScreen)
-        if isinstance(chooser, ChooseMethodScreen):
-            await chooser.update_state(state)
+        chooser = await _pop_to(app, ChooseMethodScreen)
+        await chooser.update_state(state)
         return
 
     screen_type = SCREENS.get(step)
     if screen_type is None:
-        await app.new_visit()
+        app.post_message(StartOver())
         return
     await _replace_above_anchor(app, screen_type(state))
 
 
-async def _replace_above_anchor(app: KioskApp, screen: FlowScreen) -> None:
+async def _pop_to(app: App[Any], screen_type: type[S]) -> S:
+    """Pop screens until the one of `screen_type` (which is on the stack) is on top."""
+    screen = app.screen
+    while not isinstance(screen, screen_type):
+        await app.pop_screen()
+        screen = app.screen
+    return screen
+
+
+async def _replace_above_anchor(app: App[Any], screen: FlowScreen) -> None:
     """Drop every flow screen above the Identify screen, then show `screen`."""
     if any(isinstance(s, IdentifyScreen) for s in app.screen_stack):
         while not isinstance(app.screen, IdentifyScreen):

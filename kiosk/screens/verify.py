@@ -14,74 +14,36 @@ from textual.widgets import Button, Input, Static
 from kiosk import glyphs
 from kiosk.backend import (
     Channel,
+    CodeExpired,
+    DeliveryFailed,
     FlowState,
     KioskError,
     MethodKind,
     MethodOption,
     Purpose,
-    Step,
+    WrongAnswers,
+    WrongCode,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import KioskModal, KioskScreen
-from kiosk.screens.feedback import with_tries_left
+from kiosk.screens.access_pass import PassScreen
+from kiosk.screens.base import FlowScreen, FormScreen, KioskModal
+from kiosk.screens.feedback import error_text, with_tries_left
+from kiosk.screens.host import GoBack, ShowScreen
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import Countdown
 from kiosk.widgets.inputs import CodeInput, SecureInput
 
 TOTP_DIGITS = 6
-VERIFYING = (Step.CHOOSE_METHOD, Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP)
-# the proof screens and the step they lead to, as the progress indicator names them (the
-# registration hub is a menu of its own, with no indicator)
-STAGES = {**dict.fromkeys(VERIFYING, "verify"), Step.SIGN_IN: "sign_in",
-          Step.NEW_PASSWORD: "new_password", Step.UNLOCK: "unlock"}
 
 
 def method_label(option: MethodOption) -> str:
     return t(f"method.{option.kind.value}", masked=option.masked)
 
 
-class FlowScreen(KioskScreen):
-    """A screen showing one state of the flow; `update_state` redraws it for a newer one."""
-
-    STEP: ClassVar[Step | None] = None
-
-    def __init__(self, state: FlowState) -> None:
-        super().__init__()
-        self.state = state
-
-    def heading(self) -> str:
-        heading = t(f"purpose.{self.state.purpose.value}")
-        progress = self.progress()
-        return f"{heading} · {progress}" if progress else heading
-
-    def progress(self) -> str:
-        """"Step 1 of 2 · verify": one step per proof, then the one it is for. For everybody;
-        the total is the engine's `gates_required`, which shows an administrator's second
-        proof only after the first succeeded (until then every account looks alike)."""
-        state = self.state
-        stage = STAGES.get(state.step)
-        if stage is None:
-            return ""
-        total = state.gates_required + 1
-        if state.step == Step.SIGN_IN:
-            number = 1
-        elif state.step in VERIFYING:
-            number = min(state.gates_passed + 1, state.gates_required)
-        else:
-            number = total
-        return t("progress.step", n=number, m=total, stage=t(f"progress.{stage}"))
-
-    async def update_state(self, state: FlowState) -> None:
-        self.state = state
-        await self.recompose()
-        self.focus_first()
-
-
 # ---------------------------------------------------------------------------- choose method
 
 
 class ChooseMethodScreen(FlowScreen):
-    STEP = Step.CHOOSE_METHOD
     BACK = "cancel"
     SHOW_OUTBOX = True
 
@@ -138,17 +100,15 @@ class ChooseMethodScreen(FlowScreen):
         if kind == MethodKind.QUESTIONS:
             await self.kiosk.proceed(backend.questions(flow_id))
         elif kind == MethodKind.AUTHENTICATOR:
-            await self.kiosk.show(TotpScreen(self.state))
+            self.app.post_message(ShowScreen(TotpScreen(self.state)))
             return
         elif kind == MethodKind.PASS:
-            from kiosk.screens.access_pass import PassScreen
-
-            await self.kiosk.show(PassScreen(self.state))
+            self.app.post_message(ShowScreen(PassScreen(self.state)))
             return
         else:
             channels = option.channels or [Channel.CALL]
             if len(channels) > 1:
-                self.kiosk.push_screen(ChannelDialog(option), self._channel_chosen)
+                self.app.push_screen(ChannelDialog(option), self._channel_chosen)
                 return
             await self.kiosk.proceed(backend.send_code(flow_id, kind, channels[0]))
 
@@ -160,7 +120,7 @@ class ChooseMethodScreen(FlowScreen):
             self.kiosk.backend.send_code(self.state.flow_id, kind, channel))
 
 
-class ChannelDialog(KioskModal):
+class ChannelDialog(KioskModal[tuple[MethodKind, Channel]]):
     """A phone can get a text or a call: which one?"""
 
     def __init__(self, option: MethodOption) -> None:
@@ -187,16 +147,17 @@ class ChannelDialog(KioskModal):
 # ---------------------------------------------------------------------------- enter a code
 
 
-class EnterCodeScreen(FlowScreen):
+class EnterCodeScreen(FormScreen, FlowScreen):
     """Enter the code that was sent; resend after the cooldown; the expiry counts down.
 
     Serves both verification (`verify_code`) and confirming a new contact at registration
     (`confirm_contact`, with `resend` repeating the add call).
     """
 
-    STEP = Step.VERIFY_CODE
     BACK = "pop"
     SHOW_OUTBOX = True
+    FOCUS = "#code"
+    BUTTONS: ClassVar[dict[str, str]] = {"resend": "resend"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f5", "resend", show=False)]
 
     def __init__(
@@ -252,20 +213,6 @@ class EnterCodeScreen(FlowScreen):
         if self.notice:
             yield Static(escape(self.notice), classes="hint")
 
-    def on_mount(self) -> None:
-        self.query_one("#code", CodeInput).focus()
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "resend":
-            await self.action_resend()
-        else:
-            await self.submit()
-
     async def submit(self) -> None:
         entry = self.query_one("#code", CodeInput)
         challenge = self.state.challenge
@@ -283,23 +230,16 @@ class EnterCodeScreen(FlowScreen):
         await self.kiosk.proceed(call, on_error=self._on_error)
 
     async def _on_error(self, err: KioskError) -> bool:
-        if err.code in ("wrong_code", "code_expired"):
+        if isinstance(err, WrongCode | CodeExpired):
             self.query_one("#code", CodeInput).value = ""
-        if err.code == "code_expired":
+        if isinstance(err, CodeExpired):
             reason = err.params.get("reason", "expired")
             self.show_error(t(f"error.code_expired.{reason}") if reason in (
                 "expired", "used", "superseded") else t("error.code_expired"))
             return True
-        if err.code == "delivery_failed":
+        if isinstance(err, DeliveryFailed):
             # the flow went back to choosing a method: say so there
-            kiosk, text = self.kiosk, self.kiosk.error_text(err)
-
-            async def back_and_say() -> None:
-                await kiosk.pop_screen()
-                if isinstance(kiosk.screen, KioskScreen):
-                    kiosk.screen.show_error(text)
-
-            kiosk.navigate(back_and_say)
+            self.app.post_message(GoBack(error=error_text(err)))
             return True
         return False
 
@@ -320,11 +260,11 @@ class EnterCodeScreen(FlowScreen):
 # ---------------------------------------------------------------------------- questions
 
 
-class QuestionsScreen(FlowScreen):
+class QuestionsScreen(FormScreen, FlowScreen):
     """All drawn questions on one screen, answers masked (F2 shows them)."""
 
-    STEP = Step.ANSWER_QUESTIONS
     BACK = "pop"
+    BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
     def __init__(self, state: FlowState, notice: str = "") -> None:
@@ -348,33 +288,19 @@ class QuestionsScreen(FlowScreen):
             yield Button(t("button.continue"), id="submit", variant="primary", compact=True)
             yield Button(t("button.show"), id="show", compact=True)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         inputs = self.query(SecureInput)
         if inputs:
             inputs.first().focus()
 
-    def action_toggle_show(self) -> None:
-        self.showing = not self.showing
-        for field in self.query(SecureInput):
-            field.reveal(self.showing)
-        self.query_one("#show", Button).label = t("button.hide" if self.showing else "button.show")
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
+    async def entered(self, field: Input) -> None:
         inputs = list(self.query(SecureInput))
-        index = inputs.index(event.input) if event.input in inputs else -1
+        index = inputs.index(field) if field in inputs else -1
         empty = next((i for i in inputs if not i.value.strip()), None)
         if empty is not None and index < len(inputs) - 1:
             self.focus_next()
             return
         await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "show":
-            self.action_toggle_show()
-        else:
-            await self.submit()
 
     async def submit(self) -> None:
         inputs = list(self.query(SecureInput))
@@ -387,7 +313,7 @@ class QuestionsScreen(FlowScreen):
             self.kiosk.backend.answer(self.state.flow_id, answers), on_error=self._on_error)
 
     async def _on_error(self, err: KioskError) -> bool:
-        if err.code != "wrong_answers":
+        if not isinstance(err, WrongAnswers):
             return False
         # a new set was drawn: fetch it and redraw (every answer field is rebuilt empty)
         state = await self.kiosk.backend.questions(self.state.flow_id)
@@ -399,22 +325,13 @@ class QuestionsScreen(FlowScreen):
 # ---------------------------------------------------------------------------- authenticator
 
 
-class TotpEntryScreen(FlowScreen):
+class TotpEntryScreen(FormScreen, FlowScreen):
     """A screen with one authenticator-code field (#code): at reset, and at enrolment."""
+
+    FOCUS = "#code"
 
     def send(self, code: str) -> Awaitable[FlowState]:
         raise NotImplementedError
-
-    def on_mount(self) -> None:
-        self.query_one("#code", CodeInput).focus()
-
-    async def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        await self.submit()
-
-    async def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        await self.submit()
 
     async def submit(self) -> None:
         entry = self.query_one("#code", CodeInput)
@@ -427,7 +344,7 @@ class TotpEntryScreen(FlowScreen):
             on_error=self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
-        if err.code == "wrong_code":
+        if isinstance(err, WrongCode):
             self.query_one("#code", CodeInput).value = ""
             self.show_error(with_tries_left(t("error.wrong_totp"), err))
             return True
@@ -435,7 +352,6 @@ class TotpEntryScreen(FlowScreen):
 
 
 class TotpScreen(TotpEntryScreen):
-    STEP = Step.VERIFY_TOTP
     BACK = "pop"
 
     def hints(self) -> list[tuple[str, str]]:

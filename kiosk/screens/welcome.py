@@ -11,6 +11,8 @@ from kiosk import glyphs
 from kiosk.backend import Purpose
 from kiosk.i18n import LANGUAGES, get_language, t
 from kiosk.screens.base import KioskScreen
+from kiosk.screens.host import ChangeLanguage, ShowScreen
+from kiosk.screens.identify import IdentifyScreen
 from kiosk.widgets.choices import Choice
 
 ACTIONS: tuple[tuple[Purpose, str], ...] = (
@@ -68,8 +70,6 @@ class WelcomeScreen(KioskScreen):
         event.stop()
         value = getattr(event.button, "value", "")
         if value.startswith("lang:"):
-            await self.kiosk.set_language(value.removeprefix("lang:"))
+            self.app.post_message(ChangeLanguage(value.removeprefix("lang:")))
             return
-        from kiosk.screens.identify import IdentifyScreen
-
-        await self.kiosk.show(IdentifyScreen(Purpose(value)))
+        self.app.post_message(ShowScreen(IdentifyScreen(Purpose(value))))

@@ -1,15 +1,9 @@
-"""`kiosk admin demo reset` and the lazily mounted `kiosk admin terminals`."""
+"""`kiosk admin demo reset` and `kiosk admin terminals`."""
 
 from __future__ import annotations
 
 import json
-import sys
-import types
 
-import click
-import pytest
-
-from kiosk import admin_cli
 from kiosk.engine.demo import DEMO_USERS
 from tests.admin.conftest import Kiosk
 
@@ -50,41 +44,9 @@ def test_demo_reset_never_replaces_a_real_policy_file(kiosk: Kiosk) -> None:
     kiosk.fails("demo", "reset", "--directory", str(a_file), code=2)  # click: not a directory
 
 
-def test_terminals_are_mounted_when_the_module_exists(
-        kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch) -> None:
-    @click.group("terminals", help="Terminal API keys (fake).")
-    def terminals() -> None:
-        pass
-
-    @terminals.command("list")
-    def list_() -> None:
-        click.echo("no terminals")
-
-    module = types.ModuleType("fake_terminals_cli")
-    module.terminals = terminals  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "fake_terminals_cli", module)
-    monkeypatch.setattr(admin_cli, "TERMINALS_MODULE", "fake_terminals_cli")
-    monkeypatch.setattr(admin_cli, "_module_exists", lambda name: name in sys.modules)
-    assert "terminals  Terminal API keys (fake)." in kiosk.ok("--help").stdout
-    assert kiosk.ok("terminals", "list").stdout == "no terminals\n"
-
-
-def test_terminals_are_skipped_when_the_module_is_missing(
-        kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(admin_cli, "TERMINALS_MODULE", "no_such_package.terminals_cli")
-    assert "terminals" not in kiosk.ok("--help").stdout
-    assert "No such command 'terminals'" in kiosk.fails("terminals", "list", code=2).stderr
-
-
-def test_a_broken_terminals_module_does_not_break_the_rest(
-        kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch) -> None:
-    (kiosk.tmp_path / "broken_terminals_cli.py").write_text(
-        "from kiosk.engine import no_such_thing\n", encoding="utf-8")
-    monkeypatch.syspath_prepend(str(kiosk.tmp_path))
-    monkeypatch.setattr(admin_cli, "TERMINALS_MODULE", "broken_terminals_cli")
-    assert "report" in kiosk.ok("--help").stdout
-    result = kiosk.fails("terminals")
-    assert result.stderr.startswith("error: 'kiosk admin terminals' is unavailable: ImportError")
+def test_terminals_is_an_admin_command(kiosk: Kiosk) -> None:
+    assert "terminals  API keys of the kiosk terminals" in kiosk.ok("--help").stdout
+    assert "No such command 'terminal'" in kiosk.fails("terminal", "list", code=2).stderr
 
 
 def test_the_first_terminal_of_a_new_install_creates_the_database(kiosk: Kiosk) -> None:

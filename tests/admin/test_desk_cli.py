@@ -9,12 +9,12 @@ from kiosk.backend import KioskError
 
 def block_alice(kiosk) -> str:  # type: ignore[no-untyped-def]
     engine = kiosk.engine()
-    state = engine.start("reset", "alice", "console:lobby")
-    engine.send_code(state.flow_id, "console:lobby", "email", "email")
+    state = engine.session("console:lobby").start("reset", "alice")
+    engine.session("console:lobby").send_code(state.flow_id, "email", "email")
     challenge = _challenge(engine, state.flow_id)
     for n in range(20):  # each a different wrong code (the same one counts once)
         try:
-            engine.verify_code(state.flow_id, "console:lobby", challenge, f"{n:08d}")
+            engine.session("console:lobby").verify_code(state.flow_id, challenge, f"{n:08d}")
         except KioskError as exc:
             if exc.code == "blocked":
                 break
@@ -67,9 +67,9 @@ def test_a_pass_issued_shown_and_revoked(seeded, tmp_path) -> None:  # type: ign
     assert "bob: pass revoked" in seeded.ok("pass", "revoke", "bob", "--reason", "oops").output
     assert "lifetime_minutes" in seeded.fails("pass", "issue", "bob", "--minutes", "5").output
     engine = seeded.engine()
-    state = engine.start("reset", "bob", "console:lobby")
+    state = engine.session("console:lobby").start("reset", "bob")
     try:
-        engine.verify_pass(state.flow_id, "console:lobby", text.group(1))
+        engine.session("console:lobby").verify_pass(state.flow_id, text.group(1))
     except KioskError as exc:
         assert exc.code == "wrong_code"  # revoked
     else:

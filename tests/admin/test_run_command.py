@@ -87,3 +87,17 @@ def test_a_demo_policy_needs_no_database_of_its_own(tmp_path: Path, started: lis
     policy.write_text(f'demo = true\n[database]\nurl = "sqlite:///{tmp_path}/d.db"\n',
                       encoding="utf-8")
     assert run(tmp_path, policy=policy).exit_code == 0
+
+
+def test_a_running_kiosk_takes_an_edited_policy_at_the_next_visit(kiosk: Kiosk,
+                                                                   started: list[Any]) -> None:
+    from kiosk.engine.policy_file import PolicyFile
+
+    kiosk.ok("groups", "add", "sspr")
+    assert run(kiosk.tmp_path, policy=kiosk.policy_file).exit_code == 0
+    engine = started[0].engine
+    edited = PolicyFile(kiosk.policy_file)
+    edited.set("organization.name", "Fabrikam")
+    edited.save()
+    engine.session("console:test").start("reset", "alice")  # a new visit looks at the file
+    assert engine.policy.organization.name == "Fabrikam"

@@ -215,13 +215,13 @@ def test_throttle_show_and_lift_a_slowed_terminal(kiosk) -> None:  # type: ignor
     terminal = "console:lobby"
     failures = 0
     for n in range(200):
-        state = engine.start("reset", f"stranger{n}", terminal)
+        state = engine.session(terminal).start("reset", f"stranger{n}")
         if "questions" not in {m.kind.value for m in state.methods}:
-            engine.cancel(state.flow_id, terminal)
+            engine.session(terminal).cancel(state.flow_id)
             continue
-        state = engine.questions(state.flow_id, terminal)
+        state = engine.session(terminal).questions(state.flow_id)
         try:
-            engine.answer(state.flow_id, terminal, ["wrong-a", "wrong-b", "wrong-c"])
+            engine.session(terminal).answer(state.flow_id, ["wrong-a", "wrong-b", "wrong-c"])
         except KioskError as exc:
             if exc.code == "slow_down":
                 break

@@ -32,11 +32,11 @@ def app(engine: Engine) -> FastAPI:
 
 
 def blocked_visit(engine: Engine) -> str:
-    state = engine.start("reset", "alice", TERMINAL)
+    session = engine.session(TERMINAL)
+    state = session.start("reset", "alice")
     for _ in range(engine.policy.throttle.verify_failures):
         try:
-            engine.answer(engine.questions(state.flow_id, TERMINAL).flow_id, TERMINAL,
-                          ["x", "y", "z"])
+            session.answer(session.questions(state.flow_id).flow_id, ["x", "y", "z"])
         except Blocked:
             break
         except Exception:
@@ -87,8 +87,8 @@ async def test_remote_desk_works_with_the_admin_token_and_refuses_a_terminal_key
     desk = RemoteDesk("http://api", ADMIN_TOKEN, "ann", transport=transport)
     await desk.check()
     issued = await desk.issue_pass(PassRequest(username="erin", lifetime_minutes=30))
-    state = engine.start("reset", "erin", TERMINAL)
-    assert engine.verify_pass(state.flow_id, TERMINAL, issued.access_pass).step == \
+    state = engine.session(TERMINAL).start("reset", "erin")
+    assert engine.session(TERMINAL).verify_pass(state.flow_id, issued.access_pass).step == \
         "new_password"
     board = await desk.board()
     assert [s.step for s in board.sessions if s.support_code == state.support_code] == \

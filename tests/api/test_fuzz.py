@@ -45,9 +45,9 @@ class FuzzTarget:
         self.app = create_app(self.engine, ADMIN_TOKEN)
         terminal = f"api:{self.key.split('_')[1]}"
         # real flows and a pending code, so the database is not empty while fuzzing
-        flows = [self.engine.start(Purpose.RESET, name, terminal)
+        flows = [self.engine.session(terminal).start(Purpose.RESET, name)
                  for name in ("alice", "carol", "zed")]
-        self.engine.send_code(flows[0].flow_id, terminal, MethodKind.EMAIL, Channel.EMAIL)
+        self.engine.session(terminal).send_code(flows[0].flow_id, MethodKind.EMAIL, Channel.EMAIL)
         self.calls = 0
 
     def headers(self, path: str) -> dict[str, str]:

@@ -65,5 +65,8 @@ def test_the_protocol_is_all_there() -> None:
         ("POST", "/v1/admin/desk/cases/lift"), ("POST", "/v1/admin/desk/users/lift"),
         ("POST", "/v1/admin/desk/passes"), ("POST", "/v1/admin/desk/passes/revoke"),
         ("GET", "/v1/admin/desk/passes/{username}"), ("GET", "/v1/admin/desk/board"),
+        # the console's explain and reports pages (backend_stub/console_reports.py)
+        ("GET", "/v1/admin/explain/{username}"), ("GET", "/v1/admin/daily"),
+        ("GET", "/v1/admin/daily.csv"),
     }
     assert have == expected

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, inspect, select
 
 from backend_stub.launch import ApiProcess, toml_text
+from kiosk.adapters.remote import RemoteBackend
 from kiosk.backend import (
     Blocked,
     Channel,
@@ -35,7 +36,6 @@ from kiosk.engine.engine import Engine
 from kiosk.engine.schema import audit_events, metadata, users
 from kiosk.engine.terminals import TerminalStore
 from kiosk.engine.totp import code_at
-from kiosk.remote import RemoteBackend
 from tests.support.postgres import fresh_schemas, require_server
 
 from .conftest import CHEAP_ARGON2, last_code

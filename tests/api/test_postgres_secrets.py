@@ -39,7 +39,7 @@ def test_an_older_postgresql_database_is_upgraded_at_start(fresh_schema: Any,  #
     engine = Engine(policy, clock=clock)
     seed(engine)
     flow = at_registration(engine, "erin", "Erin-demo-pass-1").flow_id
-    enrol = engine.begin_authenticator(flow, TERMINAL)
+    enrol = engine.session(TERMINAL).begin_authenticator(flow)
     legacy = make_it_old(engine.db, flow, enrol.secret)
     engine.db.dispose()
     key_file.unlink()
@@ -50,10 +50,11 @@ def test_an_older_postgresql_database_is_upgraded_at_start(fresh_schema: Any,  #
     assert set(found) == {"key_check"} and bob.startswith("v1:") and revision == HEAD_REVISION
     again = Engine(policy, clock=clock)  # idempotent
     assert again.key == legacy and stored_state(again.db) == (found, bob, revision)
-    state = again.start("reset", "bob", TERMINAL)
-    state = again.verify_totp(state.flow_id, TERMINAL, code_at(BOB_TOTP_SECRET, clock.now()))
+    state = again.session(TERMINAL).start("reset", "bob")
+    state = again.session(TERMINAL).verify_totp(state.flow_id, code_at(BOB_TOTP_SECRET,
+                                                                       clock.now()))
     assert state.step == Step.NEW_PASSWORD
-    state = again.confirm_authenticator(flow, TERMINAL, code_at(enrol.secret, clock.now()))
+    state = again.session(TERMINAL).confirm_authenticator(flow, code_at(enrol.secret, clock.now()))
     assert state.step == Step.REGISTER
     for db in (engine.db, upgraded.db, again.db):
         db.dispose()

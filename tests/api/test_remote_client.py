@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from kiosk.adapters.remote import RemoteBackend, open_remote_backend
 from kiosk.backend import (
     Blocked,
     Branding,
@@ -22,7 +23,6 @@ from kiosk.backend import (
     ServiceUnavailable,
     WrongCode,
 )
-from kiosk.remote import RemoteBackend, open_remote_backend
 
 BRANDING = Branding(organization="Org", helpdesk="Call 555").model_dump(mode="json")
 CHECK = {"ok": True, "violations": [], "score": 4, "rules": ["too_short"]}

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 
 from backend_stub.cli import serve_api
 from backend_stub.launch import ApiProcess, toml_text
+from kiosk.adapters.remote import RemoteBackend, open_remote_backend
 from kiosk.backend import Purpose, ServiceUnavailable, Step
 from kiosk.engine.config import parse_policy
 from kiosk.engine.demo import DEMO_POLICY
 from kiosk.engine.engine import Engine
-from kiosk.remote import RemoteBackend, open_remote_backend
 
 from .conftest import CHEAP_ARGON2, last_code
 
@@ -102,3 +102,24 @@ def test_kiosk_serve_api_is_the_documented_command() -> None:
     for option in ("--host", "--port", "--policy", "--database-url", "--tls-cert", "--tls-key",
                    "--demo", "--admin-token-file"):
         assert option in out
+
+
+async def test_serve_api_follows_its_edited_policy_file(tmp_path: Path) -> None:
+    from kiosk.engine.policy_file import PolicyFile
+
+    policy = demo_policy_file(tmp_path)
+    key_file = tmp_path / "key"
+    args = ["--demo", "--policy", str(policy), "--database-url",
+            f"sqlite:///{tmp_path / 'api.db'}", "--demo-key-file", str(key_file),
+            "--log-level", "warning"]
+    with ApiProcess(args) as server:
+        backend = open_remote_backend(server.url, key_file)
+        try:
+            assert (await backend.branding()).organization == "Contoso (training)"
+            edited = PolicyFile(policy)
+            edited.set("organization.name", "Fabrikam")
+            edited.save()
+            await backend.start(Purpose.RESET, "alice")  # a new flow looks at the file
+            assert (await backend.branding()).organization == "Fabrikam"
+        finally:
+            await backend.close()

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from backend_stub.terminals_cli import terminals
+from kiosk.cli.terminals import terminals
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import terminals as terminals_table

@@ -25,13 +25,13 @@ import pytest
 import uvicorn
 
 from backend_stub.app import create_app
+from kiosk.adapters.embedded import EmbeddedBackend
+from kiosk.adapters.remote import RemoteBackend
 from kiosk.backend import Backend
-from kiosk.embedded import EmbeddedBackend
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.demo import build_demo_engine
 from kiosk.engine.engine import Engine
 from kiosk.engine.terminals import TerminalStore
-from kiosk.remote import RemoteBackend
 
 CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
 CODE = re.compile(r"\b(\d{4}) (\d{4})\b")

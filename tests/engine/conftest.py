@@ -52,6 +52,7 @@ def wrong(code: str) -> str:
 
 
 def email_gate(engine: Engine, state: FlowState, terminal: str = TERMINAL) -> FlowState:
-    state = engine.send_code(state.flow_id, terminal, "email", "email")
+    state = engine.session(terminal).send_code(state.flow_id, "email", "email")
     assert state.challenge is not None
-    return engine.verify_code(state.flow_id, terminal, state.challenge.id, last_code(engine))
+    return engine.session(terminal).verify_code(state.flow_id, state.challenge.id,
+                                                last_code(engine))

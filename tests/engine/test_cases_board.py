@@ -24,11 +24,11 @@ def engine(tmp_path: Path, clock: FrozenClock) -> Engine:
 
 
 def block(engine: Engine, name: str = "alice", terminal: str = TERMINAL) -> str:
-    state = engine.start("reset", name, terminal)
+    state = engine.session(terminal).start("reset", name)
     for _ in range(50):
         try:
-            engine.questions(state.flow_id, terminal)
-            engine.answer(state.flow_id, terminal, ["no", "no", "no"])
+            engine.session(terminal).questions(state.flow_id)
+            engine.session(terminal).answer(state.flow_id, ["no", "no", "no"])
         except Blocked:
             return state.support_code
         except KioskError:
@@ -47,7 +47,7 @@ def test_a_case_has_the_timeline_the_block_and_records_the_desk_visit(engine: En
     # a start refused by the block names the blocking visit's code; it left no flow, only
     # events under a code of its own, which the user's list shows as a visit "refused"
     with pytest.raises(Blocked) as refused:
-        engine.start("reset", "alice", TERMINAL)
+        engine.session(TERMINAL).start("reset", "alice")
     assert refused.value.support_code == code
     listed = {c.support_code: c.status for c in desk.cases_of("alice")}
     assert listed.pop(code) == "blocked" and list(listed.values()) == ["refused"]
@@ -71,7 +71,7 @@ def test_lifting_needs_a_reason_and_is_audited(engine: Engine) -> None:
     assert desk.lift_case(code, "ann", "ID checked") == 1
     with pytest.raises(NotAvailable):
         desk.lift_case(code, "ann", "again")
-    engine.start("reset", "alice", TERMINAL)  # not blocked any more
+    engine.session(TERMINAL).start("reset", "alice")  # not blocked any more
     block(engine, "alice", "console:other")
     assert desk.lift_user(" ALICE", "ann", "called back") == 1
     with pytest.raises(NotAvailable):
@@ -81,7 +81,7 @@ def test_lifting_needs_a_reason_and_is_audited(engine: Engine) -> None:
 def test_the_board_names_nobody_and_counts_each_terminal(engine: Engine) -> None:
     desk = Helpdesk(engine)
     block(engine, "alice", "console:kiosk-1")
-    live = engine.start("reset", "bob", "ssh:192.0.2.7")
+    live = engine.session("ssh:192.0.2.7").start("reset", "bob")
     board = desk.board()
     assert [(s.terminal, s.step) for s in board.sessions] == [("ssh:192.0.2.7",
                                                                 "choose_method")]
@@ -113,11 +113,11 @@ def test_twenty_agents_issuing_at_once_leave_one_active_pass(engine: Engine) -> 
 def test_one_pass_tried_at_many_kiosks_at_once_is_used_once(engine: Engine) -> None:
     text = Helpdesk(engine).issue_pass("ann", PassRequest(username="alice")).access_pass
     terminals = [f"console:k{n}" for n in range(10)]
-    flows = [engine.start("reset", "alice", t).flow_id for t in terminals]
+    flows = [engine.session(t).start("reset", "alice").flow_id for t in terminals]
 
     def use(pair: tuple[str, str]) -> str:
         try:
-            return engine.verify_pass(pair[0], pair[1], text).step.value
+            return engine.session(pair[1]).verify_pass(pair[0], text).step.value
         except KioskError as exc:
             return exc.code
 

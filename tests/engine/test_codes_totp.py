@@ -22,8 +22,8 @@ from .conftest import TERMINAL, last_code, make_engine, wrong
 
 
 def sent(engine: Engine, user: str = "alice"):  # type: ignore[no-untyped-def]
-    state = engine.start("reset", user, TERMINAL)
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).start("reset", user)
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert state.challenge is not None
     return state, state.challenge.id, last_code(engine)
 
@@ -56,20 +56,20 @@ def test_a_code_is_valid_for_ten_minutes(tmp_path: Path, clock: FrozenClock) -> 
     engine = make_engine(tmp_path, clock)
     state, challenge_id, code = sent(engine)
     clock.advance(minutes=9, seconds=59)
-    assert engine.verify_code(state.flow_id, TERMINAL, challenge_id, code).step == \
+    assert engine.session(TERMINAL).verify_code(state.flow_id, challenge_id, code).step == \
         Step.NEW_PASSWORD
     state, challenge_id, code = sent(engine)
     clock.advance(minutes=10)
     with pytest.raises(CodeExpired) as err:
-        engine.verify_code(state.flow_id, TERMINAL, challenge_id, code)
+        engine.session(TERMINAL).verify_code(state.flow_id, challenge_id, code)
     assert err.value.params["reason"] == "expired"
 
 
 def test_a_code_works_once(engine: Engine) -> None:
     state, challenge_id, code = sent(engine)
-    engine.verify_code(state.flow_id, TERMINAL, challenge_id, code)
+    engine.session(TERMINAL).verify_code(state.flow_id, challenge_id, code)
     with pytest.raises(Exception) as err:  # the flow moved on: the step is gone too
-        engine.verify_code(state.flow_id, TERMINAL, challenge_id, code)
+        engine.session(TERMINAL).verify_code(state.flow_id, challenge_id, code)
     assert err.value.__class__.__name__ in ("StepOutOfOrder", "CodeExpired")
 
 
@@ -79,7 +79,7 @@ def test_the_same_code_cannot_be_claimed_twice_even_in_a_race(engine: Engine) ->
         conn.execute(challenges.update().where(challenges.c.id == challenge_id)
                      .values(used_at=engine.clock.now()))
     with pytest.raises(CodeExpired) as err:
-        engine.verify_code(state.flow_id, TERMINAL, challenge_id, code)
+        engine.session(TERMINAL).verify_code(state.flow_id, challenge_id, code)
     assert err.value.params["reason"] == "used"
 
 
@@ -88,30 +88,30 @@ def test_resend_waits_sixty_seconds_and_replaces_the_code(engine: Engine,
     state, first_id, first_code = sent(engine)
     clock.advance(seconds=59)
     with pytest.raises(ResendTooSoon) as err:
-        engine.send_code(state.flow_id, TERMINAL, "email", "email")
+        engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert err.value.params["retry_after"] == 1
     clock.advance(seconds=1)
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert state.challenge.id != first_id
     with pytest.raises(CodeExpired) as old:
-        engine.verify_code(state.flow_id, TERMINAL, first_id, first_code)
+        engine.session(TERMINAL).verify_code(state.flow_id, first_id, first_code)
     assert old.value.params["reason"] == "superseded"
-    engine.verify_code(state.flow_id, TERMINAL, state.challenge.id, last_code(engine))
+    engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id, last_code(engine))
 
 
 def test_switching_method_is_not_held_up_by_the_cooldown(engine: Engine) -> None:
     state, _, _ = sent(engine)
-    state = engine.send_code(state.flow_id, TERMINAL, "mobile", "text")
+    state = engine.session(TERMINAL).send_code(state.flow_id, "mobile", "text")
     assert state.challenge.method.value == "mobile"
 
 
 def test_a_wrong_code_is_refused(engine: Engine) -> None:
     state, challenge_id, code = sent(engine)
     with pytest.raises(WrongCode):
-        engine.verify_code(state.flow_id, TERMINAL, challenge_id, wrong(code))
+        engine.session(TERMINAL).verify_code(state.flow_id, challenge_id, wrong(code))
     # spaces and dashes, as people type or paste them, are fine
     spaced = f"{code[:4]} - {code[4:]}"
-    assert engine.verify_code(state.flow_id, TERMINAL, challenge_id, spaced).step == \
+    assert engine.session(TERMINAL).verify_code(state.flow_id, challenge_id, spaced).step == \
         Step.NEW_PASSWORD
 
 
@@ -120,7 +120,7 @@ def test_a_wrong_code_is_refused(engine: Engine) -> None:
 def test_malformed_codes_are_input_errors_and_not_counted(engine: Engine, bad: object) -> None:
     state, challenge_id, _ = sent(engine)
     with pytest.raises(InvalidInput):
-        engine.verify_code(state.flow_id, TERMINAL, challenge_id, bad)  # type: ignore[arg-type]
+        engine.session(TERMINAL).verify_code(state.flow_id, challenge_id, bad)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- TOTP
@@ -160,26 +160,27 @@ def test_totp_window_is_one_step_either_side() -> None:
 
 def test_bob_cannot_replay_a_used_totp_step(engine: Engine, clock: FrozenClock) -> None:
     code = code_at(BOB_TOTP_SECRET, clock.now())
-    state = engine.start("reset", "bob", TERMINAL)
-    engine.verify_totp(state.flow_id, TERMINAL, code)
-    state = engine.start("reset", "bob", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "bob")
+    engine.session(TERMINAL).verify_totp(state.flow_id, code)
+    state = engine.session(TERMINAL).start("reset", "bob")
     with pytest.raises(WrongCode):
-        engine.verify_totp(state.flow_id, TERMINAL, code)
+        engine.session(TERMINAL).verify_totp(state.flow_id, code)
     # nor the previous step (it is older than the one used)
     clock.advance(seconds=30)
     with pytest.raises(WrongCode):
-        engine.verify_totp(state.flow_id, TERMINAL, code_at(BOB_TOTP_SECRET,
+        engine.session(TERMINAL).verify_totp(state.flow_id, code_at(BOB_TOTP_SECRET,
                                                             clock.now().replace(second=0)))
     clock.advance(seconds=30)
-    state2 = engine.verify_totp(state.flow_id, TERMINAL, code_at(BOB_TOTP_SECRET, clock.now()))
+    state2 = engine.session(TERMINAL).verify_totp(state.flow_id, code_at(BOB_TOTP_SECRET,
+                                                                         clock.now()))
     assert state2.step == Step.NEW_PASSWORD
 
 
 def test_bob_totp_at_the_window_edges(engine: Engine, clock: FrozenClock) -> None:
     clock.set(datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC))
-    state = engine.start("reset", "bob", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "bob")
     late = code_at(BOB_TOTP_SECRET, datetime(2026, 3, 1, 11, 59, 0, tzinfo=UTC))  # 2 steps ago
     with pytest.raises(WrongCode):
-        engine.verify_totp(state.flow_id, TERMINAL, late)
+        engine.session(TERMINAL).verify_totp(state.flow_id, late)
     ok = code_at(BOB_TOTP_SECRET, datetime(2026, 3, 1, 11, 59, 30, tzinfo=UTC))  # 1 step ago
-    assert engine.verify_totp(state.flow_id, TERMINAL, ok).step == Step.NEW_PASSWORD
+    assert engine.session(TERMINAL).verify_totp(state.flow_id, ok).step == Step.NEW_PASSWORD

@@ -34,13 +34,13 @@ def counting_statements(engine: Engine) -> Iterator[list[str]]:
 
 
 def test_an_unknown_name_gets_a_plausible_stable_decoy(engine: Engine) -> None:
-    real = engine.start("reset", "alice", TERMINAL)
+    real = engine.session(TERMINAL).start("reset", "alice")
     # the server key is new each run; some decoys show only an authenticator app (like bob):
     # take a name whose decoy shows a masked address
     name = next(n for n in (f"mallory{i}" for i in range(40)) if any(
-        m.channels for m in engine.start("reset", n, TERMINAL).methods))
-    decoy = engine.start("reset", name, TERMINAL)
-    again = engine.start("reset", name, TERMINAL)
+        m.channels for m in engine.session(TERMINAL).start("reset", n).methods))
+    decoy = engine.session(TERMINAL).start("reset", name)
+    again = engine.session(TERMINAL).start("reset", name)
     assert decoy.step == real.step == Step.CHOOSE_METHOD
     assert decoy.gates_required == real.gates_required
     assert [(m.kind, m.masked) for m in decoy.methods] == [(m.kind, m.masked)
@@ -53,37 +53,39 @@ def test_an_unknown_name_gets_a_plausible_stable_decoy(engine: Engine) -> None:
 def test_a_decoy_sends_nothing_and_never_verifies(engine: Engine) -> None:
     names = [f"ghost{n}" for n in range(30)]
     name = next(n for n in names if "email" in
-                [m.kind.value for m in engine.start("reset", n, TERMINAL).methods])
-    state = engine.start("reset", name, TERMINAL)
+                [m.kind.value for m in engine.session(TERMINAL).start("reset", n).methods])
+    state = engine.session(TERMINAL).start("reset", name)
     before = len(engine.outbox_messages(200))
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert state.step == Step.VERIFY_CODE and state.challenge is not None
     assert len(engine.outbox_messages(200)) == before
     with pytest.raises(WrongCode):
-        engine.verify_code(state.flow_id, TERMINAL, state.challenge.id, "12345678")
+        engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id, "12345678")
 
 
 def test_decoy_questions_and_sign_in_fail_like_real_ones(tmp_path: Path) -> None:
     engine = make_engine(tmp_path, authenticator={"required_if_registered": False})
     name = next(f"nobody{n}" for n in range(60) if "questions" in
-                [m.kind.value for m in engine.start("reset", f"nobody{n}", TERMINAL).methods])
-    state = engine.questions(engine.start("reset", name, TERMINAL).flow_id, TERMINAL)
+                [m.kind.value for m in engine.session(TERMINAL).start("reset",
+                                                                      f"nobody{n}").methods])
+    state = engine.session(TERMINAL).questions(engine.session(TERMINAL).start("reset",
+                                                                              name).flow_id)
     assert len(state.questions) == 3
     with pytest.raises(WrongAnswers):
-        engine.answer(state.flow_id, TERMINAL, ["rex", "springfield", "ally"])
-    change = engine.start("change", name, TERMINAL)
+        engine.session(TERMINAL).answer(state.flow_id, ["rex", "springfield", "ally"])
+    change = engine.session(TERMINAL).start("change", name)
     assert change.step == Step.SIGN_IN
     with pytest.raises(WrongPassword):
-        engine.sign_in(change.flow_id, TERMINAL, "Alice-demo-pass-1")
+        engine.session(TERMINAL).sign_in(change.flow_id, "Alice-demo-pass-1")
 
 
 def test_decoy_and_real_start_run_the_same_statements(engine: Engine) -> None:
-    engine.start("reset", "alice", TERMINAL)  # warm caches and open connections
-    engine.start("reset", "mallory", TERMINAL)
+    engine.session(TERMINAL).start("reset", "alice")  # warm caches and open connections
+    engine.session(TERMINAL).start("reset", "mallory")
     with counting_statements(engine) as real:
-        engine.start("reset", "alice", TERMINAL)
+        engine.session(TERMINAL).start("reset", "alice")
     with counting_statements(engine) as decoy:
-        engine.start("reset", "mallory", TERMINAL)
+        engine.session(TERMINAL).start("reset", "mallory")
     assert decoy == real
 
 
@@ -96,23 +98,26 @@ def test_decoy_and_real_answers_do_the_same_argon2_work(engine: Engine, monkeypa
         return original(hashed, secret)
 
     monkeypatch.setattr(engine.hasher, "verify", spy)
-    real = engine.questions(engine.start("reset", "alice", TERMINAL).flow_id, TERMINAL)
+    real = engine.session(TERMINAL).questions(engine.session(TERMINAL).start("reset",
+                                                                             "alice").flow_id)
     with pytest.raises(WrongAnswers):
-        engine.answer(real.flow_id, TERMINAL, ["a1x", "b2y", "c3z"])
+        engine.session(TERMINAL).answer(real.flow_id, ["a1x", "b2y", "c3z"])
     real_calls = len(calls)
     name = next(f"nobody{n}" for n in range(60) if "questions" in
-                [m.kind.value for m in engine.start("reset", f"nobody{n}", TERMINAL).methods])
-    decoy = engine.questions(engine.start("reset", name, TERMINAL).flow_id, TERMINAL)
+                [m.kind.value for m in engine.session(TERMINAL).start("reset",
+                                                                      f"nobody{n}").methods])
+    decoy = engine.session(TERMINAL).questions(engine.session(TERMINAL).start("reset",
+                                                                              name).flow_id)
     calls.clear()
     with pytest.raises(WrongAnswers):
-        engine.answer(decoy.flow_id, TERMINAL, ["a1x", "b2y", "c3z"])
+        engine.session(TERMINAL).answer(decoy.flow_id, ["a1x", "b2y", "c3z"])
     assert len(calls) == real_calls == 3
 
 
 def test_decoy_and_real_start_take_the_same_time_within_noise(engine: Engine) -> None:
     def timed(name: str) -> float:
         began = time.perf_counter()
-        engine.start("reset", name, TERMINAL)
+        engine.session(TERMINAL).start("reset", name)
         return time.perf_counter() - began
 
     for _ in range(5):
@@ -128,7 +133,7 @@ def test_decoy_and_real_start_take_the_same_time_within_noise(engine: Engine) ->
 def test_enumeration_safety_off_says_unknown(tmp_path: Path) -> None:
     engine = make_engine(tmp_path, privacy={"enumeration_safe": False})
     with pytest.raises(NotEligible):
-        engine.start("reset", "mallory", TERMINAL)
+        engine.session(TERMINAL).start("reset", "mallory")
 
 
 def counts(engine: Engine) -> tuple[int, int, str, str]:
@@ -144,7 +149,7 @@ def counts(engine: Engine) -> tuple[int, int, str, str]:
 
 def test_a_failure_between_the_writes_leaves_nothing_half_written(engine: Engine,
                                                                   monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    state = email_gate(engine, engine.start("reset", "alice", TERMINAL))
+    state = email_gate(engine, engine.session(TERMINAL).start("reset", "alice"))
     before = counts(engine)
     original = audit.record
 
@@ -155,11 +160,11 @@ def test_a_failure_between_the_writes_leaves_nothing_half_written(engine: Engine
 
     monkeypatch.setattr(audit, "record", failing)
     with pytest.raises(RuntimeError):
-        engine.set_password(state.flow_id, TERMINAL, "Granite lantern kiosk words 4")
+        engine.session(TERMINAL).set_password(state.flow_id, "Granite lantern kiosk words 4")
     assert counts(engine) == before
     monkeypatch.setattr(audit, "record", original)
     # and the flow can still finish properly
-    done = engine.set_password(state.flow_id, TERMINAL, "Granite lantern kiosk words 4")
+    done = engine.session(TERMINAL).set_password(state.flow_id, "Granite lantern kiosk words 4")
     assert done.result == "reset"
     history, events, pw, status = counts(engine)
     assert history == before[0] + 1 and pw != before[2] and status == "done"

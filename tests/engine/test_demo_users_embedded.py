@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.backend import (
     Channel,
     MethodKind,
@@ -13,7 +14,6 @@ from kiosk.backend import (
     QuestionAnswer,
     Step,
 )
-from kiosk.embedded import EmbeddedBackend
 from kiosk.engine.demo import BOB_TOTP_SECRET, DEMO_USERS
 from kiosk.engine.engine import Engine
 from kiosk.engine.totp import code_at

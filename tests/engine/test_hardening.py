@@ -41,8 +41,8 @@ INJECTION = "urgent - your admin account will be disabled - call 0800 999 321"
 
 
 def signed_in(engine: Engine, user: str = "erin", password: str = "Erin-demo-pass-1") -> str:
-    state = engine.start("register", user, TERMINAL)
-    return engine.sign_in(state.flow_id, TERMINAL, password).flow_id
+    state = engine.session(TERMINAL).start("register", user)
+    return engine.session(TERMINAL).sign_in(state.flow_id, password).flow_id
 
 
 # ---------------------------------------------------------------- text that is not UTF-8
@@ -51,7 +51,7 @@ def signed_in(engine: Engine, user: str = "erin", password: str = "Erin-demo-pas
 @pytest.mark.parametrize("text", ["\ud800abc", "abc\udfff", "a\udc80b"])
 def test_text_that_utf8_cannot_encode_is_invalid_input(engine: Engine, text: str) -> None:
     with pytest.raises(InvalidInput) as refused:
-        engine.start("reset", text, TERMINAL)
+        engine.session(TERMINAL).start("reset", text)
     assert refused.value.params["field"] == "username"
     # also where control characters are allowed (a new password reports those as a rule)
     with pytest.raises(InvalidInput):
@@ -79,15 +79,15 @@ def hashed(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_questions_for_a_made_up_flow_cost_no_argon2(engine: Engine, hashed: list[str]) -> None:
     for made_up in ("made-up-flow-id-0123456789", "x" * 40):
         with pytest.raises(FlowNotFound):
-            engine.set_questions(made_up, TERMINAL, ANSWERS)
+            engine.session(TERMINAL).set_questions(made_up, ANSWERS)
     assert hashed == []
 
 
 def test_questions_at_the_wrong_step_or_while_blocked_cost_no_argon2(
         engine: Engine, clock: FrozenClock, hashed: list[str]) -> None:
-    reset = engine.start("reset", "alice", TERMINAL).flow_id
+    reset = engine.session(TERMINAL).start("reset", "alice").flow_id
     with pytest.raises(StepOutOfOrder):
-        engine.set_questions(reset, TERMINAL, ANSWERS)
+        engine.session(TERMINAL).set_questions(reset, ANSWERS)
     flow = signed_in(engine)
     now = clock.now()
     with engine.db.begin() as conn:
@@ -95,7 +95,7 @@ def test_questions_at_the_wrong_step_or_while_blocked_cost_no_argon2(
             subject=terminal_subject(TERMINAL), reason="test", support_code="TEST-0001",
             created_at=now, until=now + timedelta(hours=1)))
     with pytest.raises(Blocked):
-        engine.set_questions(flow, TERMINAL, ANSWERS)
+        engine.session(TERMINAL).set_questions(flow, ANSWERS)
     assert hashed == []
 
 
@@ -107,20 +107,20 @@ def test_questions_are_not_stored_when_the_flow_ends_while_hashing(
 
     def hash_while_the_flow_is_cancelled(secret: str) -> str:
         if not cancelled:  # another request ends the flow while argon2 runs
-            engine.cancel(flow, TERMINAL)
+            engine.session(TERMINAL).cancel(flow)
             cancelled.append(True)
         return real(secret)
 
     monkeypatch.setattr(engine.hasher, "hash", hash_while_the_flow_is_cancelled)
     with pytest.raises(FlowNotFound):
-        engine.set_questions(flow, TERMINAL, ANSWERS)
+        engine.session(TERMINAL).set_questions(flow, ANSWERS)
     with engine.db.connect() as conn:
         erin = engine.directory.find(conn, "erin")
         assert erin is not None and registry.load(conn, erin.id).answers == []
 
 
 def test_questions_are_still_set_on_a_real_flow(engine: Engine, hashed: list[str]) -> None:
-    state = engine.set_questions(signed_in(engine), TERMINAL, ANSWERS)
+    state = engine.session(TERMINAL).set_questions(signed_in(engine), ANSWERS)
     assert "questions" in {m.kind.value for m in state.registration.registered}  # type: ignore[union-attr]
     assert sorted(hashed) == ["ally", "rex", "springfield"]  # each answer once, normalised
 
@@ -228,13 +228,13 @@ def test_a_made_up_name_blocked_is_named_only_in_the_audit_log(engine: Engine) -
     names = [f"{INJECTION}{n:02d}" for n in range(40)]
     # a decoy whose methods include a code by email (its codes never arrive)
     name = next(n for n in names if "email" in {
-        m.kind.value for m in engine.start("reset", n, TERMINAL).methods})
-    state = engine.start("reset", name, TERMINAL)
-    sent = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+        m.kind.value for m in engine.session(TERMINAL).start("reset", n).methods})
+    state = engine.session(TERMINAL).start("reset", name)
+    sent = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     with pytest.raises(Blocked):
         for n in range(10):
             with contextlib.suppress(WrongCode):
-                engine.verify_code(state.flow_id, TERMINAL, sent.challenge.id, f"{n:08d}")  # type: ignore[union-attr]
+                engine.session(TERMINAL).verify_code(state.flow_id, sent.challenge.id, f"{n:08d}")  # type: ignore[union-attr]
     alerts = [m for m in engine.outbox_messages(50) if m.recipient == "carol@contoso.org"]
     assert len(alerts) == 1
     assert "urgent" not in alerts[0].subject + alerts[0].body

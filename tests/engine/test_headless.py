@@ -13,7 +13,7 @@ def test_engine_and_api_never_import_textual() -> None:
     modules = [
         f"kiosk.engine.{p.stem}" for p in (ROOT / "kiosk" / "engine").glob("*.py")
         if p.stem != "__init__"
-    ] + ["kiosk.embedded", "kiosk.backend"]
+    ] + ["kiosk.adapters.embedded", "kiosk.backend"]
     modules += [f"backend_stub.{p.stem}" for p in (ROOT / "backend_stub").glob("*.py")
                 if p.stem not in ("__init__", "__main__")]
     code = (

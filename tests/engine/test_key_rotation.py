@@ -27,10 +27,11 @@ def rotate(engine: Engine) -> rekey.Rotation:
 
 
 def bob_signs_in(engine: Engine, clock: FrozenClock) -> None:
-    state = engine.start("reset", "bob", TERMINAL)
-    state = engine.verify_totp(state.flow_id, TERMINAL, code_at(BOB_TOTP_SECRET, clock.now()))
+    state = engine.session(TERMINAL).start("reset", "bob")
+    state = engine.session(TERMINAL).verify_totp(state.flow_id, code_at(BOB_TOTP_SECRET,
+                                                                        clock.now()))
     assert state.step == Step.NEW_PASSWORD
-    engine.cancel(state.flow_id, TERMINAL)
+    engine.session(TERMINAL).cancel(state.flow_id)
     clock.advance(seconds=30)  # the next sign-in uses the next step's code
 
 
@@ -38,12 +39,12 @@ def test_rotation_rekeys_authenticator_secrets_and_expires_open_codes(
         tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = make_engine(tmp_path, clock)
     key_file = tmp_path / "demo.key"
-    sent = engine.send_code(engine.start("reset", "alice", TERMINAL).flow_id, TERMINAL,
-                            "email", "email")
+    kiosk = engine.session(TERMINAL)
+    sent = kiosk.send_code(kiosk.start("reset", "alice").flow_id, "email", "email")
     assert sent.challenge is not None
     code = last_code(engine, "alice@contoso.org")
     flow = at_registration(engine, "erin", "Erin-demo-pass-1").flow_id
-    enrol = engine.begin_authenticator(flow, TERMINAL)
+    enrol = engine.session(TERMINAL).begin_authenticator(flow)
 
     done = rotate(engine)
     assert (done.secrets, done.pending, done.dropped, done.codes) == (1, 1, 0, 1)
@@ -54,8 +55,9 @@ def test_rotation_rekeys_authenticator_secrets_and_expires_open_codes(
     restarted = Engine(engine.policy, clock=clock)
     assert restarted.key == new
     with pytest.raises(CodeExpired):  # a code sent before cannot be checked: it has expired
-        restarted.verify_code(sent.flow_id, TERMINAL, sent.challenge.id, code)
-    state = restarted.confirm_authenticator(flow, TERMINAL, code_at(enrol.secret, clock.now()))
+        restarted.session(TERMINAL).verify_code(sent.flow_id, sent.challenge.id, code)
+    state = restarted.session(TERMINAL).confirm_authenticator(flow, code_at(enrol.secret,
+                                                                            clock.now()))
     assert state.step == Step.REGISTER
     clock.advance(seconds=30)
     bob_signs_in(restarted, clock)

@@ -39,8 +39,8 @@ def fail(engine: Engine, times: int, clock: FrozenClock, terminal: str = TERMINA
     """`times` wrong passphrases, each once its wait is over; the last answer's wait."""
     wait = 0
     for _ in range(times):
-        clock.advance(seconds=engine.operator_gate(terminal).retry_after)
-        state = engine.operator_exit(terminal, False)
+        clock.advance(seconds=engine.session(terminal).operator_gate().retry_after)
+        state = engine.session(terminal).operator_exit(False)
         assert not state.may_exit
         wait = state.retry_after
     return wait
@@ -54,24 +54,24 @@ def test_the_wait_grows_after_five_free_tries() -> None:
 
 def test_five_free_then_thirty_seconds_then_doubling(engine: Engine, clock: FrozenClock) -> None:
     for n in range(1, 5):
-        state = engine.operator_exit(TERMINAL, False)
+        state = engine.session(TERMINAL).operator_exit(False)
         assert (state.failures, state.retry_after) == (n, 0)
-    state = engine.operator_exit(TERMINAL, False)
+    state = engine.session(TERMINAL).operator_exit(False)
     assert (state.failures, state.retry_after) == (5, 30)
     clock.advance(seconds=29)
-    assert engine.operator_gate(TERMINAL).retry_after == 1
+    assert engine.session(TERMINAL).operator_gate().retry_after == 1
     clock.advance(seconds=1)
-    assert engine.operator_gate(TERMINAL).retry_after == 0
-    assert engine.operator_exit(TERMINAL, False).retry_after == 60
+    assert engine.session(TERMINAL).operator_gate().retry_after == 0
+    assert engine.session(TERMINAL).operator_exit(False).retry_after == 60
     # counted per terminal: the kiosk next door is not held up
-    assert engine.operator_gate("console:other").retry_after == 0
+    assert engine.session("console:other").operator_gate().retry_after == 0
 
 
 def test_the_count_survives_a_restart(engine: Engine, clock: FrozenClock) -> None:
     fail(engine, 6, clock)
     again = Engine(engine.policy, clock=clock)
     try:
-        state = again.operator_gate(TERMINAL)
+        state = again.session(TERMINAL).operator_gate()
         assert (state.failures, state.retry_after) == (6, 60)
     finally:
         again.db.dispose()
@@ -80,17 +80,17 @@ def test_the_count_survives_a_restart(engine: Engine, clock: FrozenClock) -> Non
 def test_the_right_passphrase_during_the_wait_does_not_get_out(engine: Engine,
                                                                clock: FrozenClock) -> None:
     fail(engine, 5, clock)
-    state = engine.operator_exit(TERMINAL, True)
+    state = engine.session(TERMINAL).operator_exit(True)
     assert not state.may_exit and state.retry_after == 30
     clock.advance(seconds=30)
-    state = engine.operator_exit(TERMINAL, True)
+    state = engine.session(TERMINAL).operator_exit(True)
     assert state.may_exit and state.failures == 0
-    assert engine.operator_gate(TERMINAL).failures == 0  # cleared
+    assert engine.session(TERMINAL).operator_gate().failures == 0  # cleared
 
 
 def test_every_try_is_audited_with_the_terminal(engine: Engine, clock: FrozenClock) -> None:
     fail(engine, 2, clock)
-    engine.operator_exit(TERMINAL, True)
+    engine.session(TERMINAL).operator_exit(True)
     events = operator_events(engine)
     assert [e[0] for e in events] == ["failed", "failed", "succeeded"]
     assert {e[1] for e in events} == {TERMINAL}
@@ -100,7 +100,7 @@ def test_every_try_is_audited_with_the_terminal(engine: Engine, clock: FrozenClo
 def test_old_failures_are_forgotten(engine: Engine, clock: FrozenClock) -> None:
     fail(engine, 5, clock)
     clock.advance(hours=25)
-    assert engine.operator_gate(TERMINAL).failures == 0
+    assert engine.session(TERMINAL).operator_gate().failures == 0
 
 
 def test_the_admins_are_alerted_after_ten_once_an_hour(engine: Engine,
@@ -122,7 +122,7 @@ def test_the_admins_are_alerted_after_ten_once_an_hour(engine: Engine,
 def test_a_wrong_value_is_refused(engine: Engine) -> None:
     for value in ("true", 1, None):
         with pytest.raises(InvalidInput):
-            engine.operator_exit(TERMINAL, value)
+            engine.session(TERMINAL).operator_exit(value)
     assert operator_events(engine) == []
 
 

@@ -38,14 +38,14 @@ def issue(desk: Helpdesk, username: str = "erin", **fields: object) -> str:
 def test_erin_with_nothing_registered_resets_with_a_pass_then_registers(
         engine: Engine, desk: Helpdesk) -> None:
     text = issue(desk)
-    state = engine.start("reset", "erin", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "erin")
     assert "pass" in [m.kind for m in state.methods]
-    state = engine.verify_pass(state.flow_id, TERMINAL, text.lower())  # typed in lower case
+    state = engine.session(TERMINAL).verify_pass(state.flow_id, text.lower())  # typed in lower case
     assert state.step == Step.NEW_PASSWORD
-    state = engine.set_password(state.flow_id, TERMINAL, "Erin-new-pass-after-desk-9")
+    state = engine.session(TERMINAL).set_password(state.flow_id, "Erin-new-pass-after-desk-9")
     assert state.step == Step.DONE and state.result == "reset"
-    state = engine.start("register", "erin", TERMINAL)
-    state = engine.sign_in(state.flow_id, TERMINAL, "Erin-new-pass-after-desk-9")
+    state = engine.session(TERMINAL).start("register", "erin")
+    state = engine.session(TERMINAL).sign_in(state.flow_id, "Erin-new-pass-after-desk-9")
     assert state.step == Step.REGISTER
     assert desk.pass_status("erin").state == "used"  # type: ignore[union-attr]
 
@@ -87,16 +87,16 @@ def test_only_a_keyed_hash_is_stored(engine: Engine, desk: Helpdesk) -> None:
 def test_a_one_time_pass_works_once_and_an_expired_one_not_at_all(
         engine: Engine, desk: Helpdesk, clock: FrozenClock) -> None:
     text = issue(desk, "alice")
-    state = engine.start("reset", "alice", TERMINAL)
-    engine.verify_pass(state.flow_id, TERMINAL, text)
-    state = engine.start("reset", "alice", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "alice")
+    engine.session(TERMINAL).verify_pass(state.flow_id, text)
+    state = engine.session(TERMINAL).start("reset", "alice")
     with pytest.raises(WrongCode):
-        engine.verify_pass(state.flow_id, TERMINAL, text)
+        engine.session(TERMINAL).verify_pass(state.flow_id, text)
     text = issue(desk, "bob", lifetime_minutes=10)
     clock.advance(minutes=11)
-    state = engine.start("reset", "bob", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "bob")
     with pytest.raises(WrongCode):
-        engine.verify_pass(state.flow_id, TERMINAL, text)
+        engine.session(TERMINAL).verify_pass(state.flow_id, text)
     desk.board()  # the next look notes the expiry, once
     desk.board()
     with engine.db.connect() as conn:
@@ -107,21 +107,22 @@ def test_a_one_time_pass_works_once_and_an_expired_one_not_at_all(
 
 def test_a_pass_bound_to_a_terminal_fails_elsewhere(engine: Engine, desk: Helpdesk) -> None:
     text = issue(desk, terminal="console:desk-kiosk")
-    state = engine.start("reset", "erin", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "erin")
     with pytest.raises(WrongCode):
-        engine.verify_pass(state.flow_id, TERMINAL, text)
-    state = engine.start("reset", "erin", "console:desk-kiosk")
-    assert engine.verify_pass(state.flow_id, "console:desk-kiosk", text).step == Step.NEW_PASSWORD
+        engine.session(TERMINAL).verify_pass(state.flow_id, text)
+    there = engine.session("console:desk-kiosk")
+    state = there.start("reset", "erin")
+    assert there.verify_pass(state.flow_id, text).step == Step.NEW_PASSWORD
 
 
 def test_wrong_passes_count_like_wrong_codes_and_block(engine: Engine) -> None:
-    state = engine.start("reset", "erin", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "erin")
     limit = engine.policy.throttle.verify_failures
     for _ in range(limit - 1):
         with pytest.raises(WrongCode):
-            engine.verify_pass(state.flow_id, TERMINAL, "ABCDEFGHJK")
+            engine.session(TERMINAL).verify_pass(state.flow_id, "ABCDEFGHJK")
     with pytest.raises(Blocked):
-        engine.verify_pass(state.flow_id, TERMINAL, "ABCDEFGHJK")
+        engine.session(TERMINAL).verify_pass(state.flow_id, "ABCDEFGHJK")
 
 
 def test_a_pass_answers_alike_with_and_without_one(engine: Engine, desk: Helpdesk) -> None:
@@ -130,11 +131,11 @@ def test_a_pass_answers_alike_with_and_without_one(engine: Engine, desk: Helpdes
     issue(desk, "alice")
     answers = {}
     for name in ("alice", "bob", "erin", "frank", "nobody-here"):
-        state = engine.start("reset", name, TERMINAL)
+        state = engine.session(TERMINAL).start("reset", name)
         assert next(m for m in state.methods if m.kind == "pass").model_dump() == {
             "kind": "pass", "masked": "", "channels": [], "passed": False}
         with pytest.raises(WrongCode) as caught:
-            engine.verify_pass(state.flow_id, TERMINAL, "WRONGPASS22")
+            engine.session(TERMINAL).verify_pass(state.flow_id, "WRONGPASS22")
         problem = caught.value.to_problem()
         answers[name] = (problem["code"], problem["status"], tuple(sorted(problem["params"])),
                          problem["params"]["remaining"])
@@ -150,31 +151,31 @@ def test_an_administrators_pass_is_one_proof_or_two_with_a_second_agent(
     with pytest.raises(InvalidInput, match="second agent"):
         issue(desk, "carol", count_as_two=True, approved_by=AGENT.upper())
     text = issue(desk, "carol")  # one proof: carol still needs one of her methods
-    state = engine.start("reset", "carol", TERMINAL)
-    state = engine.verify_pass(state.flow_id, TERMINAL, text)
+    state = engine.session(TERMINAL).start("reset", "carol")
+    state = engine.session(TERMINAL).verify_pass(state.flow_id, text)
     assert state.step == Step.CHOOSE_METHOD and state.gates_required == 2
     assert email_gate(engine, state).step == Step.NEW_PASSWORD
     desk.revoke_pass("carol", AGENT, "done") if desk.pass_status("carol").state == "active" \
         else None  # type: ignore[union-attr]
     text = issue(desk, "carol", count_as_two=True, approved_by="agent jones")
-    state = engine.start("reset", "carol", TERMINAL)
-    assert engine.verify_pass(state.flow_id, TERMINAL, text).step == Step.NEW_PASSWORD
+    state = engine.session(TERMINAL).start("reset", "carol")
+    assert engine.session(TERMINAL).verify_pass(state.flow_id, text).step == Step.NEW_PASSWORD
 
 
 def test_passes_are_off_unless_the_policy_allows_them(tmp_path: Path) -> None:
     engine = make_engine(tmp_path, passes={"enabled": False})
-    state = engine.start("reset", "alice", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "alice")
     assert "pass" not in [m.kind for m in state.methods]
     with pytest.raises(InvalidInput):
-        engine.verify_pass(state.flow_id, TERMINAL, "ABCDEFGHJK")
+        engine.session(TERMINAL).verify_pass(state.flow_id, "ABCDEFGHJK")
     with pytest.raises(NotAvailable):
         issue(Helpdesk(engine))
 
 
 def test_a_pass_used_twice_at_once_is_claimed_once(engine: Engine, desk: Helpdesk) -> None:
     text = issue(desk, "alice")
-    first = engine.start("reset", "alice", TERMINAL)
-    second = engine.start("reset", "alice", "console:other")
-    engine.verify_pass(first.flow_id, TERMINAL, text)
+    first = engine.session(TERMINAL).start("reset", "alice")
+    second = engine.session("console:other").start("reset", "alice")
+    engine.session(TERMINAL).verify_pass(first.flow_id, text)
     with pytest.raises((WrongCode, CodeExpired)):
-        engine.verify_pass(second.flow_id, "console:other", text)
+        engine.session("console:other").verify_pass(second.flow_id, text)

@@ -32,15 +32,16 @@ def test_the_pool_has_at_least_twenty_questions() -> None:
 
 def test_any_wrong_answer_draws_a_new_set(tmp_path: Path) -> None:
     engine = make_engine(tmp_path, questions={"to_register": 3, "to_reset": 3})
-    state = engine.questions(engine.start("reset", "alice", TERMINAL).flow_id, TERMINAL)
+    state = engine.session(TERMINAL).questions(engine.session(TERMINAL).start("reset",
+                                                                              "alice").flow_id)
     answers = [ALICE[q.id] for q in state.questions]
     answers[-1] = "wrong"
     with pytest.raises(WrongAnswers):
-        engine.answer(state.flow_id, TERMINAL, answers)
-    redrawn = engine.questions(state.flow_id, TERMINAL)
+        engine.session(TERMINAL).answer(state.flow_id, answers)
+    redrawn = engine.session(TERMINAL).questions(state.flow_id)
     assert redrawn.step == Step.ANSWER_QUESTIONS and len(redrawn.questions) == 3
     # the old answers are not accepted against the new draw blindly: answer the new set
-    ok = engine.answer(state.flow_id, TERMINAL, [ALICE[q.id] for q in redrawn.questions])
+    ok = engine.session(TERMINAL).answer(state.flow_id, [ALICE[q.id] for q in redrawn.questions])
     assert ok.step == Step.NEW_PASSWORD
 
 
@@ -49,12 +50,13 @@ def test_a_random_subset_is_drawn_when_more_are_registered(tmp_path: Path) -> No
     s = at_registration(engine2, "alice", "Alice-demo-pass-1")
     five = {"pet": "rex", "city": "springfield", "nickname": "ally", "car": "beetle",
             "book": "dune"}
-    engine2.set_questions(s.flow_id, TERMINAL, [
+    engine2.session(TERMINAL).set_questions(s.flow_id, [
         QuestionAnswer(question_id=q, answer=a) for q, a in five.items()])
-    engine2.finish_registration(s.flow_id, TERMINAL)
+    engine2.session(TERMINAL).finish_registration(s.flow_id)
     seen: set[frozenset[str]] = set()
     for _ in range(25):
-        drawn = engine2.questions(engine2.start("reset", "alice", TERMINAL).flow_id, TERMINAL)
+        kiosk = engine2.session(TERMINAL)
+        drawn = kiosk.questions(kiosk.start("reset", "alice").flow_id)
         assert len(drawn.questions) == 3
         seen.add(frozenset(q.id for q in drawn.questions))
     assert len(seen) > 1
@@ -82,17 +84,17 @@ def signed_in(engine: Engine, user: str = "erin", password: str = "Erin-demo-pas
 
 
 def at_registration(engine: Engine, user: str, password: str) -> FlowState:
-    state = engine.start("register", user, TERMINAL)
+    state = engine.session(TERMINAL).start("register", user)
     assert state.step == Step.SIGN_IN
-    state = engine.sign_in(state.flow_id, TERMINAL, password)
+    state = engine.session(TERMINAL).sign_in(state.flow_id, password)
     # an account with methods proves one more (two for an administrator) before changing them
     while state.step == Step.CHOOSE_METHOD:
         kind = next(m.kind.value for m in state.methods
                     if not m.passed and m.kind.value in ("email", "mobile"))
-        state = engine.send_code(state.flow_id, TERMINAL, kind,
+        state = engine.session(TERMINAL).send_code(state.flow_id, kind,
                                  "email" if kind == "email" else "text")
         assert state.challenge is not None
-        state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,
+        state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
                                    last_code(engine))
     assert state.step == Step.REGISTER and state.registration is not None
     return state
@@ -101,31 +103,31 @@ def at_registration(engine: Engine, user: str, password: str) -> FlowState:
 def test_erin_registers_email_questions_and_an_app_then_resets(engine: Engine,
                                                                clock: FrozenClock) -> None:
     flow = signed_in(engine)
-    state = engine.add_email(flow, TERMINAL, "erin@contoso.org")
+    state = engine.session(TERMINAL).add_email(flow, "erin@contoso.org")
     assert state.challenge is not None and state.challenge.masked == "e•••@c•••.org"
     with pytest.raises(WrongCode):
-        engine.confirm_contact(flow, TERMINAL, state.challenge.id, "00000000")
-    state = engine.confirm_contact(flow, TERMINAL, state.challenge.id,
+        engine.session(TERMINAL).confirm_contact(flow, state.challenge.id, "00000000")
+    state = engine.session(TERMINAL).confirm_contact(flow, state.challenge.id,
                                    last_code(engine, "erin@contoso.org"))
     assert [m.kind.value for m in state.registration.registered] == ["email"]
-    pool = engine.question_pool(flow, TERMINAL)
+    pool = engine.session(TERMINAL).question_pool(flow)
     assert len(pool) >= 20
-    state = engine.set_questions(flow, TERMINAL, [
+    state = engine.session(TERMINAL).set_questions(flow, [
         QuestionAnswer(question_id="pet", answer="Whiskers"),
         QuestionAnswer(question_id="city", answer="Lisbon"),
         QuestionAnswer(custom_text="Which colour was my first bike?", answer="teal"),
     ])
-    enrol = engine.begin_authenticator(flow, TERMINAL)
+    enrol = engine.session(TERMINAL).begin_authenticator(flow)
     assert enrol.uri.startswith("otpauth://totp/") and "secret=" in enrol.uri
-    state = engine.confirm_authenticator(flow, TERMINAL, code_at(enrol.secret, clock.now()))
+    state = engine.session(TERMINAL).confirm_authenticator(flow, code_at(enrol.secret, clock.now()))
     kinds = [m.kind.value for m in state.registration.registered]
     assert kinds == ["email", "questions", "authenticator"]
-    assert engine.finish_registration(flow, TERMINAL).result == "registered"
+    assert engine.session(TERMINAL).finish_registration(flow).result == "registered"
     # now erin can reset; with an app registered she must use it
     clock.advance(seconds=30)
-    state = engine.start("reset", "erin", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "erin")
     assert [m.kind.value for m in state.methods] == ["authenticator"]
-    state = engine.verify_totp(state.flow_id, TERMINAL, code_at(enrol.secret, clock.now()))
+    state = engine.session(TERMINAL).verify_totp(state.flow_id, code_at(enrol.secret, clock.now()))
     assert state.step == Step.NEW_PASSWORD
 
 
@@ -133,18 +135,18 @@ def test_registration_refuses_bad_contacts(engine: Engine) -> None:
     flow = signed_in(engine)
     for bad in ("not-an-email", "a@b", "x" * 300 + "@contoso.org", "erin@contoso.org\r\nBcc: x"):
         with pytest.raises(InvalidInput):
-            engine.add_email(flow, TERMINAL, bad)
+            engine.session(TERMINAL).add_email(flow, bad)
     for bad in ("12", "+1 555", "call me", "+44 7911 12345678901"):
         with pytest.raises(InvalidInput):
-            engine.add_phone(flow, TERMINAL, "mobile", bad, "text")
+            engine.session(TERMINAL).add_phone(flow, "mobile", bad, "text")
     with pytest.raises(InvalidInput):  # office phones are voice only
-        engine.add_phone(flow, TERMINAL, "office", "+14255550199", "text")
+        engine.session(TERMINAL).add_phone(flow, "office", "+14255550199", "text")
 
 
 def test_a_method_change_is_told_to_the_other_contacts(engine: Engine) -> None:
     flow = signed_in(engine, "alice", "Alice-demo-pass-1")
-    state = engine.add_phone(flow, TERMINAL, "mobile", "+1 425 555 0199", "text")
-    engine.confirm_contact(flow, TERMINAL, state.challenge.id,  # type: ignore[union-attr]
+    state = engine.session(TERMINAL).add_phone(flow, "mobile", "+1 425 555 0199", "text")
+    engine.session(TERMINAL).confirm_contact(flow, state.challenge.id,  # type: ignore[union-attr]
                            last_code(engine, "+14255550199"))
     notices = [m for m in engine.outbox_messages(10) if m.recipient == "alice@contoso.org"]
     assert notices and "+14255550199" not in notices[0].body
@@ -153,59 +155,60 @@ def test_a_method_change_is_told_to_the_other_contacts(engine: Engine) -> None:
 def test_admins_cannot_register_questions(engine: Engine) -> None:
     flow = signed_in(engine, "carol", "Carol-demo-pass-1")
     with pytest.raises(InvalidInput):
-        engine.set_questions(flow, TERMINAL, [
+        engine.session(TERMINAL).set_questions(flow, [
             QuestionAnswer(question_id=q, answer=a) for q, a in ALICE.items()])
 
 
 def test_frank_cannot_register_for_a_service_he_may_not_use(engine: Engine) -> None:
     # he starts like anyone; his own password tells him, and nobody else, why not
-    state = engine.start("register", "frank", TERMINAL)
+    state = engine.session(TERMINAL).start("register", "frank")
     with pytest.raises(WrongPassword):
-        engine.sign_in(state.flow_id, TERMINAL, "not-franks-password")
+        engine.session(TERMINAL).sign_in(state.flow_id, "not-franks-password")
     with pytest.raises(NotEligible):
-        engine.sign_in(state.flow_id, TERMINAL, "Frank-demo-pass-1")
+        engine.session(TERMINAL).sign_in(state.flow_id, "Frank-demo-pass-1")
 
 
 def test_a_locked_account_cannot_sign_in_to_register(engine: Engine) -> None:
-    state = engine.start("register", "dave", TERMINAL)
+    state = engine.session(TERMINAL).start("register", "dave")
     with pytest.raises(NotEligible):
-        engine.sign_in(state.flow_id, TERMINAL, "Dave-demo-pass-1")
+        engine.session(TERMINAL).sign_in(state.flow_id, "Dave-demo-pass-1")
 
 
 def test_reconfirm_is_due_after_the_configured_days(tmp_path: Path, clock: FrozenClock) -> None:
     engine = make_engine(tmp_path, clock, registration={"reconfirm_days": 30})
     flow = signed_in(engine, "alice", "Alice-demo-pass-1")
-    assert engine.cancel(flow, TERMINAL)
+    assert engine.session(TERMINAL).cancel(flow)
     clock.advance(days=30)
     state = at_registration(engine, "alice", "Alice-demo-pass-1")
     assert not state.registration.reconfirm_due  # type: ignore[union-attr]
-    engine.cancel(state.flow_id, TERMINAL)
+    engine.session(TERMINAL).cancel(state.flow_id)
     clock.advance(seconds=1)
     state = at_registration(engine, "alice", "Alice-demo-pass-1")
     assert state.registration.reconfirm_due  # type: ignore[union-attr]
 
 
 def test_registration_required_interrupts_a_change_after_sign_in(engine: Engine) -> None:
-    state = engine.start("change", "erin", TERMINAL)
-    state = engine.sign_in(state.flow_id, TERMINAL, "Erin-demo-pass-1")
+    state = engine.session(TERMINAL).start("change", "erin")
+    state = engine.session(TERMINAL).sign_in(state.flow_id, "Erin-demo-pass-1")
     assert state.step == Step.REGISTER and state.registration.missing == 1  # type: ignore[union-attr]
-    state = engine.add_email(state.flow_id, TERMINAL, "erin@contoso.org")
-    state = engine.confirm_contact(state.flow_id, TERMINAL, state.challenge.id,  # type: ignore[union-attr]
+    state = engine.session(TERMINAL).add_email(state.flow_id, "erin@contoso.org")
+    state = engine.session(TERMINAL).confirm_contact(state.flow_id, state.challenge.id,  # type: ignore[union-attr]
                                    last_code(engine, "erin@contoso.org"))
-    state = engine.finish_registration(state.flow_id, TERMINAL)
+    state = engine.session(TERMINAL).finish_registration(state.flow_id)
     assert state.step == Step.NEW_PASSWORD
-    assert engine.set_password(state.flow_id, TERMINAL, "Orchard kiosk pebble song").result \
+    assert engine.session(TERMINAL).set_password(state.flow_id,
+                                                 "Orchard kiosk pebble song").result \
         == "changed"
 
 
 def test_registered_users_change_straight_away(engine: Engine) -> None:
-    state = engine.sign_in(engine.start("change", "alice", TERMINAL).flow_id, TERMINAL,
-                           "Alice-demo-pass-1")
+    kiosk = engine.session(TERMINAL)
+    state = kiosk.sign_in(kiosk.start("change", "alice").flow_id, "Alice-demo-pass-1")
     assert state.step == Step.NEW_PASSWORD
 
 
 def test_without_registration_required_a_change_goes_on(tmp_path: Path) -> None:
     engine = make_engine(tmp_path, registration={"require": False})
-    state = engine.sign_in(engine.start("change", "erin", TERMINAL).flow_id, TERMINAL,
-                           "Erin-demo-pass-1")
+    kiosk = engine.session(TERMINAL)
+    state = kiosk.sign_in(kiosk.start("change", "erin").flow_id, "Erin-demo-pass-1")
     assert state.step == Step.NEW_PASSWORD

@@ -89,19 +89,20 @@ def wrong_answers(i: int) -> list[str]:
 
 
 def right_answers(engine: Engine, flow_id: str, terminal: str = TERMINAL) -> list[str]:
-    state = engine.questions(flow_id, terminal)
+    state = engine.session(terminal).questions(flow_id)
     return [ALICE[q.id] for q in state.questions]
 
 
 def attack_questions(engines: list[Engine], n: int) -> str:
     """n different wrong answer sets for alice at once (spread over the engines), on one
     flow per engine; returns one of the flows."""
-    flows = [e.questions(e.start("reset", "alice", TERMINAL).flow_id, TERMINAL).flow_id
+    flows = [e.session(TERMINAL).questions(e.session(TERMINAL).start("reset",
+                                                                     "alice").flow_id).flow_id
              for e in engines]
 
     def one(i: int) -> Any:
         engine = engines[i % len(engines)]
-        return engine.answer(flows[i % len(engines)], TERMINAL, wrong_answers(i))
+        return engine.session(TERMINAL).answer(flows[i % len(engines)], wrong_answers(i))
 
     in_parallel(n, one)
     return flows[0]
@@ -117,17 +118,17 @@ def test_parallel_wrong_answers_on_sqlite_evaluate_at_most_five(tmp_path: Path, 
     assert block_count(engine) == 1  # one block per limit reached, not one per request
     # the right answers that follow are refused, on the attacked flow and on a new one
     with pytest.raises((Blocked, FlowNotFound)):
-        engine.answer(flow, TERMINAL, [ALICE["pet"], ALICE["city"], ALICE["nickname"]])
+        engine.session(TERMINAL).answer(flow, [ALICE["pet"], ALICE["city"], ALICE["nickname"]])
     with pytest.raises(Blocked):
-        engine.start("reset", "alice", "console:other")
+        engine.session("console:other").start("reset", "alice")
     assert password_hash(engine, "alice") == before
 
 
 def test_parallel_wrong_codes_evaluate_at_most_five(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     engine = make_engine(tmp_path)
-    state = engine.start("reset", "alice", TERMINAL)
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).start("reset", "alice")
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert state.challenge is not None
     challenge, code = state.challenge.id, last_code(engine)
     real = codes.is_right
@@ -138,47 +139,49 @@ def test_parallel_wrong_codes_evaluate_at_most_five(tmp_path: Path,
 
     monkeypatch.setattr(codes, "is_right", slow)
     guesses = [f"{(int(code) + i) % 10**8:08d}" for i in range(1, 21)]
-    in_parallel(20, lambda i: engine.verify_code(state.flow_id, TERMINAL, challenge, guesses[i]))
+    in_parallel(20, lambda i: engine.session(TERMINAL).verify_code(state.flow_id, challenge,
+                                                                   guesses[i]))
     assert evaluated(engine, "wrong code") <= 5
     with pytest.raises((Blocked, FlowNotFound)):
-        engine.verify_code(state.flow_id, TERMINAL, challenge, code)
+        engine.session(TERMINAL).verify_code(state.flow_id, challenge, code)
 
 
 def test_a_block_set_elsewhere_stops_a_proven_flow_before_the_password(tmp_path: Path) -> None:
     """set_password and unlock re-check blocks: proof on one terminal, a block from another."""
     engine = make_engine(tmp_path)
-    proven = engine.start("reset", "alice", TERMINAL)
-    proven = engine.answer(proven.flow_id, TERMINAL, right_answers(engine, proven.flow_id))
+    proven = engine.session(TERMINAL).start("reset", "alice")
+    proven = engine.session(TERMINAL).answer(proven.flow_id, right_answers(engine, proven.flow_id))
     assert proven.step.value == "new_password"
     other = "console:other"
-    state = engine.start("reset", "alice", other)
-    state = engine.send_code(state.flow_id, other, "email", "email")
+    state = engine.session(other).start("reset", "alice")
+    state = engine.session(other).send_code(state.flow_id, "email", "email")
     assert state.challenge is not None
     code = last_code(engine)
     for i in range(5):
         with pytest.raises(KioskError):
-            engine.verify_code(state.flow_id, other, state.challenge.id,
+            engine.session(other).verify_code(state.flow_id, state.challenge.id,
                                wrong(f"{(int(code) + i) % 10**8:08d}"))
     before = password_hash(engine, "alice")
     with pytest.raises(Blocked):
-        engine.set_password(proven.flow_id, TERMINAL, NEW)
+        engine.session(TERMINAL).set_password(proven.flow_id, NEW)
     with pytest.raises(Blocked):
-        engine.check_password(proven.flow_id, TERMINAL, NEW)
+        engine.session(TERMINAL).check_password(proven.flow_id, NEW)
     assert password_hash(engine, "alice") == before
 
 
 def test_dave_cannot_unlock_while_blocked(tmp_path: Path) -> None:
     engine = make_engine(tmp_path)
-    state = engine.start("unlock", "dave", TERMINAL)
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).start("unlock", "dave")
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert state.challenge is not None
-    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id, last_code(engine))
+    state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
+                                                 last_code(engine))
     assert state.step.value == "unlock"
     with engine.db.begin() as conn:  # a block written meanwhile (by another terminal)
         engine.throttle._block(conn, engine.clock.now(), state_subject(engine, state.flow_id),
                                "verify_failures", "TEST-0000", timedelta(hours=1))
     with pytest.raises(Blocked):
-        engine.unlock(state.flow_id, TERMINAL)
+        engine.session(TERMINAL).unlock(state.flow_id)
 
 
 def state_subject(engine: Engine, flow_id: str) -> str:
@@ -191,12 +194,12 @@ def test_name_variants_share_one_account_counter(tmp_path: Path) -> None:
     """'Alice', ' alice ' and 'ALICE' are one account: five failures across them block it."""
     engine = make_engine(tmp_path)
     for i, name in enumerate(["Alice", " alice ", "ALICE", "alice", "aLiCe"]):
-        state = engine.start("reset", name, TERMINAL)
-        state = engine.questions(state.flow_id, TERMINAL)
+        state = engine.session(TERMINAL).start("reset", name)
+        state = engine.session(TERMINAL).questions(state.flow_id)
         with pytest.raises(KioskError):
-            engine.answer(state.flow_id, TERMINAL, wrong_answers(i))
+            engine.session(TERMINAL).answer(state.flow_id, wrong_answers(i))
     with pytest.raises(Blocked):
-        engine.start("reset", "alice", "console:other")
+        engine.session("console:other").start("reset", "alice")
 
 
 # ---------------------------------------------------------------- two instances, PostgreSQL
@@ -226,9 +229,9 @@ def test_two_instances_on_postgresql_evaluate_at_most_five(pg_schema: str, n: in
         assert evaluated(first, "wrong answers") <= 5
         assert block_count(first) == 1
         with pytest.raises((Blocked, FlowNotFound)):
-            first.answer(flow, TERMINAL, [ALICE["pet"], ALICE["city"], ALICE["nickname"]])
+            first.session(TERMINAL).answer(flow, [ALICE["pet"], ALICE["city"], ALICE["nickname"]])
         with pytest.raises(Blocked):
-            second.start("reset", "alice", "console:other")
+            second.session("console:other").start("reset", "alice")
         assert password_hash(second, "alice") == before
     finally:
         first.db.dispose()

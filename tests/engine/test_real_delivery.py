@@ -75,15 +75,15 @@ def body_text(message: EmailMessage) -> str:
 def test_reset_with_the_code_from_the_mailbox(tmp_path: Path, smtp: tuple[Mailbox, int]) -> None:
     box, port = smtp
     engine = real_engine(tmp_path, port)
-    state = engine.start("reset", "alice", TERMINAL)
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).start("reset", "alice")
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     drained(engine)
     assert len(box.messages) == 1 and box.messages[0]["To"] == "alice@contoso.org"
     found = re.search(r"\b(\d{4}) (\d{4})\b", body_text(box.messages[0]))
     assert found
-    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,  # type: ignore[union-attr]
+    state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,  # type: ignore[union-attr]
                                found.group(1) + found.group(2))
-    state = engine.set_password(state.flow_id, TERMINAL, "Seven brass kiosk lanterns")
+    state = engine.session(TERMINAL).set_password(state.flow_id, "Seven brass kiosk lanterns")
     assert state.result == "reset"
     drained(engine)
     # the reset notice went to her email too; it holds no code
@@ -93,14 +93,14 @@ def test_reset_with_the_code_from_the_mailbox(tmp_path: Path, smtp: tuple[Mailbo
 
 def test_a_dead_mail_server_fails_softly(tmp_path: Path) -> None:
     engine = real_engine(tmp_path, free_port())  # nothing listens there
-    state = engine.start("reset", "alice", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "alice")
     engine.delivery.delays = (0.01, 0.01)  # type: ignore[attr-defined]
     # answered like a success (and like a decoy): the relay's state is not the person's answer
-    sent = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    sent = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert sent.step == Step.VERIFY_CODE and sent.challenge is not None
     drained(engine)
     # the flow is intact: another method still works
-    again = engine.questions(state.flow_id, TERMINAL)
+    again = engine.session(TERMINAL).questions(state.flow_id)
     assert again.step == Step.ANSWER_QUESTIONS
     with engine.db.connect() as conn:
         details = conn.execute(select(audit_events.c.detail)).scalars().all()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.engine.admin.policy_check import secret_file_problems
 from kiosk.engine.config import Gateway, PolicyError, Smtp, parse_policy
 from kiosk.engine.delivery_gateway import GatewayDelivery
 from kiosk.engine.delivery_smtp import SmtpDelivery
@@ -17,7 +18,6 @@ from kiosk.engine.secret_files import (
     GATEWAY_SECRET_ENV,
     SMTP_PASSWORD_ENV,
     gateway_secret,
-    secret_file_problems,
     smtp_password,
     write_private,
 )
@@ -101,7 +101,7 @@ def test_policy_check_names_the_key_file_and_ldaps_file(tmp_path: Path) -> None:
 
 def test_written_key_files_are_private_whatever_the_umask(tmp_path: Path) -> None:
     from backend_stub.server import write_secret_file
-    from kiosk.ssh_server import load_or_create_host_key
+    from kiosk.ssh.server import load_or_create_host_key
 
     assert write_private(tmp_path / "a.key", b"k")
     assert mode(tmp_path / "a.key") == 0o600

@@ -84,20 +84,21 @@ def test_a_copy_of_the_database_holds_no_authenticator_secret_and_no_key(
         tmp_path: Path, clock: FrozenClock) -> None:
     engine = make_engine(tmp_path / "kiosk", clock)
     # alice: near-miss answers, then a wrong emailed code
-    state = engine.questions(engine.start("reset", "alice", TERMINAL).flow_id, TERMINAL)
+    state = engine.session(TERMINAL).questions(engine.session(TERMINAL).start("reset",
+                                                                              "alice").flow_id)
     near = {"pet": "rex", "city": "springfield", "nickname": "allly"}
     with pytest.raises(WrongAnswers):
-        engine.answer(state.flow_id, TERMINAL, [near[q.id] for q in state.questions])
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+        engine.session(TERMINAL).answer(state.flow_id, [near[q.id] for q in state.questions])
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert state.challenge is not None
     challenge, code = state.challenge.id, last_code(engine, "alice@contoso.org")
     with pytest.raises(WrongCode):
-        engine.verify_code(state.flow_id, TERMINAL, challenge, wrong(code))
+        engine.session(TERMINAL).verify_code(state.flow_id, challenge, wrong(code))
     # erin enrols an authenticator app: copied while it is pending and once it is registered
     flow = at_registration(engine, "erin", "Erin-demo-pass-1").flow_id
-    enrol = engine.begin_authenticator(flow, TERMINAL)
+    enrol = engine.session(TERMINAL).begin_authenticator(flow)
     pending = copy_database(engine, tmp_path / "pending")
-    state = engine.confirm_authenticator(flow, TERMINAL, code_at(enrol.secret, clock.now()))
+    state = engine.session(TERMINAL).confirm_authenticator(flow, code_at(enrol.secret, clock.now()))
     assert state.step == Step.REGISTER
     registered = copy_database(engine, tmp_path / "registered")
 
@@ -202,7 +203,7 @@ def test_an_older_sqlite_database_is_upgraded_at_start(tmp_path: Path,
                                                        clock: FrozenClock) -> None:
     engine = make_engine(tmp_path, clock)
     flow = at_registration(engine, "erin", "Erin-demo-pass-1").flow_id
-    enrol = engine.begin_authenticator(flow, TERMINAL)
+    enrol = engine.session(TERMINAL).begin_authenticator(flow)
     legacy = make_it_old(engine.db, flow, enrol.secret)
     engine.db.dispose()
     (tmp_path / "demo.key").unlink()
@@ -219,8 +220,9 @@ def test_an_older_sqlite_database_is_upgraded_at_start(tmp_path: Path,
 
     again = Engine(engine.policy, clock=clock)  # idempotent
     assert again.key == legacy and stored_state(again.db) == (found, bob, revision)
-    state = again.start("reset", "bob", TERMINAL)
-    state = again.verify_totp(state.flow_id, TERMINAL, code_at(BOB_TOTP_SECRET, clock.now()))
+    state = again.session(TERMINAL).start("reset", "bob")
+    state = again.session(TERMINAL).verify_totp(state.flow_id, code_at(BOB_TOTP_SECRET,
+                                                                       clock.now()))
     assert state.step == Step.NEW_PASSWORD
-    state = again.confirm_authenticator(flow, TERMINAL, code_at(enrol.secret, clock.now()))
+    state = again.session(TERMINAL).confirm_authenticator(flow, code_at(enrol.secret, clock.now()))
     assert state.step == Step.REGISTER

@@ -48,8 +48,8 @@ def masks(state: FlowState) -> list[tuple[str, str]]:
                                    "contoso\\ALICE"])
 def test_the_organisations_forms_reach_alice_and_her_counter(tmp_path: Path, typed: str) -> None:
     engine = make_engine(tmp_path)
-    plain = engine.start("reset", "alice", "console:a")
-    state = engine.start("reset", typed, TERMINAL)
+    plain = engine.session("console:a").start("reset", "alice")
+    state = engine.session(TERMINAL).start("reset", typed)
     alice = user_id(engine, "alice")
     assert flow_row(engine, state) == (alice, f"account:{alice}", "alice")
     assert masks(state) == masks(plain)
@@ -61,19 +61,21 @@ def test_five_failures_across_the_forms_block_alice(tmp_path: Path) -> None:
     engine = make_engine(tmp_path)
     forms = ["alice", "alice@contoso.org", "CONTOSO\\alice", "ALICE@CONTOSO.ORG", "Contoso\\Alice"]
     for i, typed in enumerate(forms):
-        state = engine.questions(engine.start("reset", typed, TERMINAL).flow_id, TERMINAL)
+        state = engine.session(TERMINAL).questions(engine.session(TERMINAL).start("reset",
+                                                                                  typed).flow_id)
         with pytest.raises(KioskError):
-            engine.answer(state.flow_id, TERMINAL, [f"wrong{i}a", f"wrong{i}b", f"wrong{i}c"])
+            engine.session(TERMINAL).answer(state.flow_id, [f"wrong{i}a", f"wrong{i}b",
+                                                            f"wrong{i}c"])
     for typed in ("alice", "alice@contoso.org", "CONTOSO\\alice"):
         with pytest.raises(Blocked):
-            engine.start("reset", typed, "console:other")
+            engine.session("console:other").start("reset", typed)
 
 
 @pytest.mark.parametrize("typed", ["alice@evil.example", "EVIL\\alice", "alice@contoso.org.evil",
                                    "alice@sub.contoso.org", "contoso\\alice@contoso.org"])
 def test_other_domains_and_prefixes_stay_unknown_names(tmp_path: Path, typed: str) -> None:
     engine = make_engine(tmp_path)
-    state = engine.start("reset", typed, TERMINAL)
+    state = engine.session(TERMINAL).start("reset", typed)
     uid, subject, _ = flow_row(engine, state)
     assert uid is None and subject.startswith("user:")  # a decoy under the name as typed
     assert subject != f"account:{user_id(engine, 'alice')}"
@@ -83,7 +85,7 @@ def test_an_unknown_name_looks_the_same_in_every_accepted_form(tmp_path: Path) -
     """zed and zed@contoso.org are one (unknown) name: the same decoy and the same counter, so
     comparing the forms tells nothing that comparing alice's forms would not."""
     engine = make_engine(tmp_path)
-    states = [engine.start("reset", typed, f"console:{i}")
+    states = [engine.session(f"console:{i}").start("reset", typed)
               for i, typed in enumerate(["zed", "zed@contoso.org", "CONTOSO\\zed"])]
     assert {flow_row(engine, s)[1] for s in states} == {"user:zed"}
     assert masks(states[1]) == masks(states[0]) == masks(states[2])
@@ -101,17 +103,18 @@ def test_the_policy_names_the_forms(tmp_path: Path) -> None:
     assert engine.branding().sign_in_domains == ["corp.example"]
     assert engine.branding().sign_in_prefixes == ["CORP"]
     alice = user_id(engine, "alice")
-    assert flow_row(engine, engine.start("reset", "alice@corp.example", TERMINAL))[0] == alice
-    assert flow_row(engine, engine.start("reset", "CORP\\alice", TERMINAL))[0] == alice
+    assert flow_row(engine, engine.session(TERMINAL).start("reset",
+                                                           "alice@corp.example"))[0] == alice
+    assert flow_row(engine, engine.session(TERMINAL).start("reset", "CORP\\alice"))[0] == alice
     # the learnt domain no longer counts once the policy names the organisation's own
-    assert flow_row(engine, engine.start("reset", "alice@contoso.org", TERMINAL))[0] is None
+    assert flow_row(engine, engine.session(TERMINAL).start("reset", "alice@contoso.org"))[0] is None
 
 
 def test_netbios_defaults_to_the_first_label_of_each_domain(tmp_path: Path) -> None:
     engine = engine_with(tmp_path, {"domains": ["fabrikam.com", "contoso.org"]})
     assert engine.branding().sign_in_prefixes == ["FABRIKAM", "CONTOSO"]
     alice = user_id(engine, "alice")
-    assert flow_row(engine, engine.start("reset", "fabrikam\\alice", TERMINAL))[0] == alice
+    assert flow_row(engine, engine.session(TERMINAL).start("reset", "fabrikam\\alice"))[0] == alice
 
 
 def test_few_accounts_teach_no_domain(tmp_path: Path) -> None:
@@ -124,7 +127,7 @@ def test_few_accounts_teach_no_domain(tmp_path: Path) -> None:
                             engine.clock.now())
     engine.core.sign_in.forget()
     assert engine.branding().sign_in_domains == ["contoso.org"]
-    state = engine.start("reset", "erin@mail.example", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "erin@mail.example")
     assert flow_row(engine, state)[0] is None
 
 

@@ -44,51 +44,52 @@ def totp_now(engine: Engine) -> str:
 
 
 def test_bobs_password_alone_cannot_replace_his_authenticator(engine: Engine) -> None:
-    state = engine.start("register", "bob", TERMINAL)
-    state = engine.sign_in(state.flow_id, TERMINAL, BOB)
+    state = engine.session(TERMINAL).start("register", "bob")
+    state = engine.session(TERMINAL).sign_in(state.flow_id, BOB)
     # the password is one proof; the registered authenticator (required) is the other
     assert state.step == Step.CHOOSE_METHOD
     assert [m.kind for m in state.methods if not m.passed] == [MethodKind.AUTHENTICATOR]
     with pytest.raises(StepOutOfOrder):
-        engine.begin_authenticator(state.flow_id, TERMINAL)
+        engine.session(TERMINAL).begin_authenticator(state.flow_id)
     with pytest.raises(StepOutOfOrder):
-        engine.add_email(state.flow_id, TERMINAL, "mallory@evil.example")
+        engine.session(TERMINAL).add_email(state.flow_id, "mallory@evil.example")
     with pytest.raises(KioskError):  # email alone is not enough: the authenticator is required
-        engine.send_code(state.flow_id, TERMINAL, "email", "email")
-    state = engine.verify_totp(state.flow_id, TERMINAL, totp_now(engine))
+        engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
+    state = engine.session(TERMINAL).verify_totp(state.flow_id, totp_now(engine))
     assert state.step == Step.REGISTER
-    assert engine.begin_authenticator(state.flow_id, TERMINAL).secret
+    assert engine.session(TERMINAL).begin_authenticator(state.flow_id).secret
 
 
 def test_an_administrator_needs_two_registered_methods_besides_the_password(
         engine: Engine) -> None:
-    state = engine.start("register", "carol", TERMINAL)
-    state = engine.sign_in(state.flow_id, TERMINAL, "Carol-demo-pass-1")
+    state = engine.session(TERMINAL).start("register", "carol")
+    state = engine.session(TERMINAL).sign_in(state.flow_id, "Carol-demo-pass-1")
     assert state.step == Step.CHOOSE_METHOD and state.gates_required == 3
     for kind, channel in (("email", "email"), ("mobile", "text")):
-        state = engine.send_code(state.flow_id, TERMINAL, kind, channel)
+        state = engine.session(TERMINAL).send_code(state.flow_id, kind, channel)
         assert state.challenge is not None
-        state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,
+        state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
                                    last_code(engine))
     assert state.step == Step.REGISTER
 
 
 def test_the_first_methods_need_only_the_password(engine: Engine) -> None:
-    state = engine.start("register", "erin", TERMINAL)
-    state = engine.sign_in(state.flow_id, TERMINAL, "Erin-demo-pass-1")
+    state = engine.session(TERMINAL).start("register", "erin")
+    state = engine.session(TERMINAL).sign_in(state.flow_id, "Erin-demo-pass-1")
     assert state.step == Step.REGISTER
 
 
 def test_replacing_the_only_email_tells_the_old_address(engine: Engine) -> None:
-    state = engine.start("register", "alice", TERMINAL)
-    state = engine.sign_in(state.flow_id, TERMINAL, "Alice-demo-pass-1")
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).start("register", "alice")
+    state = engine.session(TERMINAL).sign_in(state.flow_id, "Alice-demo-pass-1")
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert state.challenge is not None
-    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id, last_code(engine))
+    state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
+                                                 last_code(engine))
     assert state.step == Step.REGISTER
-    state = engine.add_email(state.flow_id, TERMINAL, "alice.new@contoso.org")
+    state = engine.session(TERMINAL).add_email(state.flow_id, "alice.new@contoso.org")
     assert state.challenge is not None
-    engine.confirm_contact(state.flow_id, TERMINAL, state.challenge.id,
+    engine.session(TERMINAL).confirm_contact(state.flow_id, state.challenge.id,
                            last_code(engine, "alice.new@contoso.org"))
     told = [m for m in engine.outbox_messages(50) if m.recipient == "alice@contoso.org"
             and "security info" in m.subject]
@@ -106,7 +107,7 @@ def shape(state) -> tuple:  # type: ignore[no-untyped-def]
 def test_every_kind_of_account_starts_alike(engine: Engine) -> None:
     with engine.db.begin() as conn:  # a disabled account besides the demo's
         conn.execute(update(users).where(users.c.username == "dave").values(enabled=False))
-    states = {name: engine.start("reset", name, TERMINAL)
+    states = {name: engine.session(TERMINAL).start("reset", name)
               for name in ("alice", "nobody-here", "frank", "dave", "erin", "carol")}
     faces = {name: (s.step, s.gates_passed, s.gates_required, tuple(sorted(s.model_dump())))
              for name, s in states.items()}
@@ -115,18 +116,19 @@ def test_every_kind_of_account_starts_alike(engine: Engine) -> None:
 
 
 def test_an_administrators_second_proof_shows_after_the_first(engine: Engine) -> None:
-    state = engine.start("reset", "carol", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "carol")
     assert state.gates_required == 1
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert state.challenge is not None and state.gates_required == 1
-    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id, last_code(engine))
+    state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
+                                                 last_code(engine))
     assert state.step == Step.CHOOSE_METHOD and state.gates_required == 2
 
 
 def test_a_decoy_never_offers_fewer_methods_than_proofs(tmp_path: Path) -> None:
     engine = make_engine(tmp_path, sspr={"enabled": "all", "methods_required": 2})
     for i in range(120):
-        state = engine.start("reset", f"stranger{i}", TERMINAL)
+        state = engine.session(TERMINAL).start("reset", f"stranger{i}")
         assert len(state.methods) >= 2, state.methods
 
 
@@ -134,7 +136,7 @@ def test_decoys_look_like_the_organisations_own_contacts(engine: Engine) -> None
     """Every demo address is @contoso.org and every phone +1: decoys show the same."""
     emails, phones = [], []
     for i in range(150):
-        state = engine.start("reset", f"someone{i}", TERMINAL)
+        state = engine.session(TERMINAL).start("reset", f"someone{i}")
         emails += [m.masked for m in state.methods if m.kind == MethodKind.EMAIL]
         phones += [m.masked for m in state.methods
                    if m.kind in (MethodKind.MOBILE, MethodKind.OFFICE)]
@@ -151,15 +153,16 @@ def test_a_custom_question_is_not_shown_before_another_proof(tmp_path: Path) -> 
         stored = registry.load(conn, alice.id).answers
         registry.set_answers(conn, alice.id, [*stored[:2], StoredAnswer(
             "custom:1", "Which hospital was my daughter Emma born in?", stored[2].answer_hash)])
-    state = engine.start("reset", "alice", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "alice")
     assert MethodKind.QUESTIONS not in [m.kind for m in state.methods]
     with pytest.raises(KioskError):
-        engine.questions(state.flow_id, TERMINAL)
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+        engine.session(TERMINAL).questions(state.flow_id)
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert state.challenge is not None
-    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id, last_code(engine))
+    state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
+                                                 last_code(engine))
     assert MethodKind.QUESTIONS in [m.kind for m in state.methods if not m.passed]
-    state = engine.questions(state.flow_id, TERMINAL)
+    state = engine.session(TERMINAL).questions(state.flow_id)
     assert "Emma" in " ".join(q.text for q in state.questions)
 
 
@@ -169,11 +172,11 @@ def test_a_custom_question_is_not_shown_before_another_proof(tmp_path: Path) -> 
 def test_a_repeated_wrong_totp_code_counts_again_in_a_new_step(tmp_path: Path) -> None:
     clock = FrozenClock()
     engine = make_engine(tmp_path, clock)
-    state = engine.start("reset", "bob", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "bob")
     bad = f"{(int(totp_now(engine)) + 500000) % 10**6:06d}"
     for _ in range(3):  # the same wrong code within one step counts once
         with pytest.raises(WrongCode):
-            engine.verify_totp(state.flow_id, TERMINAL, bad)
+            engine.session(TERMINAL).verify_totp(state.flow_id, bad)
     blocked = False
     for _ in range(6):
         clock.advance(seconds=30)
@@ -181,7 +184,7 @@ def test_a_repeated_wrong_totp_code_counts_again_in_a_new_step(tmp_path: Path) -
                    for d in (-30, 0, 30)}:
             continue  # (1 in 300,000: the wrong code became right)
         try:
-            engine.verify_totp(state.flow_id, TERMINAL, bad)
+            engine.session(TERMINAL).verify_totp(state.flow_id, bad)
         except Blocked:
             blocked = True
             break

@@ -24,11 +24,19 @@ from kiosk.engine.config import Policy, parse_policy
 from kiosk.engine.engine import Engine
 from kiosk.engine.ldap_directory import LdapDirectory
 
-_spec = importlib.util.spec_from_file_location(
-    "kiosk_test_slapd", Path(__file__).resolve().parents[2] / "scripts" / "slapd.py")
-assert _spec and _spec.loader
-slapd = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(slapd)
+
+def _script(name: str) -> Any:
+    """A module of scripts/ (not a package), loaded by path."""
+    spec = importlib.util.spec_from_file_location(
+        f"kiosk_test_{name}", Path(__file__).resolve().parents[2] / "scripts" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+slapd = _script("slapd")
+samba_dc = _script("samba_dc")  # a real Samba AD DC: the `dc` fixture below
 
 CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
 TERMINAL = "console:ldap-test"
@@ -139,9 +147,10 @@ def last_code(engine: Engine, recipient: str) -> str:
 
 
 def email_gate(engine: Engine, flow_id: str, address: str) -> Any:
-    state = engine.send_code(flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).send_code(flow_id, "email", "email")
     assert state.challenge is not None
-    return engine.verify_code(flow_id, TERMINAL, state.challenge.id, last_code(engine, address))
+    return engine.session(TERMINAL).verify_code(flow_id, state.challenge.id, last_code(engine,
+                                                                                       address))
 
 
 def binds(server: Any, uid: str, password: str) -> bool:
@@ -156,3 +165,108 @@ def entry(admin: Connection, uid: str, *attributes: str) -> dict[str, list[bytes
     admin.search(f"uid={escape_dn_value(uid)},{PEOPLE}", "(objectClass=*)", "BASE",
                  attributes=list(attributes) or ["*", "+"])
     return {k: v for k, v in admin.response[0]["raw_attributes"].items() if v}
+
+
+# ---------------------------------------------------------------- a real Samba AD DC
+AD_START_PASSWORD = "Meadow-Copper-5531!"
+# the SSPR scope as for slapd, plus groups the fine-grained password policies (PSOs) apply to
+AD_GROUPS = [("engineering", []), ("staff", ["engineering"]), ("sspr-users", ["staff"]),
+             ("it-admins", []), ("kiosk-admins", ["it-admins"]), ("quick-change", []),
+             ("long-passwords", []), ("short-lockout", [])]
+
+
+@pytest.fixture(scope="session")
+def dc() -> Iterator[Any]:
+    """One provisioned domain per session: lockout after 3 wrong binds (30 minutes), the
+    domain's default minimum age (1 day), history 24 and complexity; PSOs for three groups."""
+    if not samba_dc.available():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("samba is not installed (or not root): scripts/services.sh installs it")
+        pytest.skip("samba is not installed (apt-get install samba samba-ad-dc) or not root")
+    instance = samba_dc.SambaDC()
+    try:
+        instance.start()
+        instance.tool("domain", "passwordsettings", "set", "--account-lockout-threshold=3")
+        conn = instance.admin()
+        for name, members in AD_GROUPS:
+            add = {"sAMAccountName": name}
+            if members:
+                add["member"] = [f"CN={m},{samba_dc.GROUPS}" for m in members]
+            assert conn.add(f"CN={name},{samba_dc.GROUPS}", ["top", "group"], add), conn.result
+        conn.unbind()
+        # a user's own change is not held back a day / longer passwords / a short lockout
+        for pso, group, precedence, options in [
+                ("quick-change", "quick-change", "10", ["--min-pwd-age=0"]),
+                ("long-passwords", "long-passwords", "20", ["--min-pwd-length=20"]),
+                ("short-lockout", "short-lockout", "30",
+                 ["--account-lockout-threshold=2", "--account-lockout-duration=1",
+                  "--reset-account-lockout-after=1"])]:
+            instance.tool("domain", "passwordsettings", "pso", "create", pso, precedence,
+                          *options)
+            instance.tool("domain", "passwordsettings", "pso", "apply", pso, group)
+    except BaseException:
+        instance.cleanup()
+        raise
+    yield instance
+    instance.cleanup()
+
+
+@pytest.fixture
+def ad_admin(dc: Any) -> Iterator[Connection]:
+    conn = dc.admin()
+    yield conn
+    conn.unbind()
+
+
+@pytest.fixture
+def make_ad_user(ad_admin: Connection) -> UserMaker:
+    """Add an enabled AD user (unique sAMAccountName per call) in groups; returns the name."""
+
+    def make(prefix: str = "aduser", *, groups: tuple[str, ...] = ("engineering",),
+             password: str = AD_START_PASSWORD, **attrs: Any) -> str:
+        sam = f"{prefix}{next(_serial)}"
+        values = {"givenName": prefix.title(), "sn": "Tester", "displayName":
+                  f"{prefix.title()} Tester", "mail": f"{sam}@kiosk.test",
+                  "mobile": "+1 425 555 0142", **attrs}
+        dn = ad_dn(sam)
+        samba_dc.add_user(ad_admin, dn, sam, password, **values)
+        for group in groups:
+            assert ad_admin.modify(f"CN={group},{samba_dc.GROUPS}",
+                                   {"member": [("MODIFY_ADD", [dn])]}), ad_admin.result
+        return sam
+
+    return make
+
+
+def ad_dn(sam: str) -> str:
+    return f"CN={sam},{samba_dc.PEOPLE}"
+
+
+def ad_settings(dc: Any, **overrides: Any) -> dict[str, Any]:
+    return {"flavour": "ad", "urls": [dc.ldaps_url], "ca_file": dc.ca_file,
+            "bind_dn": samba_dc.SERVICE_DN, "bind_password": samba_dc.SERVICE_PW,
+            "user_base": samba_dc.PEOPLE, "group_base": samba_dc.GROUPS,
+            "username_attribute": "sAMAccountName", "admin_group": "kiosk-admins",
+            "cache_seconds": 0, "timeout_seconds": 10, "connect_timeout_seconds": 5,
+            **overrides}
+
+
+@pytest.fixture
+def make_ad_engine(tmp_path: Path, dc: Any) -> EngineMaker:
+    def make(*, ldap: dict[str, Any] | None = None, **overrides: Any) -> Engine:
+        policy = ldap_policy(tmp_path, dc, ldap={**ad_settings(dc), **(ldap or {})},
+                             **overrides)
+        return Engine(policy, directory=LdapDirectory(policy.ldap))
+
+    return make
+
+
+def ad_binds(dc: Any, sam: str, password: str) -> bool:
+    from ldap3.core.exceptions import LDAPBindError
+
+    try:
+        conn = dc.connect(ad_dn(sam), password)
+    except LDAPBindError:
+        return False
+    conn.unbind()
+    return True

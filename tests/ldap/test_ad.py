@@ -4,7 +4,8 @@ entries, and a recorder in front of each connection keeps every request the dire
 What this does NOT run (no AD here): a real DC's answer to unicodePwd over LDAPS, its password
 policy and history with the policy hints control, LDAP_MATCHING_RULE_IN_CHAIN evaluation (the
 mock refuses extensible matches, so the recorder answers those searches), objectGUID as AD
-returns it, and lockoutTime being honoured. The requests are checked byte for byte instead.
+returns it, and lockoutTime being honoured. The requests are checked byte for byte instead;
+test_samba_ad.py runs the same against a real (Samba) domain controller.
 """
 
 from __future__ import annotations
@@ -180,15 +181,15 @@ def test_lookup_uses_object_guid_and_the_in_chain_rule(ad: AdWorld) -> None:
 def test_ad_reset_sends_unicode_pwd_lockout_time_and_policy_hints(ad: AdWorld) -> None:
     dn = ad.add_user("bob", groups=["SSPR Users"], locked=True)
     engine = ad.engine()
-    state = engine.start("reset", "bob", TERMINAL)
+    state = engine.session(TERMINAL).start("reset", "bob")
     with engine.db.connect() as conn:
         assert conn.execute(select(users.c.locked).where(users.c.username == "bob")).scalar()
-    state = engine.send_code(state.flow_id, TERMINAL, "email", "email")
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
     assert state.challenge is not None
-    state = engine.verify_code(state.flow_id, TERMINAL, state.challenge.id,
+    state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,
                                last_code(engine, "bob@corp.example"))
     new = "Granite orchard pixel 4471"
-    state = engine.set_password(state.flow_id, TERMINAL, new)
+    state = engine.session(TERMINAL).set_password(state.flow_id, new)
     assert state.step == Step.DONE
 
     (target, changes, controls), = ad.sent("modify")
@@ -242,7 +243,7 @@ def test_ad_policy_refusal_is_a_rule_violation_and_writes_nothing(ad: AdWorld) -
                                         engine.clock.now(), 5)
     violation = refused.value.params["violations"][0]
     assert violation["rule"] == "directory"
-    assert violation["params"]["reason"] == "passwordRestriction"
+    assert violation["params"]["reason"] == "passwordInHistory"
     assert "0000052D" in violation["params"]["directory_message"]
     with engine.db.connect() as conn:
         assert conn.execute(select(users.c.password_changed_at).where(

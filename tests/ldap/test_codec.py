@@ -10,6 +10,7 @@ import pytest
 
 from kiosk.engine.config import PolicyError, parse_policy
 from kiosk.engine.ldap_codec import (
+    AD_GENERIC_REFUSAL,
     PPOLICY_OID,
     ad_refusal,
     generalized_time,
@@ -59,9 +60,18 @@ def test_generalized_time() -> None:
 
 
 def test_ad_refusal() -> None:
-    assert ad_refusal("0000052D: Constraint violation - check_password_restrictions: "
-                      "password is too short.") == ("passwordRestriction", "password is too short")
-    assert ad_refusal("0000052D: AtrErr: DSID-03191083, #1:") == ("passwordRestriction", "")
+    # Samba's texts (as its DC sends them) name the rule; Windows' carry none
+    samba = "0000052D: Constraint violation - check_password_restrictions: "
+    assert ad_refusal(samba + "the password is too short. It should be equal or longer than "
+                      "20 characters!") == ("passwordTooShort", "the directory needs a longer "
+                                            "password (20 characters)", {"min_length": 20})
+    assert ad_refusal(samba + "the password does not meet the complexity criteria!")[0] == \
+        "insufficientPasswordQuality"
+    assert ad_refusal(samba + "the password was already used (in history)!")[0] == \
+        "passwordInHistory"
+    assert ad_refusal(samba + "password is too young to change!")[0] == "passwordTooYoung"
+    assert ad_refusal("0000052D: AtrErr: DSID-03191083, #1:") == (
+        "passwordRestriction", AD_GENERIC_REFUSAL, {})
     assert ad_refusal("00000005: SecErr: DSID-031A11E1, problem 4003") is None
     assert ad_refusal("") is None
 

@@ -55,7 +55,7 @@ def test_injection_strings_find_nobody_and_change_nothing(
         with engine.db.begin() as conn:
             assert engine.directory.find(conn, name) is None, name
         if "\x00" not in name:  # the engine refuses control characters itself
-            state = engine.start("reset", name, TERMINAL)  # a decoy flow, nothing real
+            state = engine.session(TERMINAL).start("reset", name)  # a decoy flow, nothing real
             with engine.db.connect() as conn:
                 assert conn.execute(select(flows.c.user_id).where(
                     flows.c.id == state.flow_id)).scalar() is None
@@ -74,9 +74,9 @@ def test_special_characters_in_a_real_name_are_escaped_not_refused(
         assert user is not None and user.username == odd
         assert engine.directory.verify_password(user, START_PASSWORD)
         assert engine.directory.find(conn, "o'brien (ops)*") is None
-    state = engine.start("reset", odd, TERMINAL)
+    state = engine.session(TERMINAL).start("reset", odd)
     state = email_gate(engine, state.flow_id, "obrien@example.org")
-    assert engine.set_password(state.flow_id, TERMINAL, "Quartz meadow lantern 8812").step \
+    assert engine.session(TERMINAL).set_password(state.flow_id, "Quartz meadow lantern 8812").step \
         == Step.DONE
 
 
@@ -119,7 +119,7 @@ def test_every_server_down_is_directory_unavailable_and_writes_nothing(
     engine = make_engine(ldap={"urls": [dead_url(), dead_url()]})
     before = counts(engine)
     with pytest.raises(ServiceUnavailable) as down:
-        engine.start("reset", uid, TERMINAL)
+        engine.session(TERMINAL).start("reset", uid)
     assert down.value.message == "directory unavailable"
     assert counts(engine) == before
 
@@ -130,7 +130,7 @@ def test_a_silent_server_times_out(make_engine: EngineMaker, make_user: UserMake
     engine = make_engine(ldap={"urls": [silent_server], "timeout_seconds": 1})
     started = time.monotonic()
     with pytest.raises(ServiceUnavailable):
-        engine.start("reset", uid, TERMINAL)
+        engine.session(TERMINAL).start("reset", uid)
     assert time.monotonic() - started < 5
 
 
@@ -139,11 +139,11 @@ def test_failover_to_the_next_url(server: Any, make_engine: EngineMaker, make_us
     uid = make_user("failover")
     engine = make_engine(ldap={"urls": [dead_url(), silent_server, server.url],
                                "timeout_seconds": 1})
-    state = engine.start("reset", uid, TERMINAL)
+    state = engine.session(TERMINAL).start("reset", uid)
     assert state.step == Step.CHOOSE_METHOD
     # the failed servers now go last: the next call goes straight to the live one
     started = time.monotonic()
-    engine.start("reset", uid, TERMINAL)
+    engine.session(TERMINAL).start("reset", uid)
     assert time.monotonic() - started < 0.9
 
 
@@ -151,7 +151,7 @@ def test_directory_lost_before_writeback_changes_nothing(
         server: Any, make_engine: EngineMaker, make_user: UserMaker) -> None:
     uid = make_user("midflow")
     engine = make_engine()
-    state = engine.start("reset", uid, TERMINAL)
+    state = engine.session(TERMINAL).start("reset", uid)
     state = email_gate(engine, state.flow_id, f"{uid}@example.org")
     assert state.step == Step.NEW_PASSWORD
     before = counts(engine)
@@ -160,7 +160,7 @@ def test_directory_lost_before_writeback_changes_nothing(
     pool.close()
     pool.servers = [type(pool.servers[0])(dead_url(), connect_timeout=1)]
     with pytest.raises(ServiceUnavailable):
-        engine.set_password(state.flow_id, TERMINAL, "Harbour quiet violet 6620")
+        engine.session(TERMINAL).set_password(state.flow_id, "Harbour quiet violet 6620")
     assert counts(engine) == before
     with engine.db.connect() as conn:
         assert conn.execute(select(flows.c.step).where(flows.c.id == state.flow_id)
@@ -175,7 +175,7 @@ def test_a_wrong_service_password_is_directory_unavailable(
     uid = make_user("svc")
     engine = make_engine(ldap={"bind_password": "not the service password"})
     with pytest.raises(ServiceUnavailable):
-        engine.start("reset", uid, TERMINAL)
+        engine.session(TERMINAL).start("reset", uid)
 
 
 @pytest.mark.parametrize("mode", ["starttls", "ldaps"])
@@ -196,7 +196,7 @@ def test_tls_with_the_ca_file(server: Any, tmp_path: Any, make_user: UserMaker,
     # without the private CA the server's certificate is not trusted: no plaintext fallback
     untrusted = Engine(ldap_policy(tmp_path / "b", server, ldap=settings))
     with pytest.raises(ServiceUnavailable):
-        untrusted.start("reset", uid, TERMINAL)
+        untrusted.session(TERMINAL).start("reset", uid)
 
 
 def test_the_policy_file_builds_the_ldap_directory(tmp_path: Any, server: Any,
@@ -204,5 +204,5 @@ def test_the_policy_file_builds_the_ldap_directory(tmp_path: Any, server: Any,
     uid = make_user("wired")
     engine = Engine(ldap_policy(tmp_path, server))
     assert type(engine.directory).__name__ == "LdapDirectory"
-    assert engine.start("reset", uid, TERMINAL).step == Step.CHOOSE_METHOD
+    assert engine.session(TERMINAL).start("reset", uid).step == Step.CHOOSE_METHOD
     assert PEOPLE in engine.policy.ldap.user_base

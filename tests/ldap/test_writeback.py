@@ -8,7 +8,7 @@ import pytest
 from ldap3 import Connection
 from sqlalchemy import select
 
-from kiosk.backend import PasswordRejected, Step
+from kiosk.backend import PasswordRejected, ServiceUnavailable, Step
 from kiosk.engine.audit import events_for
 from kiosk.engine.schema import flows, users
 
@@ -28,7 +28,7 @@ OTHER_PASSWORD = "Velvet harbour mosaic 2093"
 
 
 def proven_reset(engine: Any, uid: str) -> str:
-    state = engine.start("reset", uid, TERMINAL)
+    state = engine.session(TERMINAL).start("reset", uid)
     state = email_gate(engine, state.flow_id, f"{uid}@example.org")
     assert state.step == Step.NEW_PASSWORD
     return str(state.flow_id)
@@ -39,7 +39,7 @@ def test_reset_writes_the_password_back(
     uid = make_user("reset")
     engine = make_engine()
     flow = proven_reset(engine, uid)
-    state = engine.set_password(flow, TERMINAL, NEW_PASSWORD)
+    state = engine.session(TERMINAL).set_password(flow, NEW_PASSWORD)
     assert state.step == Step.DONE and state.result == "reset"
     assert binds(server, uid, NEW_PASSWORD)
     assert not binds(server, uid, START_PASSWORD)
@@ -60,7 +60,7 @@ def test_directory_history_refusal_is_a_rule_violation(
         server: Any, make_engine: EngineMaker, make_user: UserMaker) -> None:
     uid = make_user("history")
     engine = make_engine()
-    engine.set_password(proven_reset(engine, uid), TERMINAL, NEW_PASSWORD)
+    engine.session(TERMINAL).set_password(proven_reset(engine, uid), NEW_PASSWORD)
 
     flow = proven_reset(engine, uid)
     with engine.db.connect() as conn:
@@ -68,7 +68,7 @@ def test_directory_history_refusal_is_a_rule_violation(
             users.c.username == uid)).scalar()
     # the kiosk keeps no history for directory users: ppolicy (pwdInHistory 3) refuses it
     with pytest.raises(PasswordRejected) as refused:
-        engine.set_password(flow, TERMINAL, START_PASSWORD)
+        engine.session(TERMINAL).set_password(flow, START_PASSWORD)
     violation = refused.value.params["violations"][0]
     assert violation["rule"] == "directory"
     assert violation["params"]["reason"] == "passwordInHistory"
@@ -82,9 +82,9 @@ def test_directory_history_refusal_is_a_rule_violation(
             users.c.username == uid)).scalar() == before
     # the same password again (the current one) is refused the same way
     with pytest.raises(PasswordRejected):
-        engine.set_password(flow, TERMINAL, NEW_PASSWORD)
+        engine.session(TERMINAL).set_password(flow, NEW_PASSWORD)
     # another password goes through on the same flow
-    assert engine.set_password(flow, TERMINAL, OTHER_PASSWORD).step == Step.DONE
+    assert engine.session(TERMINAL).set_password(flow, OTHER_PASSWORD).step == Step.DONE
     assert binds(server, uid, OTHER_PASSWORD)
 
 
@@ -95,9 +95,9 @@ def test_directory_quality_refusal_is_a_rule_violation(
     engine = make_engine(password={"min_length": 12})
     flow = proven_reset(engine, uid)
     short = "Qz7-vexo-Lumb"  # 13 characters
-    assert engine.check_password(flow, TERMINAL, short).ok
+    assert engine.session(TERMINAL).check_password(flow, short).ok
     with pytest.raises(PasswordRejected) as refused:
-        engine.set_password(flow, TERMINAL, short)
+        engine.session(TERMINAL).set_password(flow, short)
     violation = refused.value.params["violations"][0]
     assert violation["rule"] == "directory"
     assert violation["params"]["reason"] == "passwordTooShort"
@@ -109,7 +109,7 @@ def test_the_kiosk_policy_runs_first(make_engine: EngineMaker, make_user: UserMa
     engine = make_engine()
     flow = proven_reset(engine, uid)
     with pytest.raises(PasswordRejected) as refused:
-        engine.set_password(flow, TERMINAL, "password")
+        engine.session(TERMINAL).set_password(flow, "password")
     assert "directory" not in [v["rule"] for v in refused.value.params["violations"]]
 
 
@@ -126,12 +126,12 @@ def test_lockout_then_unlock_flow(
     assert "pwdAccountLockedTime" in entry(admin, uid, "pwdAccountLockedTime")
     assert not binds(server, uid, START_PASSWORD)  # locked: even the right password fails
 
-    state = engine.start("unlock", uid, TERMINAL)
+    state = engine.session(TERMINAL).start("unlock", uid)
     with engine.db.connect() as conn:
         assert conn.execute(select(users.c.locked).where(users.c.username == uid)).scalar()
     state = email_gate(engine, state.flow_id, f"{uid}@example.org")
     assert state.step == Step.UNLOCK
-    state = engine.unlock(state.flow_id, TERMINAL)
+    state = engine.session(TERMINAL).unlock(state.flow_id)
     assert state.step == Step.DONE and state.result == "unlocked"
     assert "pwdAccountLockedTime" not in entry(admin, uid, "pwdAccountLockedTime")
     assert binds(server, uid, START_PASSWORD)  # the old password works again
@@ -144,7 +144,7 @@ def test_reset_also_unlocks(
     uid = make_user("resetlocked")
     engine = make_engine()
     lock_by_failures(server, uid)
-    state = engine.set_password(proven_reset(engine, uid), TERMINAL, NEW_PASSWORD)
+    state = engine.session(TERMINAL).set_password(proven_reset(engine, uid), NEW_PASSWORD)
     assert state.step == Step.DONE
     assert "pwdAccountLockedTime" not in entry(admin, uid, "pwdAccountLockedTime")
     assert "pwdFailureTime" not in entry(admin, uid, "pwdFailureTime")
@@ -176,6 +176,26 @@ def test_pwd_reset_is_cleared_after_a_self_service_reset(
     uid = make_user("mustchange")
     admin.modify(f"uid={uid},{PEOPLE}", {"pwdReset": [("MODIFY_REPLACE", ["TRUE"])]})
     engine = make_engine()
-    engine.set_password(proven_reset(engine, uid), TERMINAL, NEW_PASSWORD)
+    engine.session(TERMINAL).set_password(proven_reset(engine, uid), NEW_PASSWORD)
     assert "pwdReset" not in entry(admin, uid, "pwdReset")
 
+
+
+def test_a_change_sends_the_current_password(
+        server: Any, make_engine: EngineMaker, make_user: UserMaker) -> None:
+    """RFC 3062 with oldPasswd: slapd checks it, as for the user's own change."""
+    uid = make_user("changer")
+    engine = make_engine(registration={"require": False})
+    state = engine.session(TERMINAL).start("change", uid)
+    state = engine.session(TERMINAL).sign_in(state.flow_id, START_PASSWORD)
+    assert state.step == Step.NEW_PASSWORD
+    state = engine.session(TERMINAL).set_password(state.flow_id, NEW_PASSWORD)
+    assert state.step == Step.DONE and state.result == "changed"
+    assert binds(server, uid, NEW_PASSWORD) and not binds(server, uid, START_PASSWORD)
+    with engine.db.begin() as conn:  # a wrong current password is refused by slapd itself
+        user = engine.directory.find(conn, uid)
+        assert user is not None
+        with pytest.raises(ServiceUnavailable):
+            engine.directory.store_password(conn, user, OTHER_PASSWORD, engine.clock.now(),
+                                            0, current=START_PASSWORD)
+    assert binds(server, uid, NEW_PASSWORD)

@@ -9,7 +9,7 @@ import sys
 
 from argon2 import PasswordHasher
 
-from tests.ssh.conftest import WAIT, WELCOME, Client, Server, start_server
+from tests.support.ssh import WAIT, WELCOME, Client, Server, start_server
 
 PASSPHRASE = "correct horse kiosk"
 

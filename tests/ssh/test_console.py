@@ -10,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from tests.ssh.conftest import (
+from tests.support.ssh import (
     KIOSK_BIN,
     WAIT,
     WELCOME,
@@ -79,7 +79,7 @@ CRASHING_KIOSK = textwrap.dedent("""
     import sys
     from pathlib import Path
 
-    from kiosk.embedded import EmbeddedBackend
+    from kiosk.adapters.embedded import EmbeddedBackend
     from kiosk.engine.engine import open_engine
     from kiosk.ui_commands import run_kiosk
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ssh.conftest import DEPLOY
+from tests.support.ssh import DEPLOY
 
 UNITS = DEPLOY / "systemd"
 

@@ -6,7 +6,7 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.ssh.conftest import HOST, SSH_OPTS, WAIT, WELCOME, Client, Server
+from tests.support.ssh import HOST, SSH_OPTS, WAIT, WELCOME, Client, Server
 
 
 def test_the_session_limit(make_server, connect) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ssh.conftest import (
+from tests.support.ssh import (
     DEPLOY,
     HOST,
     KIOSK_BIN,

@@ -13,7 +13,7 @@ import time
 
 import asyncssh
 
-from tests.ssh.conftest import HOST, WAIT, WELCOME, Client, Server, Tmux
+from tests.support.ssh import HOST, WAIT, WELCOME, Client, Server, Tmux
 
 OTHER = "127.0.0.2"  # another source address; on Linux all of 127/8 reaches 127.0.0.1
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ssh.conftest import HOST, SSH_OPTS, WAIT, Server, through_tunnel
+from tests.support.ssh import HOST, SSH_OPTS, WAIT, Server, through_tunnel
 
 
 def test_a_command_is_refused(demo_server: Server) -> None:

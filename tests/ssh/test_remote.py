@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ssh.conftest import ORG, WELCOME, Client, Server
+from tests.support.ssh import ORG, WELCOME, Client, Server
 
 
 @pytest.fixture
@@ -24,7 +24,8 @@ def api(tmp_path) -> Iterator[tuple[str, str, str]]:  # type: ignore[type-arg]
 
 def test_sessions_use_the_remote_api(api, make_server, connect) -> None:
     url, key_file, db = api
-    server: Server = make_server("--remote", url, "--api-key-file", key_file)
+    # a new interpreter per session: its command line is the one the server built
+    server: Server = make_server("--remote", url, "--api-key-file", key_file, "--no-fork-server")
     client: Client = connect(server)
     screen = client.wait_for(WELCOME)
     assert ORG in screen  # the branding came from the API

@@ -7,7 +7,7 @@ import re
 import time
 from pathlib import Path
 
-from tests.ssh.conftest import HOST, ORG, WAIT, WELCOME, Client, Server, _children, cmdline
+from tests.support.ssh import HOST, ORG, WAIT, WELCOME, Client, Server, children, cmdline
 
 NEW_PASSWORD = "Violet-Harbor-Lantern-93"
 
@@ -164,7 +164,8 @@ def test_sessions_outlive_a_dead_fork_server(make_server, connect) -> None:
     first: Client = connect(server)
     first.wait_for(WELCOME)
     (orphan,) = server.child_pids()
-    (forks,) = [p for p in _children(server.proc.pid) if "ssh_forkserver" in " ".join(cmdline(p))]
+    (forks,) = [p for p in children(server.proc.pid)
+                if "kiosk.ssh.fork_server" in " ".join(cmdline(p))]
     os.kill(forks, 9)
     server.wait_log(r"the fork server stopped")
     first.resize(90, 30)  # the open session still answers

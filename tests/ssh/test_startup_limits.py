@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from kiosk.ssh_limits import StartupLimit, source_key, valid_term_type
-from kiosk.ssh_server import KioskSSHService, ServerConfig
+from kiosk.ssh.server import KioskSSHService, ServerConfig
+from kiosk.ssh.startup_limits import StartupLimit, source_key, valid_term_type
 
 
 def test_one_source_is_an_ipv4_address_or_an_ipv6_slash_64() -> None:

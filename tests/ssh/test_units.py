@@ -11,8 +11,8 @@ import pytest
 
 from kiosk.engine.config import parse_policy
 from kiosk.engine.demo import DEMO_POLICY
-from kiosk.ssh import make_child_command, to_toml
-from kiosk.ssh_server import (
+from kiosk.ssh.command import make_child_command, to_toml
+from kiosk.ssh.server import (
     HostKeyError,
     RateLimiter,
     ServerConfig,
@@ -73,7 +73,7 @@ def test_child_command_passes_the_terminal_and_the_backend() -> None:
     embedded = make_child_command(policy="/etc/k/policy.toml", remote=None, api_key_file=None,
                                   app_log=None, theme="ansi", language="de")
     argv = list(embedded("ssh:192.0.2.7"))
-    assert argv[1:4] == ["-m", "kiosk.ssh_child", "run"]
+    assert argv[1:4] == ["-m", "kiosk.ssh.session_process", "run"]
     assert argv[argv.index("--terminal") + 1] == "ssh:192.0.2.7"
     assert argv[argv.index("--policy") + 1] == "/etc/k/policy.toml"
     assert argv[argv.index("--theme"):argv.index("--theme") + 2] == ["--theme", "ansi"]
@@ -108,3 +108,17 @@ def test_host_key_file(tmp_path) -> None:
     os.chmod(path, 0o600)
     with pytest.raises(HostKeyError, match="cannot read"):
         load_or_create_host_key(path)
+
+
+def test_sessions_start_from_the_preloaded_fork_server_unless_told_otherwise() -> None:
+    """Forked sessions share the preloaded modules and password lists (issue #14)."""
+    from kiosk.ssh.command import serve_ssh
+
+    option = next(p for p in serve_ssh.params if p.name == "fork_server")
+    assert option.default is True
+    from kiosk.engine import passwords
+    from kiosk.ssh import fork_server
+
+    assert callable(passwords.preload)  # the fork server warms the lists with it
+    for name in fork_server.PRELOAD:  # every module it preloads exists (a typo loads nothing)
+        __import__(name)

@@ -18,8 +18,9 @@ from kiosk.console.app import ConsoleApp
 from kiosk.console.source import EmbeddedDesk
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
+from tests.support.pilot import Kiosk
 
-from .conftest import Kiosk, make_engine
+from .conftest import make_engine
 
 SIZE = (110, 32)
 KIOSK = "console:front-desk"
@@ -37,11 +38,11 @@ def engine(tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 
 def block_alice(engine: Engine) -> str:
     """Alice's visit, blocked after too many wrong answers: its support code."""
-    state = engine.start("reset", "alice", KIOSK)
+    state = engine.session(KIOSK).start("reset", "alice")
     while True:
         try:
-            engine.questions(state.flow_id, KIOSK)
-            engine.answer(state.flow_id, KIOSK, ["no", "no", "no"])
+            engine.session(KIOSK).questions(state.flow_id)
+            engine.session(KIOSK).answer(state.flow_id, ["no", "no", "no"])
         except Blocked:
             return state.support_code
         except Exception:  # WrongAnswers: a new set is drawn
@@ -71,7 +72,7 @@ async def test_a_blocked_visit_is_found_by_its_code_and_lifted(engine: Engine) -
         k = Kiosk(app, pilot)  # type: ignore[arg-type]
         await lift_alices_block(k, code)
         assert "Nothing blocks this visit now." in k.text
-    assert engine.start("reset", "alice", KIOSK).step == "choose_method"
+    assert engine.session(KIOSK).start("reset", "alice").step == "choose_method"
     with engine.db.connect() as conn:
         from sqlalchemy import select
 
@@ -112,13 +113,13 @@ async def test_a_pass_is_issued_once_shown_and_erin_uses_it(engine: Engine) -> N
         await k.sees("Pass for erin: KX7P 4RTQ 9MZA")
         await k.press("ctrl+s")  # one active pass per user
         await k.sees("erin has an active pass; revoke it first")
-    state = engine.start("reset", "erin", KIOSK)
-    assert engine.verify_pass(state.flow_id, KIOSK, "kx7p 4rtq 9mza").step == "new_password"
+    state = engine.session(KIOSK).start("reset", "erin")
+    assert engine.session(KIOSK).verify_pass(state.flow_id, "kx7p 4rtq 9mza").step == "new_password"
 
 
 async def test_the_board_shows_a_visit_step_and_lifts_a_user_block(engine: Engine) -> None:
     block_alice(engine)
-    engine.start("reset", "bob", KIOSK)
+    engine.session(KIOSK).start("reset", "bob")
     app = console(engine)
     async with app.run_test(size=SIZE) as pilot:
         k = Kiosk(app, pilot)  # type: ignore[arg-type]
@@ -141,6 +142,54 @@ async def test_the_console_speaks_german(engine: Engine) -> None:
         await k.sees("Fälle")
         await k.press("f9")
         await k.sees("Cases")
+
+
+async def test_the_policy_explain_and_reports_pages_open_from_the_shell(
+        engine: Engine, tmp_path: Path) -> None:
+    from kiosk.console.policy.explain import ExplainScreen
+    from kiosk.console.policy.pages import PolicyScreen
+    from kiosk.console.reports.screen import ReportsScreen
+    from kiosk.console.reports.source import EmbeddedData
+
+    from .console_pages import POLICY_TEXT
+
+    policy_file = tmp_path / "kiosk.toml"
+    policy_file.write_text(POLICY_TEXT, encoding="utf-8")
+    app = console(engine, data=EmbeddedData(engine), policy_file=policy_file,
+                  export_dir=tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+        await k.sees("F6 Policy")
+        await k.press("f6")
+        await k.until(lambda: isinstance(app.screen, PolicyScreen), "the policy pages")
+        await k.sees(f"Policy file {policy_file}")  # the file the console was started with
+        await k.press("escape")  # back to the shell, on the page it left
+        await k.sees("Type the support code the visitor reads out")
+        await k.press("f7")
+        await k.until(lambda: isinstance(app.screen, ExplainScreen), "the explain page")
+        await k.type("frank")
+        await k.enter()
+        await k.sees("frank (Frank Fox)")
+        await k.press("f8")  # another page's key goes there straight
+        await k.until(lambda: isinstance(app.screen, ReportsScreen), "the reports page")
+        await k.sees("Activity over 14 days")
+        assert len(app.screen_stack) == 2
+        await k.press("f4")  # a page of the shell
+        await k.sees("0 user(s) blocked")
+        assert len(app.screen_stack) == 1
+
+
+async def test_without_a_policy_file_the_policy_page_says_so(engine: Engine) -> None:
+    app = console(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+        await k.press("f6")
+        await k.until(lambda: any("--policy FILE" in str(n.message)
+                                  for n in app._notifications), "the notice")
+        await k.press("f7")
+        await k.until(lambda: any("database or API" in str(n.message)
+                                  for n in app._notifications), "the notice")
+        assert len(app.screen_stack) == 1
 
 
 # ---------------------------------------------------------------- snapshots of every page
@@ -175,7 +224,7 @@ async def run_board(pilot: Pilot) -> None:
 @pytest.mark.parametrize("page", ["cases", "passes", "board"])
 def test_console_page(page: str, theme: str, engine: Engine, snap_compare) -> None:  # type: ignore[no-untyped-def]
     code = block_alice(engine)
-    engine.start("reset", "bob", KIOSK)
+    engine.session(KIOSK).start("reset", "bob")
     run = {"cases": run_cases(code), "passes": run_passes, "board": run_board}[page]
     assert snap_compare(console(engine, theme=theme), terminal_size=SIZE, run_before=run)
 

@@ -26,12 +26,12 @@ PASS_CHOICE = re.compile(r"(\d)  I have a temporary access pass")
 def blocked_visit(db: Path) -> str:
     """Alice blocked at another kiosk (too many wrong answers): the visit's support code."""
     engine = shared_demo_engine(db, passes={"enabled": True})
-    state = engine.start("reset", "alice", "console:kiosk-2")
+    state = engine.session("console:kiosk-2").start("reset", "alice")
     try:
         while True:
             try:
-                engine.questions(state.flow_id, "console:kiosk-2")
-                engine.answer(state.flow_id, "console:kiosk-2", ["no", "no", "no"])
+                engine.session("console:kiosk-2").questions(state.flow_id)
+                engine.session("console:kiosk-2").answer(state.flow_id, ["no", "no", "no"])
             except Blocked:
                 return state.support_code
             except Exception:  # wrong answers: a new set

@@ -14,8 +14,8 @@ from kiosk.screens.identify import IdentifyScreen
 from kiosk.screens.password import NewPasswordScreen
 from kiosk.screens.verify import ChooseMethodScreen, EnterCodeScreen
 from kiosk.screens.welcome import WelcomeScreen
+from tests.support.pilot import MakeApp, driving, screen_text
 
-from .conftest import SIZE, Kiosk, MakeApp, screen_text
 from .contrast import CONSOLE, TRUECOLOR, XTERM_256, Sample, Terminal, samples
 
 AA = 4.5
@@ -44,8 +44,7 @@ async def walk(app: KioskApp, terminal: Terminal) -> list[tuple[str, Sample]]:
         seen.extend((where, sample) for sample in samples(app, terminal))
         app.shown[where] = screen_text(app)  # type: ignore[attr-defined]
 
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with driving(app) as k:
         await k.at(WelcomeScreen)
         look("welcome")
         await k.press("1")
@@ -68,15 +67,15 @@ async def walk(app: KioskApp, terminal: Terminal) -> list[tuple[str, Sample]]:
         await k.at(NewPasswordScreen)
         look("new password, empty")
         await k.type("password")
-        await pilot.pause(0.5)
+        await k.pilot.pause(0.5)
         look("new password, failing")
         await k.press("f1")
-        await pilot.pause()
+        await k.pilot.pause()
         look("help")
         await k.press("escape")
-        await pilot.pause()
+        await k.pilot.pause()
         await k.press("escape")
-        await pilot.pause()
+        await k.pilot.pause()
         look("cancel dialog")
     return seen
 

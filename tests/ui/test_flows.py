@@ -29,14 +29,12 @@ from kiosk.screens.verify import (
 )
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.widgets.inputs import CodeInput, KioskInput, SecureInput
-
-from .conftest import (
+from tests.support.pilot import (
     ANSWERS,
     BOB_TOTP_SECRET,
     NEW_PASSWORD,
-    SIZE,
+    Drive,
     Kiosk,
-    MakeApp,
     last_code,
     wrong,
 )
@@ -78,10 +76,8 @@ def password_is(engine: Engine, username: str, password: str) -> bool:
 # ---------------------------------------------------------------- alice: ordinary user
 
 
-async def test_alice_reset_by_email(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_alice_reset_by_email(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await identify(k, Purpose.RESET, "alice")
         await k.at(ChooseMethodScreen)
         assert "a•••@c•••.org" in k.text and "+1 •• •• ••42" in k.text
@@ -98,12 +94,10 @@ async def test_alice_reset_by_email(make_app: MakeApp, engine: Engine) -> None:
     assert password_is(engine, "alice", NEW_PASSWORD)
 
 
-async def test_alice_signs_in_with_her_email_address(make_app: MakeApp, engine: Engine) -> None:
+async def test_alice_signs_in_with_her_email_address(drive: Drive, engine: Engine) -> None:
     """People type their sign-in email (issue 13): the hint names the accepted forms, and
     alice@contoso.org reaches alice's own methods and a code that really arrives."""
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await k.at(WelcomeScreen)
         await k.press(ACTION[Purpose.RESET])
         await k.at(IdentifyScreen)
@@ -120,11 +114,9 @@ async def test_alice_signs_in_with_her_email_address(make_app: MakeApp, engine: 
 
 
 async def test_alice_reset_by_text_and_by_call(
-    make_app: MakeApp, engine: Engine, clock: FrozenClock
+    drive: Drive, engine: Engine, clock: FrozenClock
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await identify(k, Purpose.RESET, "alice")
         await k.at(ChooseMethodScreen)
         await k.press("2")  # mobile: text or call?
@@ -149,11 +141,9 @@ async def test_alice_reset_by_text_and_by_call(
 
 
 async def test_alice_questions_wrong_answers_draw_a_new_set(
-    make_app: MakeApp, engine: Engine
+    drive: Drive, engine: Engine
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await identify(k, Purpose.RESET, "alice")
         await k.at(ChooseMethodScreen)
         await k.press("3")
@@ -164,7 +154,7 @@ async def test_alice_questions_wrong_answers_draw_a_new_set(
             await k.type("wrong answer")
             await k.enter()
         await k.sees("At least one answer was not right")
-        screen = app.screen
+        screen = k.app.screen
         assert isinstance(screen, QuestionsScreen)
         # every field was rebuilt empty; nothing typed before survives
         assert all(f.value == "" for f in screen.query(SecureInput))
@@ -175,18 +165,16 @@ async def test_alice_questions_wrong_answers_draw_a_new_set(
         await k.at(NewPasswordScreen)
 
 
-async def test_alice_wrong_code_then_right(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_alice_wrong_code_then_right(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await identify(k, Purpose.RESET, "alice")
         await k.at(ChooseMethodScreen)
         await k.press("1")
         code = last_code(engine)
         await enter_code(k, wrong(code))
         await k.sees("That code is not right")
-        assert isinstance(app.screen, EnterCodeScreen)
-        assert app.screen.query_one(CodeInput).value == ""
+        assert isinstance(k.app.screen, EnterCodeScreen)
+        assert k.app.screen.query_one(CodeInput).value == ""
         await k.press("1", "2", "3")
         await k.enter()
         await k.sees("Please enter all 8 digits.")
@@ -196,11 +184,9 @@ async def test_alice_wrong_code_then_right(make_app: MakeApp, engine: Engine) ->
 
 
 async def test_alice_expired_code_and_resend(
-    make_app: MakeApp, engine: Engine, clock: FrozenClock
+    drive: Drive, engine: Engine, clock: FrozenClock
 ) -> None:
-    app = make_app(idle_timeout=3600)  # the clock jumps 11 minutes; no idle reset here
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive(idle_timeout=3600) as k:  # the clock jumps 11 minutes; no idle reset here
         await identify(k, Purpose.RESET, "alice")
         await k.at(ChooseMethodScreen)
         await k.press("1")
@@ -222,18 +208,16 @@ async def test_alice_expired_code_and_resend(
 
 
 async def test_alice_throttled_after_five_wrong_codes(
-    make_app: MakeApp, engine: Engine, clock: FrozenClock, berlin: None
+    drive: Drive, engine: Engine, clock: FrozenClock, berlin: None
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await identify(k, Purpose.RESET, "alice")
         await k.at(ChooseMethodScreen)
         await k.press("1")
         code = last_code(engine)
         for attempt in range(5):
             await enter_code(k, f"{(int(code) + attempt + 1) % 10**8:08d}")
-            await k.until(lambda: not app._busy)
+            await k.until(lambda: not k.app._busy)
             if attempt < 3:
                 await k.sees(f"{4 - attempt} tries left.")
             elif attempt == 3:  # the last try is announced as such
@@ -254,10 +238,8 @@ async def test_alice_throttled_after_five_wrong_codes(
         assert screen.kind == "blocked"
 
 
-async def test_alice_change_password(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_alice_change_password(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await identify(k, Purpose.CHANGE, "alice")
         await k.at(SignInScreen)
         await k.type("not-her-password")
@@ -271,10 +253,8 @@ async def test_alice_change_password(make_app: MakeApp, engine: Engine) -> None:
     assert password_is(engine, "alice", NEW_PASSWORD)
 
 
-async def test_new_password_checklist_and_mismatch(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_new_password_checklist_and_mismatch(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await identify(k, Purpose.CHANGE, "alice")
         await k.at(SignInScreen)
         await k.type("Alice-demo-pass-1")
@@ -307,10 +287,8 @@ async def test_new_password_checklist_and_mismatch(make_app: MakeApp, engine: En
         assert NEW_PASSWORD not in k.text
 
 
-async def test_history_rule_on_submit(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_history_rule_on_submit(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await identify(k, Purpose.CHANGE, "alice")
         await k.at(SignInScreen)
         await k.type("Alice-demo-pass-1")
@@ -325,25 +303,23 @@ async def test_history_rule_on_submit(make_app: MakeApp, engine: Engine) -> None
         await new_password(k)  # the same again: passes the live check, refused on submit
         await k.sees("That password cannot be used")
         await k.sees("✗ Not one of your last 5 passwords")
-        assert isinstance(app.screen, NewPasswordScreen)
+        assert isinstance(k.app.screen, NewPasswordScreen)
 
 
 # ---------------------------------------------------------------- bob: authenticator app
 
 
 async def test_bob_must_use_the_authenticator(
-    make_app: MakeApp, engine: Engine, clock: FrozenClock
+    drive: Drive, engine: Engine, clock: FrozenClock
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await identify(k, Purpose.RESET, "bob")
         await k.at(ChooseMethodScreen)
         assert "authenticator app" in k.text
         assert "Email a code" not in k.text  # required authenticator: email alone cannot do
         # why, and what to do without the phone
         await k.sees("This account needs its authenticator app")
-        assert app.screen.query_one("#authenticator-only").render().plain.endswith(
+        assert k.app.screen.query_one("#authenticator-only").render().plain.endswith(
             "Ask the helpdesk: IT helpdesk, room 1.12 · +1 425 555 0100 · helpdesk@contoso.org")
         await k.press("1")
         await k.at(TotpScreen)
@@ -358,33 +334,30 @@ async def test_bob_must_use_the_authenticator(
 
 
 async def test_a_decoy_offering_only_an_authenticator_says_what_bob_sees(
-    make_app: MakeApp, engine: Engine
+    drive: Drive, engine: Engine
 ) -> None:
     """The reason follows from what is offered alone: a name nobody has whose decoy offers
     only an authenticator reads exactly like bob's screen."""
     names = (f"visitor{n}" for n in range(200))
-    name = next(n for n in names if [m.kind.value for m in engine.start(
-        Purpose.RESET, n, "console:elsewhere").methods] == ["authenticator"])
+    elsewhere = engine.session("console:elsewhere")
+    name = next(n for n in names if [m.kind.value for m in elsewhere.start(
+        Purpose.RESET, n).methods] == ["authenticator"])
     texts = []
     for username in ("bob", name):
-        app = make_app()
-        async with app.run_test(size=SIZE) as pilot:
-            k = Kiosk(app, pilot)
+        async with drive() as k:
             await identify(k, Purpose.RESET, username)
             await k.at(ChooseMethodScreen)
             await k.sees("This account needs its authenticator app")
-            texts.append(str(app.screen.query_one("#authenticator-only").render()))
+            texts.append(str(k.app.screen.query_one("#authenticator-only").render()))
     assert texts[0] == texts[1]
 
 
-async def test_every_proof_screen_shows_the_progress(make_app: MakeApp, engine: Engine) -> None:
+async def test_every_proof_screen_shows_the_progress(drive: Drive, engine: Engine) -> None:
     """"Step n of m" on every proof screen, for everybody; before the first proof alice, an
     administrator and a name nobody has read alike."""
     headings = {}
     for username in ("alice", "carol", "zoe.unknown"):
-        app = make_app()
-        async with app.run_test(size=SIZE) as pilot:
-            k = Kiosk(app, pilot)
+        async with drive() as k:
             await identify(k, Purpose.RESET, username)
             await k.at(ChooseMethodScreen)
             headings[username] = k.text.splitlines()[2].split("▏")[0].strip()  # not the outbox
@@ -407,10 +380,8 @@ async def test_every_proof_screen_shows_the_progress(make_app: MakeApp, engine: 
 # ---------------------------------------------------------------- carol: administrator
 
 
-async def test_carol_needs_two_methods(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_carol_needs_two_methods(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await identify(k, Purpose.RESET, "carol")
         await k.at(ChooseMethodScreen)
         await k.sees("How would you like to prove it is you?")
@@ -436,10 +407,8 @@ async def test_carol_needs_two_methods(make_app: MakeApp, engine: Engine) -> Non
 # ---------------------------------------------------------------- dave: locked account
 
 
-async def test_dave_unlocks(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_dave_unlocks(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await identify(k, Purpose.UNLOCK, "dave")
         await k.at(ChooseMethodScreen)
         await k.press("1")
@@ -455,11 +424,9 @@ async def test_dave_unlocks(make_app: MakeApp, engine: Engine) -> None:
 
 
 async def test_alice_unlocks_an_account_that_was_not_locked(
-    make_app: MakeApp, engine: Engine
+    drive: Drive, engine: Engine
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await identify(k, Purpose.UNLOCK, "alice")
         await k.at(ChooseMethodScreen)
         await k.press("1")
@@ -473,10 +440,8 @@ async def test_alice_unlocks_an_account_that_was_not_locked(
     assert len(engine.outbox_messages(200)) == sent  # no notice
 
 
-async def test_dave_reset_says_it_also_unlocked(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_dave_reset_says_it_also_unlocked(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await identify(k, Purpose.RESET, "dave")
         await k.at(ChooseMethodScreen)
         await k.press("1")
@@ -486,10 +451,8 @@ async def test_dave_reset_says_it_also_unlocked(make_app: MakeApp, engine: Engin
         await k.sees("and your account is unlocked.")
 
 
-async def test_dave_cannot_change_while_locked(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_dave_cannot_change_while_locked(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await identify(k, Purpose.CHANGE, "dave")
         await k.at(SignInScreen)
         await k.type("Dave-demo-pass-1")
@@ -502,13 +465,11 @@ async def test_dave_cannot_change_while_locked(make_app: MakeApp, engine: Engine
 # ---------------------------------------------------------------- erin: nothing registered
 
 
-async def test_erin_starts_like_anyone_and_nothing_arrives(make_app: MakeApp,
+async def test_erin_starts_like_anyone_and_nothing_arrives(drive: Drive,
                                                            engine: Engine) -> None:
     """Enumeration-safe: erin's reset looks like anyone's; the code never comes, and the code
     screen tells everybody where to go when nothing arrives."""
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await identify(k, Purpose.RESET, "erin")
         screen = await k.at(ChooseMethodScreen)
         assert screen.state.methods
@@ -516,10 +477,8 @@ async def test_erin_starts_like_anyone_and_nothing_arrives(make_app: MakeApp,
 
 
 @pytest.mark.policy(privacy={"enumeration_safe": False})
-async def test_erin_is_sent_to_register_and_registers(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_erin_is_sent_to_register_and_registers(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await identify(k, Purpose.RESET, "erin")
         screen = await k.at(ProblemScreen)
         assert screen.kind == "not_registered"
@@ -541,7 +500,7 @@ async def test_erin_is_sent_to_register_and_registers(make_app: MakeApp, engine:
         await k.type("not-an-address")
         await k.enter()
         await k.sees("That is not a valid email address.")
-        app.screen.query_one("#contact").value = ""
+        k.app.screen.query_one("#contact").value = ""
         await k.type("erin.private@example.org")
         await k.enter()
         screen = await k.at(EnterCodeScreen)
@@ -559,7 +518,7 @@ async def test_erin_is_sent_to_register_and_registers(make_app: MakeApp, engine:
         await k.press("enter")  # Enter on a question opens its list
         await k.sees("What was your first job?")
         await k.press("escape")  # closes the list, stays on the screen
-        assert isinstance(app.screen, SetQuestionsScreen)
+        assert isinstance(k.app.screen, SetQuestionsScreen)
         await k.focus("#submit")
         await k.enter()  # save with nothing chosen
         await k.sees("Choose question 1.")
@@ -580,32 +539,26 @@ async def test_erin_is_sent_to_register_and_registers(make_app: MakeApp, engine:
         await k.at(DoneScreen)
         await k.sees("Your security info is saved.")
     # and now she can reset with what she registered
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await identify(k, Purpose.RESET, "erin")
         await k.at(ChooseMethodScreen)
         await k.sees("e•••@e•••.org")
 
 
-async def test_erin_wrong_password_at_sign_in(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_erin_wrong_password_at_sign_in(drive: Drive) -> None:
+    async with drive() as k:
         await identify(k, Purpose.REGISTER, "erin")
         await k.at(SignInScreen)
         await k.type("guess")
         await k.enter()
         await k.sees("That password is not right.")
-        assert app.screen.query_one(SecureInput).value == ""
+        assert k.app.screen.query_one(SecureInput).value == ""
 
 
 async def test_authenticator_enrolment_text_fallback_and_qr(
-    make_app: MakeApp, clock: FrozenClock, engine: Engine
+    drive: Drive, clock: FrozenClock, engine: Engine
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await identify(k, Purpose.REGISTER, "alice")
         await k.at(SignInScreen)
         await k.type("Alice-demo-pass-1")
@@ -625,8 +578,8 @@ async def test_authenticator_enrolment_text_fallback_and_qr(
         # adding it changes what a reset needs: said before it is added
         assert "resetting your password will need this app" in str(
             screen.query_one("#totp-required").render())
-        await pilot.resize_terminal(120, 40)
-        await k.until(lambda: bool(app.screen.query("QRView")), "the QR code")
+        await k.pilot.resize_terminal(120, 40)
+        await k.until(lambda: bool(k.app.screen.query("QRView")), "the QR code")
         await k.sees("Scan the QR code")
         await k.type(code_at(secret, clock.now()))
         await k.enter()
@@ -637,10 +590,8 @@ async def test_authenticator_enrolment_text_fallback_and_qr(
 # ---------------------------------------------------------------- frank: not eligible
 
 
-async def test_frank_learns_he_is_not_eligible_from_his_own_password(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_frank_learns_he_is_not_eligible_from_his_own_password(drive: Drive) -> None:
+    async with drive() as k:
         await identify(k, Purpose.REGISTER, "frank")
         await k.at(SignInScreen)
         await k.type("Frank-demo-pass-1")
@@ -651,10 +602,8 @@ async def test_frank_learns_he_is_not_eligible_from_his_own_password(make_app: M
 
 
 @pytest.mark.policy(privacy={"enumeration_safe": False})
-async def test_frank_is_not_eligible(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_frank_is_not_eligible(drive: Drive) -> None:
+    async with drive() as k:
         await identify(k, Purpose.RESET, "frank")
         screen = await k.at(ProblemScreen)
         assert screen.kind == "not_eligible"
@@ -666,10 +615,8 @@ async def test_frank_is_not_eligible(make_app: MakeApp) -> None:
 # ---------------------------------------------------------------- others
 
 
-async def test_unknown_user_gets_a_plausible_decoy(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_unknown_user_gets_a_plausible_decoy(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await identify(k, Purpose.RESET, "zelda")
         screen = await k.at(ChooseMethodScreen)
         # the same screen as for a real user, with made-up methods (enumeration safety)
@@ -678,10 +625,8 @@ async def test_unknown_user_gets_a_plausible_decoy(make_app: MakeApp, engine: En
         assert len(screen.query("Choice")) == len(screen.state.methods)
 
 
-async def test_flow_expired(make_app: MakeApp, clock: FrozenClock) -> None:
-    app = make_app(idle_timeout=3600)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_flow_expired(drive: Drive, clock: FrozenClock) -> None:
+    async with drive(idle_timeout=3600) as k:
         await identify(k, Purpose.RESET, "alice")
         await k.at(ChooseMethodScreen)
         clock.advance(minutes=16)
@@ -691,10 +636,8 @@ async def test_flow_expired(make_app: MakeApp, clock: FrozenClock) -> None:
         await k.sees("Time is up")
 
 
-async def test_escape_goes_back_one_step(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_escape_goes_back_one_step(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await identify(k, Purpose.RESET, "alice")
         chooser = await k.at(ChooseMethodScreen)
         flow_id = chooser.state.flow_id
@@ -702,10 +645,10 @@ async def test_escape_goes_back_one_step(make_app: MakeApp, engine: Engine) -> N
         await k.at(EnterCodeScreen)
         await k.press("escape")  # back to choosing a method; the flow goes on
         await k.at(ChooseMethodScreen)
-        assert app.flow is not None and app.flow.flow_id == flow_id
+        assert k.app.flow is not None and k.app.flow.flow_id == flow_id
         await k.press("escape")  # back to the user name: the flow is cancelled
         screen = await k.at(IdentifyScreen)
-        assert app.flow is None
+        assert k.app.flow is None
         assert screen.query_one("#username").value == ""  # a new visit (issue 13)
         await k.press("escape")
         await k.at(WelcomeScreen)
@@ -714,15 +657,13 @@ async def test_escape_goes_back_one_step(make_app: MakeApp, engine: Engine) -> N
 
 
 async def engine_call(engine: Engine, flow_id: str) -> None:
-    from .conftest import TERMINAL
+    from tests.support.pilot import TERMINAL
 
-    engine.send_code(flow_id, TERMINAL, "email", "email")
+    engine.session(TERMINAL).send_code(flow_id, "email", "email")
 
 
-async def test_demo_help_lists_the_demo_users(make_app: MakeApp, clock: FrozenClock) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_demo_help_lists_the_demo_users(drive: Drive, clock: FrozenClock) -> None:
+    async with drive() as k:
         await k.at(WelcomeScreen)
         await k.press("f1")
         await k.sees("Demo users")
@@ -734,13 +675,11 @@ async def test_demo_help_lists_the_demo_users(make_app: MakeApp, clock: FrozenCl
 
 
 async def test_escape_after_proof_asks_before_cancelling(
-    make_app: MakeApp, engine: Engine
+    drive: Drive, engine: Engine
 ) -> None:
     from kiosk.screens.dialogs import ConfirmCancelDialog
 
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await identify(k, Purpose.RESET, "alice")
         await k.at(ChooseMethodScreen)
         await k.press("1")
@@ -752,28 +691,26 @@ async def test_escape_after_proof_asks_before_cancelling(
         await k.sees("You have already proved who you are.")
         await k.press("2")  # no, go on
         await k.at(NewPasswordScreen)
-        assert app.screen is screen and app.flow is not None
+        assert k.app.screen is screen and k.app.flow is not None
         assert screen.query_one("#pw1", SecureInput).value == "half typed"
         await k.press("escape")
         await k.at(ConfirmCancelDialog)
         await k.press("1")  # yes, cancel
         await k.at(IdentifyScreen)
-        assert app.flow is None
+        assert k.app.flow is None
 
 
 # ---------------------------------------------------------------- nothing of the previous visitor
 
 
 async def test_yes_cancel_leaves_a_blank_user_name_and_an_empty_outbox(
-    make_app: MakeApp, engine: Engine
+    drive: Drive, engine: Engine
 ) -> None:
     """Issue 13: "Yes, cancel" starts over on a blank user-name screen; alice's address and
     code leave the demo outbox panel at once (not at the idle reset)."""
     from kiosk.screens.dialogs import ConfirmCancelDialog
 
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await identify(k, Purpose.RESET, "alice")
         await k.at(ChooseMethodScreen)
         await k.press("1")
@@ -785,7 +722,7 @@ async def test_yes_cancel_leaves_a_blank_user_name_and_an_empty_outbox(
         await k.press("1")  # yes, cancel
         screen = await k.at(IdentifyScreen)
         assert screen.query_one("#username", KioskInput).value == ""
-        assert app.flow is None and app.username == ""
+        assert k.app.flow is None and k.app.username == ""
         await k.press("escape")
         await k.at(WelcomeScreen)
         await k.sees("Nothing sent yet")
@@ -793,11 +730,9 @@ async def test_yes_cancel_leaves_a_blank_user_name_and_an_empty_outbox(
 
 
 async def test_escape_to_welcome_drops_the_visit_outbox_at_once(
-    make_app: MakeApp, engine: Engine
+    drive: Drive, engine: Engine
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await identify(k, Purpose.RESET, "alice")
         await k.at(ChooseMethodScreen)
         await k.press("1")

@@ -12,10 +12,10 @@ import pytest
 
 import kiosk
 from kiosk.backend import ERRORS, METHOD_KINDS, Channel, MethodKind, Purpose
+from kiosk.demo_users import DEMO_USERS
 from kiosk.engine.passwords import PasswordPolicy
 from kiosk.engine.questions import PREDEFINED
 from kiosk.i18n import LANGUAGES, catalogue, placeholders
-from kiosk.screens.dialogs import DEMO_USERS
 from kiosk.screens.outcome import ProblemScreen
 
 ROOT = Path(kiosk.__file__).parent
@@ -78,7 +78,7 @@ def dynamic_keys() -> set[str]:
     for result in ("reset", "unlocked", "changed", "registered", "other"):
         keys |= {f"done.{result}.title", f"done.{result}.next"}
     keys |= {f"strength.{n}" for n in range(5)}
-    keys |= {f"demo.{user}" for user in DEMO_USERS}
+    keys |= {f"demo.{user.username}" for user in DEMO_USERS}
     return keys
 
 

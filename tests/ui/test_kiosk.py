@@ -11,9 +11,9 @@ from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Input
 
+from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.app import KioskApp, OperatorExit
 from kiosk.backend import Branding, Purpose, ServiceUnavailable
-from kiosk.embedded import EmbeddedBackend
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
 from kiosk.screens.dialogs import IdleWarning, OperatorExitDialog
@@ -23,8 +23,15 @@ from kiosk.screens.password import NewPasswordScreen, SignInScreen
 from kiosk.screens.verify import ChooseMethodScreen, EnterCodeScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.widgets.inputs import CodeInput, SecureInput
-
-from .conftest import NEW_PASSWORD, SIZE, TERMINAL, Kiosk, MakeApp, last_code
+from tests.support.pilot import (
+    NEW_PASSWORD,
+    TERMINAL,
+    Drive,
+    Kiosk,
+    MakeApp,
+    driving,
+    last_code,
+)
 
 
 async def start(k: Kiosk, key: str, username: str) -> None:
@@ -55,27 +62,23 @@ def test_lockdown_class_settings() -> None:
     assert actions == {"noop"}
 
 
-async def test_quit_suspend_and_palette_keys_do_nothing(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_quit_suspend_and_palette_keys_do_nothing(drive: Drive) -> None:
+    async with drive() as k:
         await k.at(WelcomeScreen)
         for key in ("ctrl+c", "ctrl+q", "ctrl+z", "ctrl+backslash", "ctrl+p", "ctrl+d"):
             await k.press(key)
-            assert app.is_running and app.return_code is None
-            assert isinstance(app.screen, WelcomeScreen)
-            assert not isinstance(app.screen, CommandPalette)
-        await app.action_quit()
-        app.action_suspend_process()
-        app.action_command_palette()
-        await pilot.pause()
-        assert app.is_running and isinstance(app.screen, WelcomeScreen)
+            assert k.app.is_running and k.app.return_code is None
+            assert isinstance(k.app.screen, WelcomeScreen)
+            assert not isinstance(k.app.screen, CommandPalette)
+        await k.app.action_quit()
+        k.app.action_suspend_process()
+        k.app.action_command_palette()
+        await k.pilot.pause()
+        assert k.app.is_running and isinstance(k.app.screen, WelcomeScreen)
 
 
-async def test_password_fields_cannot_be_copied_or_cut(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_password_fields_cannot_be_copied_or_cut(drive: Drive) -> None:
+    async with drive() as k:
         await start(k, "4", "alice")
         screen = await k.at(SignInScreen)
         field = screen.query_one(SecureInput)
@@ -86,9 +89,9 @@ async def test_password_fields_cannot_be_copied_or_cut(make_app: MakeApp) -> Non
             await k.press(key)
         field.action_copy()
         field.action_cut()
-        app.copy_to_clipboard("anything")
-        await pilot.pause()
-        assert app.clipboard == ""
+        k.app.copy_to_clipboard("anything")
+        await k.pilot.pause()
+        assert k.app.clipboard == ""
         assert field.value == "Alice-demo-pass-1"
         assert "Alice-demo-pass-1" not in k.text  # masked
 
@@ -107,22 +110,20 @@ def test_run_kiosk_switches_terminal_signals_off(monkeypatch: pytest.MonkeyPatch
 
 
 async def test_idle_warning_then_everything_is_dropped(
-    make_app: MakeApp, clock: FrozenClock, engine: Engine
+    drive: Drive, clock: FrozenClock, engine: Engine
 ) -> None:
-    app = make_app(tick=0.05)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive(tick=0.05) as k:
         await start(k, "1", "alice")
         chooser = await k.at(ChooseMethodScreen)
         flow_id = chooser.state.flow_id
         await k.press("1")
         await k.at(EnterCodeScreen)
         await k.type("1234")
-        old_screens = list(app.screen_stack)
-        assert "alice" in all_input_values(app)
+        old_screens = list(k.app.screen_stack)
+        assert "alice" in all_input_values(k.app)
         clock.advance(seconds=89)
-        await pilot.pause(0.2)
-        assert not isinstance(app.screen, IdleWarning)
+        await k.pilot.pause(0.2)
+        assert not isinstance(k.app.screen, IdleWarning)
         clock.advance(seconds=2)
         await k.at(IdleWarning)
         await k.sees("Are you still there?")
@@ -130,23 +131,21 @@ async def test_idle_warning_then_everything_is_dropped(
         clock.advance(seconds=16)
         await k.at(WelcomeScreen)
         # nothing of the visitor is left: no screen, no value, no flow
-        assert app.flow is None and app.username == ""
+        assert k.app.flow is None and k.app.username == ""
         assert all(not s.is_attached for s in old_screens)
-        assert app.screen_stack == [app.screen]
-        values = all_input_values(app)
+        assert k.app.screen_stack == [k.app.screen]
+        values = all_input_values(k.app)
         assert "alice" not in values and "1234" not in values
         assert "alice" not in k.text and "a•••@c•••.org" not in k.text
     # and the flow was ended on the engine's side
     with pytest.raises(Exception, match="ended"):
-        engine.send_code(flow_id, TERMINAL, "email", "email")
+        engine.session(TERMINAL).send_code(flow_id, "email", "email")
 
 
 async def test_a_key_during_the_warning_keeps_the_visit(
-    make_app: MakeApp, clock: FrozenClock
+    drive: Drive, clock: FrozenClock
 ) -> None:
-    app = make_app(tick=0.05)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive(tick=0.05) as k:
         await k.at(WelcomeScreen)
         await k.press("1")
         screen = await k.at(IdentifyScreen)
@@ -155,31 +154,27 @@ async def test_a_key_during_the_warning_keeps_the_visit(
         await k.at(IdleWarning)
         await k.press("x")  # any key: still here (and the key is not typed anywhere)
         await k.at(IdentifyScreen)
-        assert app.screen is screen
+        assert k.app.screen is screen
         assert screen.query_one(Input).value == "bob"
         clock.advance(seconds=30)  # the idle time starts again from the key
-        await pilot.pause(0.2)
-        assert app.screen is screen
+        await k.pilot.pause(0.2)
+        assert k.app.screen is screen
 
 
 async def test_the_untouched_welcome_screen_is_left_alone(
-    make_app: MakeApp, clock: FrozenClock
+    drive: Drive, clock: FrozenClock
 ) -> None:
-    app = make_app(tick=0.05)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive(tick=0.05) as k:
         welcome = await k.at(WelcomeScreen)
         clock.advance(seconds=500)
-        await pilot.pause(0.3)
-        assert app.screen is welcome
+        await k.pilot.pause(0.3)
+        assert k.app.screen is welcome
 
 
 async def test_done_goes_back_to_welcome_after_20_seconds(
-    make_app: MakeApp, clock: FrozenClock, engine: Engine
+    drive: Drive, clock: FrozenClock, engine: Engine
 ) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await start(k, "2", "dave")
         await k.at(ChooseMethodScreen)
         await k.press("1")
@@ -190,8 +185,8 @@ async def test_done_goes_back_to_welcome_after_20_seconds(
         await k.at(DoneScreen)
         await k.sees("Back to the start in 0:20.")
         clock.advance(seconds=19)
-        await pilot.pause(1.2)
-        assert isinstance(app.screen, DoneScreen)
+        await k.pilot.pause(1.2)
+        assert isinstance(k.app.screen, DoneScreen)
         clock.advance(seconds=2)
         await k.at(WelcomeScreen)
 
@@ -201,11 +196,9 @@ async def test_done_goes_back_to_welcome_after_20_seconds(
 
 @pytest.mark.policy(privacy={"enumeration_safe": False})  # frank is told at once
 async def test_german_and_back_to_english_for_the_next_visitor(
-    make_app: MakeApp, clock: FrozenClock
+    drive: Drive, clock: FrozenClock
 ) -> None:
-    app = make_app(tick=0.05)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive(tick=0.05) as k:
         await k.at(WelcomeScreen)
         await k.press("6")  # Deutsch
         await k.sees("Was möchten Sie tun?")
@@ -234,11 +227,9 @@ class ExplodingBackend(EmbeddedBackend):
 
 
 async def test_unexpected_error_is_logged_without_secrets(
-    make_app: MakeApp, engine: Engine, tmp_path: Path
+    drive: Drive, engine: Engine, tmp_path: Path
 ) -> None:
-    app = make_app(backend=ExplodingBackend(engine, TERMINAL))
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive(backend=ExplodingBackend(engine, TERMINAL)) as k:
         await start(k, "1", "alice")
         screen = await k.at(ProblemScreen)
         assert screen.kind == "error"
@@ -254,22 +245,20 @@ async def test_unexpected_error_is_logged_without_secrets(
 
 
 async def test_a_crash_prints_no_traceback_and_logs_no_secrets(
-    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    drive: Drive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def boom(self, event) -> None:  # type: ignore[no-untyped-def]
         secret = "Alice-demo-pass-1"
         raise ValueError(f"bug with {secret}")
 
     monkeypatch.setattr(WelcomeScreen, "on_button_pressed", boom)
-    app = make_app()
     with pytest.raises(ValueError):
-        async with app.run_test(size=SIZE) as pilot:
-            k = Kiosk(app, pilot)
+        async with drive() as k:
             await k.at(WelcomeScreen)
             await k.press("1")
-            await pilot.pause(0.2)
-    assert app.return_code == 1
-    assert app._exit_renderables == []  # Textual would print a traceback with locals
+            await k.pilot.pause(0.2)
+    assert k.app.return_code == 1
+    assert k.app._exit_renderables == []  # Textual would print a traceback with locals
     log = (tmp_path / "kiosk.log").read_text()
     assert "ValueError" in log and "Alice-demo-pass-1" not in log
 
@@ -283,11 +272,9 @@ class DownBackend(EmbeddedBackend):
         return await super().branding()
 
 
-async def test_service_unavailable_then_retry(make_app: MakeApp, engine: Engine) -> None:
+async def test_service_unavailable_then_retry(drive: Drive, engine: Engine) -> None:
     backend = DownBackend(engine, TERMINAL)
-    app = make_app(backend=backend)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive(backend=backend) as k:
         screen = await k.at(ProblemScreen)
         assert screen.kind == "service_unavailable"
         await k.sees("The service is not available")
@@ -299,11 +286,9 @@ async def test_service_unavailable_then_retry(make_app: MakeApp, engine: Engine)
 # ---------------------------------------------------------------- operator exit
 
 
-async def test_operator_exit_needs_the_passphrase(make_app: MakeApp) -> None:
+async def test_operator_exit_needs_the_passphrase(drive: Drive) -> None:
     operator = OperatorExit(key="f12", passphrase_hash=PasswordHasher().hash("let me out"))
-    app = make_app(operator_exit=operator)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive(operator_exit=operator) as k:
         await k.at(WelcomeScreen)
         await k.press("f12")
         await k.at(OperatorExitDialog)
@@ -316,33 +301,29 @@ async def test_operator_exit_needs_the_passphrase(make_app: MakeApp) -> None:
         await k.at(OperatorExitDialog)
         await k.type("let me out")
         await k.enter()
-        await pilot.pause(0.3)
-    assert app.return_value == "operator"
+        await k.pilot.pause(0.3)
+    assert k.app.return_value == "operator"
 
 
-async def test_no_operator_exit_unless_configured(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_no_operator_exit_unless_configured(drive: Drive) -> None:
+    async with drive() as k:
         await k.at(WelcomeScreen)
         await k.press("f12")
-        assert isinstance(app.screen, WelcomeScreen) and app.is_running
+        assert isinstance(k.app.screen, WelcomeScreen) and k.app.is_running
 
 
 # ---------------------------------------------------------------- mouse and paste
 
 
-async def test_mouse_and_paste(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_mouse_and_paste(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await k.at(WelcomeScreen)
-        await pilot.click("#action-reset")
+        await k.pilot.click("#action-reset")
         await k.at(IdentifyScreen)
         await k.type("alice")
-        await pilot.click("#submit")
+        await k.pilot.click("#submit")
         await k.at(ChooseMethodScreen)
-        await pilot.click("#method-email")
+        await k.pilot.click("#method-email")
         screen = await k.at(EnterCodeScreen)
         code = last_code(engine)
         await k.paste(f"Your code: {code[:4]} {code[4:]}\n")
@@ -350,13 +331,11 @@ async def test_mouse_and_paste(make_app: MakeApp, engine: Engine) -> None:
         await k.enter()
         await k.at(NewPasswordScreen)
         await k.paste(NEW_PASSWORD)
-        assert app.screen.query_one("#pw1", SecureInput).value == NEW_PASSWORD
+        assert k.app.screen.query_one("#pw1", SecureInput).value == NEW_PASSWORD
 
 
-async def test_typing_a_code_with_spaces(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_typing_a_code_with_spaces(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await start(k, "1", "alice")
         await k.at(ChooseMethodScreen)
         await k.press("1")
@@ -375,12 +354,12 @@ async def test_no_color_is_respected(make_app: MakeApp, monkeypatch: pytest.Monk
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_app()
     assert app.no_color
-    async with app.run_test(size=SIZE) as pilot:
-        await Kiosk(app, pilot).at(WelcomeScreen)
+    async with driving(app) as k:
+        await k.at(WelcomeScreen)
 
 
 async def test_a_late_answer_after_an_idle_reset_is_dropped(
-    make_app: MakeApp, engine: Engine, clock: FrozenClock
+    drive: Drive, engine: Engine, clock: FrozenClock
 ) -> None:
     import asyncio
 
@@ -403,10 +382,9 @@ async def test_a_late_answer_after_an_idle_reset_is_dropped(
             await asyncio.sleep(0.02)
         raise AssertionError(check)
 
-    app = make_app(backend=Slow(engine, TERMINAL), tick=0.05)
-    async with app.run_test(size=SIZE) as pilot:
+    async with drive(backend=Slow(engine, TERMINAL), tick=0.05) as k:
+        app, pilot = k.app, k.pilot
         try:
-            k = Kiosk(app, pilot)
             await k.at(WelcomeScreen)
             await k.press("1")
             await k.at(IdentifyScreen)
@@ -427,39 +405,32 @@ async def test_a_late_answer_after_an_idle_reset_is_dropped(
             release.set()
 
 
-async def test_a_name_utf8_cannot_encode_is_said_to_be_invalid(make_app: MakeApp) -> None:
+async def test_a_name_utf8_cannot_encode_is_said_to_be_invalid(drive: Drive) -> None:
     """A lone surrogate (a paste can carry one) is the engine's invalid input, shown on the
     screen like any other; not an internal error that sends the visitor back to the start."""
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await k.at(WelcomeScreen)
         await k.press("1")
         await k.at(IdentifyScreen)
         await k.paste("\ud800abc")
         await k.enter()
         await k.sees("That entry is not valid")
-        assert isinstance(app.screen, IdentifyScreen)
+        assert isinstance(k.app.screen, IdentifyScreen)
 
 
-async def test_ctrl_q_quits_the_demo_after_a_confirm_only_when_allowed(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_ctrl_q_quits_the_demo_after_a_confirm_only_when_allowed(drive: Drive) -> None:
     """Issue 13: `kiosk demo` has a quit key (ctrl+q, confirmed); the kiosk itself has none."""
     from kiosk.screens.dialogs import ConfirmQuitDialog
     from kiosk.screens.welcome import WelcomeScreen
 
-    from .conftest import SIZE, Kiosk
-
-    locked = make_app()
-    async with locked.run_test(size=SIZE) as pilot:
-        k = Kiosk(locked, pilot)
+    async with drive() as k:
+        locked = k.app
         await k.at(WelcomeScreen)
         await k.press("ctrl+q")
         await k.at(WelcomeScreen)
         assert locked.is_running and not isinstance(locked.screen, ConfirmQuitDialog)
 
-    app = make_app(demo_quit=True)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive(demo_quit=True) as k:
         await k.at(WelcomeScreen)
         await k.press("ctrl+q")
         await k.at(ConfirmQuitDialog)
@@ -469,5 +440,5 @@ async def test_ctrl_q_quits_the_demo_after_a_confirm_only_when_allowed(make_app)
         await k.press("ctrl+q")
         await k.at(ConfirmQuitDialog)
         await k.press("1")  # yes, quit
-        await k.until(lambda: not app.is_running, "the app to end")
-    assert app.return_value == "quit"
+        await k.until(lambda: not k.app.is_running, "the app to end")
+    assert k.app.return_value == "quit"

@@ -10,17 +10,16 @@ from typing import ClassVar
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.app import OperatorExit
 from kiosk.backend import OperatorExitState, ServiceUnavailable
-from kiosk.embedded import EmbeddedBackend
 from kiosk.engine.audit import Activity
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import audit_events
 from kiosk.screens.dialogs import OperatorExitDialog
 from kiosk.screens.welcome import WelcomeScreen
-
-from .conftest import SIZE, TERMINAL, Kiosk, MakeApp
+from tests.support.pilot import TERMINAL, Drive, Kiosk
 
 PASSPHRASE = "let me out"
 HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSPHRASE)
@@ -59,12 +58,10 @@ async def try_passphrase(k: Kiosk, dialog: OperatorExitDialog, text: str) -> Non
     await k.until(lambda: dialog.answered > tries or not dialog.is_attached, "an answer")
 
 
-async def test_the_wait_holds_across_reopenings(make_app: MakeApp, engine: Engine,
+async def test_the_wait_holds_across_reopenings(drive: Drive, engine: Engine,
                                                 clock: FrozenClock) -> None:
     CountingExit.checked = []
-    app = make_app(operator_exit=CountingExit(key="f12", passphrase_hash=HASH))
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive(operator_exit=CountingExit(key="f12", passphrase_hash=HASH)) as k:
         await k.at(WelcomeScreen)
         dialog = await open_dialog(k)
         for n in range(3):
@@ -81,25 +78,23 @@ async def test_the_wait_holds_across_reopenings(make_app: MakeApp, engine: Engin
         dialog = await open_dialog(k)
         await k.sees("Try again in 0:30")  # said at once, before anything is typed
         await try_passphrase(k, dialog, PASSPHRASE)
-        assert app.is_running and app.screen is dialog
+        assert k.app.is_running and k.app.screen is dialog
         assert len(CountingExit.checked) == 5  # refused without checking
         clock.advance(seconds=12)
         await k.sees("Try again in 0:18")
         clock.advance(seconds=18)
         await k.until(lambda: "Try again" not in k.text, "the wait is over")
         await try_passphrase(k, dialog, PASSPHRASE)
-    assert app.return_value == "operator"
+    assert k.app.return_value == "operator"
     assert operator_events(engine) == [("failed", TERMINAL)] * 5 + [("succeeded", TERMINAL)]
 
 
-async def test_a_new_kiosk_on_the_same_terminal_still_waits(make_app: MakeApp, engine: Engine,
+async def test_a_new_kiosk_on_the_same_terminal_still_waits(drive: Drive, engine: Engine,
                                                              clock: FrozenClock) -> None:
     for _ in range(6):
-        clock.advance(seconds=engine.operator_gate(TERMINAL).retry_after)
-        engine.operator_exit(TERMINAL, False)
-    app = make_app(operator_exit=OperatorExit(key="f12", passphrase_hash=HASH))
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+        clock.advance(seconds=engine.session(TERMINAL).operator_gate().retry_after)
+        engine.session(TERMINAL).operator_exit(False)
+    async with drive(operator_exit=OperatorExit(key="f12", passphrase_hash=HASH)) as k:
         await k.at(WelcomeScreen)
         await open_dialog(k)
         await k.sees("Try again in 1:00")
@@ -114,11 +109,9 @@ class DownBackend(EmbeddedBackend):
 
 
 async def test_without_the_backend_the_kiosk_counts_itself(
-        make_app: MakeApp, engine: Engine, clock: FrozenClock, tmp_path: Path) -> None:
-    app = make_app(backend=DownBackend(engine, TERMINAL),
-                   operator_exit=OperatorExit(key="f12", passphrase_hash=HASH))
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+        drive: Drive, engine: Engine, clock: FrozenClock, tmp_path: Path) -> None:
+    async with drive(backend=DownBackend(engine, TERMINAL),
+                     operator_exit=OperatorExit(key="f12", passphrase_hash=HASH)) as k:
         await k.at(WelcomeScreen)
         dialog = await open_dialog(k)
         for n in range(5):
@@ -131,5 +124,5 @@ async def test_without_the_backend_the_kiosk_counts_itself(
         clock.advance(seconds=30)
         await k.until(lambda: "Try again" not in k.text, "the wait is over")
         await try_passphrase(k, dialog, PASSPHRASE)
-    assert app.return_value == "operator"
+    assert k.app.return_value == "operator"
     assert "not recorded" in (tmp_path / "kiosk.log").read_text(encoding="utf-8")

@@ -13,8 +13,7 @@ from textual.message import Message
 from kiosk.screens.identify import IdentifyScreen
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.terminal_input import MAX_PASTE, KioskDriver, KioskParser
-
-from .conftest import SIZE, Kiosk, MakeApp
+from tests.support.pilot import MakeApp, driving
 
 START, END = "\x1b[200~", "\x1b[201~"
 
@@ -114,8 +113,7 @@ async def test_each_new_visit_resets_the_paste_state(make_app: MakeApp) -> None:
     app = make_app()
     assert app.get_driver_class() is KioskDriver
     resets: list[int] = []
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with driving(app) as k:
         await k.at(WelcomeScreen)
         app._driver.reset_paste = lambda: resets.append(1)  # type: ignore[union-attr]
         await k.press("1")

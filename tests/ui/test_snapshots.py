@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 import pytest
 from textual.pilot import Pilot
 
+from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.app import KioskApp
 from kiosk.backend import Branding, ServiceUnavailable
-from kiosk.embedded import EmbeddedBackend
 from kiosk.engine.engine import Engine
 from kiosk.screens.dialogs import IdleWarning
 from kiosk.screens.identify import IdentifyScreen
@@ -34,8 +34,7 @@ from kiosk.screens.verify import (
     TotpScreen,
 )
 from kiosk.screens.welcome import WelcomeScreen
-
-from .conftest import ANSWERS, NEW_PASSWORD, SIZE, TERMINAL, Kiosk, MakeApp
+from tests.support.pilot import ANSWERS, NEW_PASSWORD, SIZE, TERMINAL, Kiosk, MakeApp
 
 Step = Callable[[Kiosk, Engine], Awaitable[None]]
 pytestmark = pytest.mark.usefixtures("deterministic", "berlin")  # berlin: clock times

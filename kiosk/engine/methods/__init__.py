@@ -32,17 +32,21 @@ class Method(Protocol):
         ...
 
 
-METHODS: dict[str, Method] = {
-    "email": ContactMethod("email", [Channel.EMAIL]),
-    "mobile": ContactMethod("mobile", [Channel.TEXT, Channel.CALL]),
-    "office": ContactMethod("office", [Channel.CALL]),
-    "questions": QuestionsMethod(),
-    "authenticator": AuthenticatorMethod(),
-    "pass": AccessPassMethod(),
-}
+# one verifier per kind of the vocabulary, in its order (a test checks both)
+METHODS: dict[str, Method] = {m.kind: m for m in (
+    # the office phone is voice only and gets no notices
+    ContactMethod(MethodKind.EMAIL, [Channel.EMAIL], notice=Channel.EMAIL),
+    ContactMethod(MethodKind.MOBILE, [Channel.TEXT, Channel.CALL], notice=Channel.TEXT),
+    ContactMethod(MethodKind.OFFICE, [Channel.CALL]),
+    QuestionsMethod(),
+    AuthenticatorMethod(),
+    AccessPassMethod(),  # issued by the helpdesk, never registered
+)}
 
 CHANNELS_OF: dict[str, list[Channel]] = {kind: m.channels for kind, m in METHODS.items()}
-CONTACT_KINDS = tuple(kind for kind, m in METHODS.items() if isinstance(m, ContactMethod))
+# the channel notices take to each contact kind that gets them
+NOTICE_CHANNELS: dict[str, Channel] = {kind: m.notice for kind, m in METHODS.items()
+                                       if isinstance(m, ContactMethod) and m.notice}
 
 
 def kind_and_channel(kind: object, channel: object, allowed: tuple[str, ...], field: str,

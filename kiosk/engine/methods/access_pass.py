@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from kiosk.backend import Channel, InvalidInput
+from kiosk.backend import Channel, InvalidInput, MethodKind
 from kiosk.engine.config import Policy
 from kiosk.engine.crypto import keyed_hash
 from kiosk.engine.registry import Registered
@@ -23,7 +23,7 @@ MIN_LENGTH, MAX_LENGTH = 8, 48  # Entra's limits
 
 @dataclass
 class AccessPassMethod:
-    kind: str = "pass"
+    kind: str = MethodKind.PASS
     channels: list[Channel] = field(default_factory=list)
 
     def registered(self, reg: Registered, policy: Policy, *, before_proof: bool) -> bool:

@@ -6,7 +6,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kiosk.backend import Channel
+from kiosk.backend import Channel, MethodKind
 from kiosk.engine import totp
 from kiosk.engine.config import Policy
 from kiosk.engine.crypto import keyed_hash
@@ -15,7 +15,7 @@ from kiosk.engine.registry import Registered
 
 @dataclass
 class AuthenticatorMethod:
-    kind: str = "authenticator"
+    kind: str = MethodKind.AUTHENTICATOR
     channels: list[Channel] = field(default_factory=list)
 
     def registered(self, reg: Registered, policy: Policy, *, before_proof: bool) -> bool:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, insert, select, update
 
-from kiosk.backend import Channel, CodeExpired, InvalidInput
+from kiosk.backend import Channel, CodeExpired, InvalidInput, MethodKind
 from kiosk.engine.config import Policy
 from kiosk.engine.crypto import keyed_hash, new_code, new_token, same
 from kiosk.engine.registry import Registered
@@ -25,12 +25,13 @@ class ContactMethod:
 
     kind: str
     channels: list[Channel] = field(default_factory=list)
+    notice: Channel | None = None  # how notices (a reset, a change) reach it; None: never
 
     def registered(self, reg: Registered, policy: Policy, *, before_proof: bool) -> bool:
         return self.kind in reg.contacts
 
     def mask(self, value: str) -> str:
-        return mask_email(value) if self.kind == "email" else mask_phone(value)
+        return mask_email(value) if self.kind == MethodKind.EMAIL else mask_phone(value)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from kiosk.backend import Channel
+from kiosk.backend import Channel, MethodKind
 from kiosk.engine.config import Policy
 from kiosk.engine.crypto import Hasher
 from kiosk.engine.questions import question_text
@@ -17,7 +17,7 @@ _random = secrets.SystemRandom()
 
 @dataclass
 class QuestionsMethod:
-    kind: str = "questions"
+    kind: str = MethodKind.QUESTIONS
     channels: list[Channel] = field(default_factory=list)
 
     def registered(self, reg: Registered, policy: Policy, *, before_proof: bool) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import Connection
 
 from kiosk.backend import (
@@ -13,6 +15,7 @@ from kiosk.backend import (
     PasswordViolation,
     Purpose,
     Step,
+    StepOutOfOrder,
     WrongPassword,
 )
 from kiosk.engine import accounts, audit, registry
@@ -22,11 +25,14 @@ from kiosk.engine.delivery_base import Message
 from kiosk.engine.directory import User
 from kiosk.engine.flow import Flow, save_flow
 from kiosk.engine.passwords import normalize_password
+from kiosk.engine.sealing import SealError, seal, unseal
 from kiosk.engine.stages.prove import Prove, once
 from kiosk.engine.throttle import Reservation
 
 # far above any policy's maximum: refuses absurd input before any argon2 work
 MAX_PASSWORD_INPUT = 4096
+CURRENT = "current_password"  # flow data: a change's current password, sealed
+log = logging.getLogger("kiosk.engine")
 
 
 class Complete:
@@ -64,6 +70,10 @@ class Complete:
                 raise CommitThenRaise(NotEligible(
                     "this account is locked; unlock it first", support_code=flow.support_code,
                     reason="locked"))
+            if flow.purpose == Purpose.CHANGE and core.directory.changes_with_current:
+                # the directory's own change (AD: delete-old / add-new) needs it: sealed in
+                # the flow until the new password is set (a flow's end drops its data)
+                flow.data[CURRENT] = seal(core.key, normalised, current_context(flow.id))
             return self.signed_in(conn, flow, user)
 
         # a decoy (or an unknown name) verifies against the dummy hash: the same argon2 work
@@ -117,26 +127,44 @@ class Complete:
         return self.core.passwords.check(secret, user_terms=terms(self.core.tx(work)))
 
     def set_password(self, flow_id: object, terminal: str, password: object) -> FlowState:
+        """Read, then the argon2 work (history verifies, the new hash) outside any transaction,
+        then write in a transaction that looks at the flow afresh. Hashing inside a transaction
+        held a database connection for every hash: at 50 kiosks the pool ran dry and light
+        calls waited seconds behind it."""
         secret = text_arg(password, "password", MAX_PASSWORD_INPUT, allow_empty=True,
                           allow_control=True)
         core = self.core
+        depth = core.policy.password.history
 
-        def work(conn: Connection, notices: list[Message]) -> FlowState:
+        def read(conn: Connection, notices: list[Message]) -> tuple[User, list[str]]:
             flow = core.flow(conn, flow_id, terminal, notices)
             flow.expect(Step.NEW_PASSWORD)
             user = core.user_of(conn, flow)
-            check = core.passwords.check(secret, user_terms=terms(user))
-            normalised = normalize_password(secret)
-            depth = core.policy.password.history
             recent = core.directory.history_hashes(conn, user.id, depth)
             if user.password_hash and user.password_hash not in recent:
                 recent.append(user.password_hash)  # the current one is never allowed again
-            # every hash is checked (no short cut), so timing does not tell which one matched
-            if any([core.hasher.verify(h, normalised) for h in recent]):
-                check.violations.append(PasswordViolation(
-                    rule="history", params={"count": max(depth, 1)},
-                    message=f"it must differ from your last {max(depth, 1)} passwords"))
-                check.ok = False
+            return user, recent
+
+        before, recent = core.tx(read)
+        check = core.passwords.check(secret, user_terms=terms(before))
+        normalised = normalize_password(secret)
+        # every hash is checked (no short cut), so timing does not tell which one matched
+        if any([core.hasher.verify(h, normalised) for h in recent]):
+            check.violations.append(PasswordViolation(
+                rule="history", params={"count": max(depth, 1)},
+                message=f"it must differ from your last {max(depth, 1)} passwords"))
+            check.ok = False
+        new_hash = core.directory.prepare_password(normalised) if check.ok else None
+
+        def write(conn: Connection, notices: list[Message]) -> FlowState:
+            flow = core.flow_for_update(conn, flow_id, terminal, notices)
+            flow.expect(Step.NEW_PASSWORD)  # a parallel submit that won ends this one here
+            user = core.user_of(conn, flow)
+            if user.password_hash != before.password_hash:
+                # changed meanwhile (another flow): the history checked above is stale
+                raise CommitThenRaise(StepOutOfOrder(
+                    "the password was changed meanwhile; please try again",
+                    support_code=flow.support_code, step=flow.step.value))
             if not check.ok:
                 core.progress(conn, flow, Result.FAILED, "password refused: " + ", ".join(
                     v.rule for v in check.violations))
@@ -145,7 +173,9 @@ class Complete:
                     violations=[v.model_dump() for v in check.violations], score=check.score))
             now = core.clock.now()
             # one transaction: the hash, its history entry, the unlock, the audit, the flow
-            core.directory.store_password(conn, user, normalised, now, keep_history=depth)
+            core.directory.store_password(conn, user, normalised, now, keep_history=depth,
+                                          prepared=new_hash,
+                                          current=sealed_current(core.key, flow))
             audit.record(conn, flow.audit, now, ACTIVITY_OF[flow.purpose], Result.SUCCEEDED,
                          method="+".join(flow.gates_passed),
                          detail="password set" + (" and account unlocked" if user.locked else ""))
@@ -156,14 +186,14 @@ class Complete:
                                                         user.is_admin, now, terminal))
             return core.state(conn, flow)
 
-        return core.tx(work)
+        return core.tx(write)
 
     # ------------------------------------------------------------ unlock
     def unlock(self, flow_id: object, terminal: str) -> FlowState:
         core = self.core
 
         def work(conn: Connection, notices: list[Message]) -> FlowState:
-            flow = core.flow(conn, flow_id, terminal, notices)
+            flow = core.flow_for_update(conn, flow_id, terminal, notices)
             flow.expect(Step.UNLOCK)
             user = core.user_of(conn, flow)
             now = core.clock.now()
@@ -181,6 +211,24 @@ class Complete:
             return core.state(conn, flow)
 
         return core.tx(work)
+
+
+def current_context(flow_id: str) -> bytes:
+    return f"current:{flow_id}".encode()
+
+
+def sealed_current(key: bytes, flow: Flow) -> str | None:
+    """A change's current password kept at sign-in; None for a reset, or when it does not open
+    (the server key was rotated since: the write is then a reset, as for the built-in one)."""
+    value = flow.data.get(CURRENT)
+    if not isinstance(value, str):
+        return None
+    try:
+        return unseal(key, value, current_context(flow.id))
+    except SealError:
+        log.warning("flow %s: the current password does not open; setting it as a reset",
+                    flow.id)
+        return None
 
 
 def terms(user: User) -> list[str]:

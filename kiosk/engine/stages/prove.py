@@ -16,6 +16,7 @@ from typing import Any, NoReturn, TypeVar
 from sqlalchemy import Connection
 
 from kiosk.backend import (
+    CONTACT_KINDS,
     Channel,
     CodeExpired,
     FlowState,
@@ -36,7 +37,7 @@ from kiosk.engine.crypto import keyed_hash, new_token
 from kiosk.engine.delivery_base import Message
 from kiosk.engine.flow import VERIFY_STEPS, Flow, save_flow
 from kiosk.engine.messages import code_message
-from kiosk.engine.methods import CONTACT_KINDS, codes, kind_and_channel, questions
+from kiosk.engine.methods import codes, kind_and_channel, questions
 from kiosk.engine.methods.authenticator import repeat_key
 from kiosk.engine.methods.codes import CodeToCheck, clean_code
 from kiosk.engine.text import normalize_answer

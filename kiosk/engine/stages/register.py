@@ -56,6 +56,9 @@ class Register:
         if kind is not None and (kind not in self.core.policy.sspr.methods
                                  or (kind == "questions" and user.is_admin)):
             raise InvalidInput("this method cannot be registered here", field="kind")
+        if kind in self.core.directory.owned_contacts:  # it would follow the directory's entry
+            raise InvalidInput("this contact comes from the directory: the helpdesk changes it",
+                               field="kind")
         return user
 
     def registered(self, conn: Connection, notices: list[Message], flow: Flow, user: User,
