@@ -46,7 +46,7 @@ from kiosk.backend import (
     Step,
     StepOutOfOrder,
 )
-from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, set_language, t
+from kiosk.i18n import DEFAULT_LANGUAGE, LANGUAGES, get_language, set_language, t
 from kiosk.operator_guard import OperatorExit, OperatorGuard
 from kiosk.screens.base import KioskScreen
 from kiosk.screens.dialogs import (
@@ -354,7 +354,7 @@ class KioskApp(App[str | None], inherit_bindings=False):
     async def start_flow(self, purpose: Purpose, username: str) -> None:
         self.purpose = purpose
         self.username = username  # also for "not registered: set it up now"
-        state = await self.attempt(self.backend.start(purpose, username))
+        state = await self.attempt(self.backend.start(purpose, username, get_language()))
         if state is not None:
             await self.advance(state)
 

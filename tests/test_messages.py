@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import re
-import string
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -12,10 +11,8 @@ import pytest
 from kiosk.engine.config import Organization
 from kiosk.engine.delivery import Message
 from kiosk.engine.messages import (
-    CATALOGUE,
-    LANGUAGES,
     METHOD_KINDS,
-    PURPOSE_LABELS,
+    PURPOSES,
     account_unlocked_notice,
     admin_reset_alert,
     code_message,
@@ -26,8 +23,8 @@ from kiosk.engine.messages import (
     password_reset_notice,
     spaced_code,
     spoken_code,
-    translate,
 )
+from kiosk.i18n import LANGUAGES, Translator, catalogue, placeholders
 
 CODE = "48213957"
 WHEN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
@@ -106,14 +103,13 @@ def test_call_code_message_spells_the_digits_twice() -> None:
     assert CODE not in message.body and "4821 3957" not in message.body
 
 
-def test_english_purpose_label_is_translated_too() -> None:
-    message = code_message("text", "+4915112345678", CODE, "Acme", "password reset", 10, "de")
+def test_the_purpose_is_a_key_translated_here() -> None:
+    message = code_message("text", "+4915112345678", CODE, "Acme", "reset", 10, "de")
     assert message.body.startswith("Acme: Ihr Code für die Passwortzurücksetzung lautet")
-
-
-def test_unknown_purpose_label_is_used_as_given() -> None:
-    message = code_message("text", "+4915112345678", CODE, "Example Corp", "badge pickup", 10)
-    assert "badge pickup code is 4821 3957" in message.body
+    # keys travel from the stages, never English text (which no other language could show)
+    for label in ("password reset", "badge pickup", ""):
+        with pytest.raises(ValueError, match="purpose"):
+            code_message("text", "+4915112345678", CODE, "Acme", label, 10, "de")
 
 
 def test_code_message_escapes_a_hostile_org_name() -> None:
@@ -157,7 +153,7 @@ def test_notifications_never_take_a_code() -> None:
         admin_reset_alert,
         misuse_alert,
     ):
-        assert not {"code", "password"} & set(inspect.signature(fn).parameters), fn.__name__
+        assert not {"code", "password"} & set(inspect.signature(fn).parameters), fn
     for name, message in notifications("email", "en").items():
         assert "password is" not in message.body.lower(), name
 
@@ -275,20 +271,22 @@ def test_format_when() -> None:
 # --- translations ----------------------------------------------------------------------------
 
 
-def _fields(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+MESSAGE_KEYS = {key for key in catalogue("en") if key.startswith("msg.")}
 
 
-def test_every_language_has_every_key_with_the_same_placeholders() -> None:
-    english = CATALOGUE["en"]
-    for language, texts in CATALOGUE.items():
-        assert set(texts) == set(english), language
-        for key, text in texts.items():
-            assert _fields(text) == _fields(english[key]), (language, key)
-    for label in PURPOSE_LABELS:
-        assert f"purpose.{label}" in english
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_every_language_has_every_message_key_with_the_same_placeholders(language: str) -> None:
+    english, texts = catalogue("en"), catalogue(language)
+    assert MESSAGE_KEYS, "no msg.* keys in the English catalogue"
+    missing = sorted(MESSAGE_KEYS - set(texts))
+    assert not missing, f"{language} lacks message keys: {missing}"
+    for key in MESSAGE_KEYS:
+        assert texts[key].strip(), (language, key)
+        assert placeholders(texts[key]) == placeholders(english[key]), (language, key)
+    for purpose in PURPOSES:
+        assert f"msg.purpose.{purpose}" in english
     for kind in METHOD_KINDS:
-        assert f"method.{kind}" in english
+        assert f"msg.method.{kind}" in english
 
 
 def _every_template(channel: str, language: str) -> list[Message]:
@@ -330,7 +328,7 @@ def test_german_code_and_notice_wording() -> None:
 
 
 def test_language_resolution() -> None:
-    assert translate("de-AT").language == "de"
-    assert translate("de_DE").language == "de"
-    assert translate("fr").language == "en"  # unknown: English rather than nothing
-    assert translate("de")("call.bye") == "Auf Wiederhören."
+    assert Translator("de-AT").language == "de"
+    assert Translator("de_DE").language == "de"
+    assert Translator("fr").language == "en"  # unknown: English rather than nothing
+    assert Translator("de")("msg.call.bye") == "Auf Wiederhören."

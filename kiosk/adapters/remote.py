@@ -80,13 +80,16 @@ def _over_http(op: Operation) -> Callable[..., Awaitable[Any]]:
     """The client method of one operation: its arguments fill the path, the body and the
     query as the table says; the answer is checked against the result type."""
     result: TypeAdapter[Any] = TypeAdapter(op.result)
-    fields = tuple(op.body.model_fields) if op.body is not None else ()
+    fields = op.body.model_fields if op.body is not None else {}
 
     async def call(self: RemoteBackend, *args: Any, **kwargs: Any) -> Any:
         given = arguments(op, args, kwargs)
         path = "/v1" + op.path.format(**{name: _segment(name, given[name])
                                          for name in op.segments})
-        body = {name: _plain(given[name]) for name in fields} if op.body is not None else None
+        # an optional field left out is not sent (the body stays what a server without it reads)
+        body = {name: _plain(given[name]) for name, field in fields.items()
+                if given[name] is not None or field.is_required()
+                } if op.body is not None else None
         params = {q.name: _bounded(q, given[q.name]) for q in op.query} or None
         data = await self._call(op.verb, path, body=body, params=params,
                                 idempotent=op.idempotent)

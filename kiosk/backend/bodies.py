@@ -31,6 +31,10 @@ class _Body(BaseModel):
 class StartBody(_Body):
     purpose: str = _one_of(Purpose, example="reset")
     username: str = Field(description="at most 256 characters", examples=["alice"])
+    language: str | None = Field(
+        None, description="the visitor's language (a tag such as de or de-AT) for the flow's "
+        "codes and notices; one the organisation does not offer gives its default",
+        examples=["de"])
 
 
 class SendCodeBody(_Body):

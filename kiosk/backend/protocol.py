@@ -29,8 +29,10 @@ class Backend(Protocol):
 
     async def branding(self) -> Branding: ...
 
-    async def start(self, purpose: Purpose, username: str) -> FlowState:
-        """Identify the user; raises NotEligible / NotRegistered / Blocked."""
+    async def start(self, purpose: Purpose, username: str,
+                    language: str | None = None) -> FlowState:
+        """Identify the user; raises NotEligible / NotRegistered / Blocked. `language`: the
+        visitor's, for the flow's codes and notices (None: the organisation's default)."""
 
     async def send_code(self, flow_id: str, method: MethodKind, channel: Channel) -> FlowState: ...
 

@@ -39,7 +39,7 @@ from kiosk.engine.directory import BuiltinDirectory, Directory, User
 from kiosk.engine.flow import VERIFY_STEPS, Flow, expired, load_flow, save_flow, view
 from kiosk.engine.keys import server_key
 from kiosk.engine.methods import CHANNELS_OF
-from kiosk.engine.notify import Notifier
+from kiosk.engine.notify import Notifier, remember_language
 from kiosk.engine.outbox import OutboxDelivery
 from kiosk.engine.passwords import PasswordPolicy
 from kiosk.engine.signin import SignInNames, domains_of_dn, learn_builtin_domains
@@ -288,5 +288,6 @@ class Core:
         flow.step = Step.DONE
         flow.data = {"result": result}
         save_flow(conn, flow, ended_at=self.clock.now())
+        remember_language(conn, flow.user_id, flow.language)  # for messages sent later
         if clear:  # a successful reset, unlock or change clears the user's counters
             self.throttle.clear_user(conn, flow.subject)

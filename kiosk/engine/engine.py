@@ -137,10 +137,10 @@ class TerminalSession:
         return self.engine.outbox_messages(limit)
 
     # ------------------------------------------------------------ identify
-    def start(self, purpose: object, username: object) -> FlowState:
+    def start(self, purpose: object, username: object, language: object = None) -> FlowState:
         if self.engine.policy_watch is not None:  # a new visit: is the policy file edited?
             self.engine.policy_watch.check()
-        return self.engine.identify.start(purpose, username, self.terminal)
+        return self.engine.identify.start(purpose, username, self.terminal, language)
 
     def cancel(self, flow_id: object) -> FlowState:
         return self.engine.identify.cancel(flow_id, self.terminal)

@@ -154,7 +154,27 @@ def _rules(policy: Policy, user: User, usable: list[str], needed: int,
     if user.locked:
         rules.append("the account is locked: the unlock flow unlocks it without a new "
                      "password; a reset unlocks it too")
+    rules += _directory_rules(policy)
     return rules
+
+
+def _directory_rules(policy: Policy) -> list[str]:
+    """What the directory itself adds: an AD domain's password age and history."""
+    if policy.directory.kind != "ldap":
+        return ["passwords are kept by the kiosk: its own history (password.history) applies "
+                "to resets and changes alike"]
+    if policy.ldap.flavour == "ad":
+        return ["a reset at the kiosk is an administrative reset: the domain's minimum "
+                "password age (minPwdAge) does not hold it back, and another reset right "
+                "after works",
+                "a change at the kiosk (current password given) is the user's own change: the "
+                "domain's or a fine-grained policy's history and minimum age apply, so it is "
+                "refused within minPwdAge of the last set, a kiosk reset included",
+                "Samba domains ignore the policy-hints control: resets there are not held "
+                "to the domain's history"]
+    return ["a reset at the kiosk is an administrative reset (RFC 3062 without the old "
+            "password); a change sends the current password, so the directory's ppolicy "
+            "(history, minimum age) applies as to the user's own change"]
 
 
 def explain(engine: Engine, username: str) -> Explanation:

@@ -48,6 +48,8 @@ class Flow:
     registration: RegistrationStatus | None = field(default=None, compare=False)
     # whom the per-user throttle counts (kiosk.engine.throttle): the account, or the name
     subject: str = ""
+    # the visitor's language ("" for a flow from before migration 0006: the default)
+    language: str = ""
 
     @property
     def decoy(self) -> bool:
@@ -85,7 +87,8 @@ def flow_from_row(row: Any) -> Flow:
         terminal=row.terminal, status=row.status, step=Step(row.step),
         gates_required=row.gates_required, gates_passed=list(row.gates_passed),
         attempted=row.attempted, data=dict(row.data), created_at=row.created_at,
-        expires_at=row.expires_at, subject=row.subject or f"user:{row.username}")
+        expires_at=row.expires_at, subject=row.subject or f"user:{row.username}",
+        language=row.language or "")
 
 
 def load_flow(conn: Connection, flow_id: object, terminal: str) -> Flow:

@@ -1,8 +1,9 @@
 """Every message the kiosk sends: verification codes, notifications to users, alerts to admins.
 
-Plain functions returning a `Message`. Every sentence comes from `CATALOGUE` through a
-translator (`_ = translate(language)`), so a language is added by adding one dict. Values are
-inserted after translation; in HTML each value is escaped with `html.escape` first.
+Plain functions returning a `Message`. Every sentence is a "msg.*" key of the kiosk's one
+catalogue (kiosk/locale/<lang>.messages.json, read by kiosk.i18n, the screens' translator too),
+rendered in the language the caller names: the flow's, or the recipient's preferred one. Values
+are inserted after translation; in HTML each value is escaped with `html.escape` first.
 
 Notifications and alerts never take a code or a password as an argument, so they cannot carry one.
 Each says what happened, when, at which terminal, and whom to contact if it was not expected.
@@ -12,226 +13,31 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Literal
+from functools import partial
+from typing import Literal, Required, TypedDict, Unpack
 
 from kiosk.backend import METHOD_KINDS, Channel
 from kiosk.engine.config import Organization
 from kiosk.engine.delivery_base import Message
+from kiosk.i18n import DEFAULT_LANGUAGE, Translator, resolve, translator
 
 Change = Literal["added", "updated", "removed"]
 
-# Known `purpose_label` values for code_message (a key, or its English label such as
-# "password reset"); anything else is used as given (already translated by the caller).
-PURPOSE_LABELS: tuple[str, ...] = ("reset", "unlock", "change", "register", "confirm", "verify")
+# what a code is for (catalogue keys "msg.purpose.<key>"): a flow's Purpose value, or one of
+# the narrower ones; stages pass these keys, never English text
+PURPOSES: tuple[str, ...] = ("reset", "unlock", "change", "register", "confirm", "verify")
 
-CATALOGUE: dict[str, dict[str, str]] = {
-    "en": {
-        "greeting": "Hello,",
-        "footer": (
-            "This is an automatic message from the {org} password self-service. "
-            "Please do not reply."
-        ),
-        "minutes.one": "{n} minute",
-        "minutes.other": "{n} minutes",
-        "label.when": "When",
-        "label.terminal": "Terminal",
-        "short.when": "When: {when}, terminal: {terminal}.",
-        "call.hello": "Hello, this is {org}.",
-        "call.bye": "Goodbye.",
-        "purpose.reset": "password reset",
-        "purpose.unlock": "account unlock",
-        "purpose.change": "password change",
-        "purpose.register": "security info registration",
-        "purpose.confirm": "confirmation",
-        "purpose.verify": "verification",
-        "code.subject": "{org}: your {purpose} code",
-        "code.intro": "Your {purpose} code for {org} is:",
-        "code.valid": "It is valid for {minutes} and works only once.",
-        "code.never_share": (
-            "Enter it only at the kiosk. Never tell it to anyone: "
-            "the helpdesk will never ask for it."
-        ),
-        "code.not_you": (
-            "If you did not ask for this code, ignore this message and tell the helpdesk: "
-            "{helpdesk}"
-        ),
-        "code.not_you_default": (
-            "If you did not ask for this code, ignore this message and tell your IT helpdesk."
-        ),
-        "code.text": ("{org}: your {purpose} code is {code}. Valid for {minutes}. Never share it."),
-        "code.call": (
-            "Your {purpose} code is: {digits}. I repeat: {digits}. The code is valid for {minutes}."
-        ),
-        "notice.not_you": "If this was not you, contact the helpdesk right away: {helpdesk}",
-        "notice.not_you_default": "If this was not you, contact your IT helpdesk right away.",
-        "alert.contact": "If this is unexpected, contact the helpdesk: {helpdesk}",
-        "alert.contact_default": "If this is unexpected, contact your IT helpdesk.",
-        "reset.subject": "{org}: your password was reset",
-        "reset.what": "The password of your {org} account {username} was reset.",
-        "unlock.subject": "{org}: your account was unlocked",
-        "unlock.what": "Your {org} account {username} was unlocked.",
-        "method.subject": "{org}: your security info was changed",
-        "method.what": (
-            "A verification method of your {org} account {username} was {change}: {method}."
-        ),
-        "change.added": "added",
-        "change.updated": "changed",
-        "change.removed": "removed",
-        "method.email": "alternate email",
-        "method.mobile": "mobile phone",
-        "method.office": "office phone",
-        "method.questions": "security questions",
-        "method.authenticator": "authenticator app",
-        "admin_reset.subject": "{org}: password of administrator {admin} was reset",
-        "admin_reset.what": (
-            "The password of the administrator account {admin} was reset through the "
-            "password self-service."
-        ),
-        "admin_reset.why": "You receive this message because you are an administrator too.",
-        "misuse.subject": "{org}: {username} blocked from password self-service",
-        "misuse.what": (
-            "The account {username} was blocked from password self-service after too many "
-            "failed or repeated attempts."
-        ),
-        "misuse.subject_unknown": "{org}: an unknown name blocked from password self-service",
-        "misuse.what_unknown": (
-            "An unknown name (shown in the audit log) was blocked from password self-service "
-            "after too many failed or repeated attempts."
-        ),
-        "misuse.until": "The block ends: {until}.",
-        "misuse.support": (
-            "Support code: {support_code} (the person at the kiosk sees the same code)."
-        ),
-        "operator.subject": "{org}: wrong operator passphrases at {terminal}",
-        "operator.what": (
-            "The operator exit of the kiosk terminal {terminal} was tried with a wrong "
-            "passphrase {failures} times. Every attempt is in the audit log."
-        ),
-    },
-    "de": {
-        "greeting": "Guten Tag,",
-        "footer": (
-            "Dies ist eine automatische Nachricht der Passwort-Selbstbedienung von {org}. "
-            "Bitte antworten Sie nicht darauf."
-        ),
-        "minutes.one": "{n} Minute",
-        "minutes.other": "{n} Minuten",
-        "label.when": "Zeitpunkt",
-        "label.terminal": "Terminal",
-        "short.when": "Zeitpunkt: {when}, Terminal: {terminal}.",
-        "call.hello": "Guten Tag, hier ist {org}.",
-        "call.bye": "Auf Wiederhören.",
-        "purpose.reset": "die Passwortzurücksetzung",
-        "purpose.unlock": "die Kontoentsperrung",
-        "purpose.change": "die Passwortänderung",
-        "purpose.register": "die Registrierung der Sicherheitsinformationen",
-        "purpose.confirm": "die Bestätigung",
-        "purpose.verify": "die Überprüfung",
-        "code.subject": "{org}: Ihr Code für {purpose}",
-        "code.intro": "Ihr Code für {purpose} bei {org} lautet:",
-        "code.valid": "Er ist {minutes} gültig und funktioniert nur einmal.",
-        "code.never_share": (
-            "Geben Sie ihn nur am Kiosk ein. Nennen Sie ihn niemandem: "
-            "Der Helpdesk wird Sie nie danach fragen."
-        ),
-        "code.not_you": (
-            "Falls Sie diesen Code nicht angefordert haben, ignorieren Sie diese Nachricht "
-            "und informieren Sie den Helpdesk: {helpdesk}"
-        ),
-        "code.not_you_default": (
-            "Falls Sie diesen Code nicht angefordert haben, ignorieren Sie diese Nachricht "
-            "und informieren Sie Ihren IT-Helpdesk."
-        ),
-        "code.text": (
-            "{org}: Ihr Code für {purpose} lautet {code}. {minutes} gültig. "
-            "Geben Sie ihn niemandem weiter."
-        ),
-        "code.call": (
-            "Ihr Code für {purpose} lautet: {digits}. Ich wiederhole: {digits}. "
-            "Der Code ist {minutes} gültig."
-        ),
-        "notice.not_you": (
-            "Falls Sie das nicht waren, wenden Sie sich sofort an den Helpdesk: {helpdesk}"
-        ),
-        "notice.not_you_default": (
-            "Falls Sie das nicht waren, wenden Sie sich sofort an Ihren IT-Helpdesk."
-        ),
-        "alert.contact": "Falls das unerwartet ist, wenden Sie sich an den Helpdesk: {helpdesk}",
-        "alert.contact_default": "Falls das unerwartet ist, wenden Sie sich an Ihren IT-Helpdesk.",
-        "reset.subject": "{org}: Ihr Passwort wurde zurückgesetzt",
-        "reset.what": "Das Passwort Ihres Kontos {username} bei {org} wurde zurückgesetzt.",
-        "unlock.subject": "{org}: Ihr Konto wurde entsperrt",
-        "unlock.what": "Ihr Konto {username} bei {org} wurde entsperrt.",
-        "method.subject": "{org}: Ihre Sicherheitsinformationen wurden geändert",
-        "method.what": (
-            "Für Ihr Konto {username} bei {org} wurde eine Überprüfungsmethode {change}: {method}."
-        ),
-        "change.added": "hinzugefügt",
-        "change.updated": "geändert",
-        "change.removed": "entfernt",
-        "method.email": "alternative E-Mail-Adresse",
-        "method.mobile": "Mobiltelefon",
-        "method.office": "Bürotelefon",
-        "method.questions": "Sicherheitsfragen",
-        "method.authenticator": "Authenticator-App",
-        "admin_reset.subject": "{org}: Passwort des Administrators {admin} zurückgesetzt",
-        "admin_reset.what": (
-            "Das Passwort des Administratorkontos {admin} wurde über die "
-            "Passwort-Selbstbedienung zurückgesetzt."
-        ),
-        "admin_reset.why": "Sie erhalten diese Nachricht, weil Sie ebenfalls Administrator sind.",
-        "misuse.subject": "{org}: {username} für die Passwort-Selbstbedienung gesperrt",
-        "misuse.what": (
-            "Das Konto {username} wurde nach zu vielen fehlgeschlagenen oder wiederholten "
-            "Versuchen für die Passwort-Selbstbedienung gesperrt."
-        ),
-        "misuse.subject_unknown": (
-            "{org}: ein unbekannter Name für die Passwort-Selbstbedienung gesperrt"
-        ),
-        "misuse.what_unknown": (
-            "Ein unbekannter Name (siehe Audit-Protokoll) wurde nach zu vielen fehlgeschlagenen "
-            "oder wiederholten Versuchen für die Passwort-Selbstbedienung gesperrt."
-        ),
-        "misuse.until": "Die Sperre endet: {until}.",
-        "misuse.support": (
-            "Support-Code: {support_code} (die Person am Kiosk sieht denselben Code)."
-        ),
-        "operator.subject": "{org}: falsche Betreiber-Passphrasen an {terminal}",
-        "operator.what": (
-            "Der Betreiber-Ausgang des Kiosk-Terminals {terminal} wurde {failures}-mal mit "
-            "einer falschen Passphrase versucht. Jeder Versuch steht im Audit-Protokoll."
-        ),
-    },
-}
-LANGUAGES: tuple[str, ...] = tuple(CATALOGUE)
+def default_language(org: Organization) -> str:
+    """The organisation's language for messages nobody chose one for: English when offered."""
+    return DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in org.languages else org.languages[0]
 
 
-class Translator:
-    """`_("key", name=value)`: the sentence in one language, values inserted after translation."""
-
-    def __init__(self, language: str) -> None:
-        # "de-AT" and "de_DE" use "de"; an unknown language falls back to English
-        base = language.replace("_", "-").split("-")[0].lower()
-        self.language = base if base in CATALOGUE else "en"
-        self._texts = CATALOGUE[self.language]
-
-    def template(self, key: str) -> str:
-        # a key missing in a translation falls back to English; missing in English is a bug
-        return self._texts.get(key) or CATALOGUE["en"][key]
-
-    def __call__(self, key: str, /, **values: object) -> str:
-        return self.template(key).format(**values)
-
-    def html(self, key: str, /, **values: object) -> str:
-        """The same sentence for HTML: the text and every value escaped."""
-        safe = {name: html.escape(str(value)) for name, value in values.items()}
-        return html.escape(self.template(key)).format(**safe)
-
-
-def translate(language: str) -> Translator:
-    return Translator(language)
+def message_language(org: Organization, language: str | None) -> str:
+    """The language a message is written in: `language` ("de", "de-AT") when the organisation
+    offers it, else the organisation's default."""
+    return resolve(language or "", org.languages, default_language(org))
 
 
 def spaced_code(code: str) -> str:
@@ -281,15 +87,15 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _purpose(_: Translator, label: str) -> str:
-    # the English label is accepted too, so a caller holding English text still gets German
-    english = {CATALOGUE["en"][f"purpose.{key}"]: key for key in PURPOSE_LABELS}
-    key = label if label in PURPOSE_LABELS else english.get(label)
-    return _(f"purpose.{key}") if key else label
+def _purpose(_: Translator, purpose: str) -> str:
+    # a wrong purpose is a programming error: fail where the message is made
+    if purpose not in PURPOSES:
+        raise ValueError(f"code_message purpose must be one of {PURPOSES}, not {purpose!r}")
+    return _(f"msg.purpose.{purpose}")
 
 
 def _minutes(_: Translator, minutes: int) -> str:
-    return _("minutes.one" if minutes == 1 else "minutes.other", n=minutes)
+    return _("msg.minutes.one" if minutes == 1 else "msg.minutes.other", n=minutes)
 
 
 _HTML_HEAD = (
@@ -316,235 +122,164 @@ def code_message(
     recipient: str,
     code: str,
     org: str | Organization,
-    purpose_label: str,
+    purpose: str,
     minutes_valid: int,
-    language: str = "en",
+    language: str = DEFAULT_LANGUAGE,
     *,
     helpdesk: str = "",
 ) -> Message:
     """A verification code: spaced groups in email and text, digit by digit for a call.
 
-    `purpose_label` is one of PURPOSE_LABELS or its English label (both translated here), or
-    text used as given. `org` may be the policy's Organization: its name and its helpdesk
-    contact (with phone, email and URL) are used unless `helpdesk` is given.
+    `purpose` is one of PURPOSES (a key, translated here). `org` may be the policy's
+    Organization: its name and its helpdesk contact (with phone, email and URL) are used
+    unless `helpdesk` is given.
     """
-    _ = translate(language)
+    _ = translator(language)
     org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
-    purpose = _purpose(_, str(purpose_label))
+    purpose = _purpose(_, str(getattr(purpose, "value", purpose)))
     minutes = _minutes(_, minutes_valid)
     spaced = spaced_code(code)
-    subject = _one_line(_("code.subject", org=org_name, purpose=purpose))
+    subject = _one_line(_("msg.code.subject", org=org_name, purpose=purpose))
     if channel == "text":
-        body = _("code.text", org=org_name, purpose=purpose, code=spaced, minutes=minutes)
+        body = _("msg.code.text", org=org_name, purpose=purpose, code=spaced, minutes=minutes)
         return Message("text", recipient, subject, body)
     if channel == "call":
         digits = spoken_code(code)
         parts = [
-            _("call.hello", org=org_name),
-            _("code.call", purpose=purpose, digits=digits, minutes=minutes),
-            _("call.bye"),
+            _("msg.call.hello", org=org_name),
+            _("msg.code.call", purpose=purpose, digits=digits, minutes=minutes),
+            _("msg.call.bye"),
         ]
         return Message("call", recipient, subject, " ".join(parts))
 
-    not_you_key = "code.not_you" if helpdesk else "code.not_you_default"
+    not_you_key = "msg.code.not_you" if helpdesk else "msg.code.not_you_default"
     lines = [
-        _("greeting"),
-        _("code.intro", org=org_name, purpose=purpose),
+        _("msg.greeting"),
+        _("msg.code.intro", org=org_name, purpose=purpose),
         f"    {spaced}",
-        _("code.valid", minutes=minutes) + " " + _("code.never_share"),
+        _("msg.code.valid", minutes=minutes) + " " + _("msg.code.never_share"),
         _(not_you_key, helpdesk=helpdesk),
-        "-- \n" + _("footer", org=org_name),
+        "-- \n" + _("msg.footer", org=org_name),
     ]
     paragraphs = [
-        _.html("greeting"),
-        _.html("code.intro", org=org_name, purpose=purpose),
+        _.html("msg.greeting"),
+        _.html("msg.code.intro", org=org_name, purpose=purpose),
         f'<span style="{_CODE_STYLE}">{html.escape(spaced)}</span>',
-        _.html("code.valid", minutes=minutes) + " " + _.html("code.never_share"),
+        _.html("msg.code.valid", minutes=minutes) + " " + _.html("msg.code.never_share"),
         _.html(not_you_key, helpdesk=helpdesk),
     ]
-    page = _html_page(_, subject, paragraphs, _.html("footer", org=org_name))
+    page = _html_page(_, subject, paragraphs, _.html("msg.footer", org=org_name))
     return Message("email", recipient, subject, "\n\n".join(lines) + "\n", html=page)
 
 
+Said = tuple[str, dict[str, object]]  # a catalogue key and its values
+
+
+class NoticeContext(TypedDict, total=False):
+    """The keywords every notice and alert builder takes besides `org`."""
+
+    when: Required[datetime]
+    terminal: Required[str]
+    helpdesk: str  # default: the Organization's contact, or a generic "your IT helpdesk"
+    language: str  # a catalogue language; default English
+
+
 def _notice(
-    _: Translator,
+    kind: Literal["notice", "alert"],
     channel: Channel,
     recipient: str,
-    *,
-    org: str,
-    subject: str,
-    what: list[tuple[str, dict[str, object]]],
-    when: datetime,
-    terminal: str,
-    contact_key: str,
-    helpdesk: str,
-    purpose: str,
+    org: str | Organization,
+    subject: Said,
+    what: list[Said],
+    context: NoticeContext,
 ) -> Message:
-    """The shared shape: what happened, when, where, whom to contact."""
-    stamp = format_when(when)
+    """The shared shape: what happened, when, where, whom to contact. Every text gets `org`."""
+    when, terminal = context["when"], context["terminal"]
+    _ = translator(context.get("language") or DEFAULT_LANGUAGE)
+    org, helpdesk = _org_and_helpdesk(org, context.get("helpdesk") or "")
+    title = _one_line(_(subject[0], org=org, **subject[1]))
+    purpose = "notification" if kind == "notice" else "alert"
+    contact_key = "msg.notice.not_you" if kind == "notice" else "msg.alert.contact"
     contact_key = contact_key if helpdesk else f"{contact_key}_default"
+    stamp = format_when(when)
     if channel in ("text", "call"):
-        parts = [_(key, **values) for key, values in what]
-        parts.append(_("short.when", when=stamp, terminal=terminal))
+        parts = [_(key, org=org, **values) for key, values in what]
+        parts.append(_("msg.short.when", when=stamp, terminal=terminal))
         parts.append(_(contact_key, helpdesk=helpdesk))
         if channel == "call":
-            parts = [_("call.hello", org=org), *parts, _("call.bye")]
+            parts = [_("msg.call.hello", org=org), *parts, _("msg.call.bye")]
         else:
             parts.insert(0, f"{org}:")
-        return Message(channel, recipient, subject, " ".join(parts), purpose=purpose)
+        return Message(channel, recipient, title, " ".join(parts), purpose=purpose)
 
-    when_line = f"{_('label.when')}: {stamp}\n{_('label.terminal')}: {terminal}"
+    when_line = f"{_('msg.label.when')}: {stamp}\n{_('msg.label.terminal')}: {terminal}"
     lines = [
-        _("greeting"),
-        " ".join(_(key, **values) for key, values in what),
+        _("msg.greeting"),
+        " ".join(_(key, org=org, **values) for key, values in what),
         when_line,
         _(contact_key, helpdesk=helpdesk),
-        "-- \n" + _("footer", org=org),
+        "-- \n" + _("msg.footer", org=org),
     ]
     when_html = (
-        f"<strong>{_.html('label.when')}:</strong> {html.escape(stamp)}<br>\n"
-        f"<strong>{_.html('label.terminal')}:</strong> {html.escape(terminal)}"
+        f"<strong>{_.html('msg.label.when')}:</strong> {html.escape(stamp)}<br>\n"
+        f"<strong>{_.html('msg.label.terminal')}:</strong> {html.escape(terminal)}"
     )
     paragraphs = [
-        _.html("greeting"),
-        " ".join(_.html(key, **values) for key, values in what),
+        _.html("msg.greeting"),
+        " ".join(_.html(key, org=org, **values) for key, values in what),
         when_html,
         _.html(contact_key, helpdesk=helpdesk),
     ]
-    page = _html_page(_, subject, paragraphs, _.html("footer", org=org))
+    page = _html_page(_, title, paragraphs, _.html("msg.footer", org=org))
     body = "\n\n".join(lines) + "\n"
-    return Message("email", recipient, subject, body, html=page, purpose=purpose)
+    return Message("email", recipient, title, body, html=page, purpose=purpose)
 
 
-def _account_notice(
-    event: Literal["reset", "unlock"],
-    channel: Channel,
-    recipient: str,
-    *,
-    username: str,
-    org: str | Organization,
-    when: datetime,
-    terminal: str,
-    helpdesk: str,
-    language: str,
-) -> Message:
-    """What happened to the account (catalogue keys `<event>.subject` / `<event>.what`)."""
-    _ = translate(language)
-    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
-    values: dict[str, object] = {"org": org_name, "username": username}
-    return _notice(
-        _,
-        channel,
-        recipient,
-        org=org_name,
-        subject=_one_line(_(f"{event}.subject", org=org_name)),
-        what=[(f"{event}.what", values)],
-        when=when,
-        terminal=terminal,
-        contact_key="notice.not_you",
-        helpdesk=helpdesk,
-        purpose="notification",
-    )
+# Every builder below takes `org` (a name or the policy's Organization: its helpdesk contact is
+# used unless `helpdesk` is given) and the NoticeContext keywords. None takes a code or a
+# password.
 
 
-def password_reset_notice(
-    channel: Channel,
-    recipient: str,
-    *,
-    username: str,
-    org: str | Organization,
-    when: datetime,
-    terminal: str,
-    helpdesk: str = "",
-    language: str = "en",
-) -> Message:
-    """To the user's registered contacts after their password was reset."""
-    return _account_notice("reset", channel, recipient, username=username, org=org, when=when,
-                           terminal=terminal, helpdesk=helpdesk, language=language)
+# what happened to an account: a reset, an unlock, the helpdesk's temporary access pass
+Event = Literal["reset", "unlock", "pass_issued", "pass_revoked", "pass_used", "pass_expired"]
 
 
-def account_unlocked_notice(
-    channel: Channel,
-    recipient: str,
-    *,
-    username: str,
-    org: str | Organization,
-    when: datetime,
-    terminal: str,
-    helpdesk: str = "",
-    language: str = "en",
-) -> Message:
-    """To the user's registered contacts after their account was unlocked."""
-    return _account_notice("unlock", channel, recipient, username=username, org=org, when=when,
-                           terminal=terminal, helpdesk=helpdesk, language=language)
+def account_notice(event: Event, channel: Channel, recipient: str, *,
+                   username: str, org: str | Organization,
+                   **context: Unpack[NoticeContext]) -> Message:
+    """To the user's registered contacts: what happened to the account (catalogue keys
+    `msg.<event>.subject` / `msg.<event>.what`)."""
+    return _notice("notice", channel, recipient, org, (f"msg.{event}.subject", {}),
+                   [(f"msg.{event}.what", {"username": username})], context)
 
 
-def method_changed_notice(
-    channel: Channel,
-    recipient: str,
-    kind: str,
-    *,
-    username: str,
-    org: str | Organization,
-    when: datetime,
-    terminal: str,
-    change: Change = "updated",
-    helpdesk: str = "",
-    language: str = "en",
-) -> Message:
+# to the user's registered contacts after their password was reset / their account unlocked
+AccountNotice = Callable[..., Message]
+password_reset_notice: AccountNotice = partial(account_notice, "reset")
+account_unlocked_notice: AccountNotice = partial(account_notice, "unlock")
+
+
+def method_changed_notice(channel: Channel, recipient: str, kind: str, *, username: str,
+                          org: str | Organization, change: Change = "updated",
+                          **context: Unpack[NoticeContext]) -> Message:
     """To the user's other contacts when a method (`kind`: a MethodKind value) changed."""
-    _ = translate(language)
-    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
+    _ = translator(context.get("language") or DEFAULT_LANGUAGE)
     kind = str(getattr(kind, "value", kind))  # a MethodKind member or its value
-    method = _(f"method.{kind}") if kind in METHOD_KINDS else kind
     values: dict[str, object] = {
-        "org": org_name,
         "username": username,
-        "method": method,
-        "change": _(f"change.{change}"),
+        "method": _(f"msg.method.{kind}") if kind in METHOD_KINDS else kind,
+        "change": _(f"msg.change.{change}"),
     }
-    return _notice(
-        _,
-        channel,
-        recipient,
-        org=org_name,
-        subject=_one_line(_("method.subject", org=org_name)),
-        what=[("method.what", values)],
-        when=when,
-        terminal=terminal,
-        contact_key="notice.not_you",
-        helpdesk=helpdesk,
-        purpose="notification",
-    )
+    return _notice("notice", channel, recipient, org, ("msg.method.subject", {}),
+                   [("msg.method.what", values)], context)
 
 
-def admin_reset_alert(
-    channel: Channel,
-    recipient: str,
-    admin_username: str,
-    *,
-    org: str | Organization,
-    when: datetime,
-    terminal: str,
-    helpdesk: str = "",
-    language: str = "en",
-) -> Message:
+def admin_reset_alert(channel: Channel, recipient: str, admin_username: str, *,
+                      org: str | Organization, **context: Unpack[NoticeContext]) -> Message:
     """To every other admin when an administrator reset their password."""
-    _ = translate(language)
-    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
-    return _notice(
-        _,
-        channel,
-        recipient,
-        org=org_name,
-        subject=_one_line(_("admin_reset.subject", org=org_name, admin=admin_username)),
-        what=[("admin_reset.what", {"admin": admin_username}), ("admin_reset.why", {})],
-        when=when,
-        terminal=terminal,
-        contact_key="alert.contact",
-        helpdesk=helpdesk,
-        purpose="alert",
-    )
+    admin: dict[str, object] = {"admin": admin_username}
+    return _notice("alert", channel, recipient, org, ("msg.admin_reset.subject", admin),
+                   [("msg.admin_reset.what", admin), ("msg.admin_reset.why", {})], context)
 
 
 # a name in an alert keeps none of: control, format (bidi overrides and isolates, zero-width),
@@ -563,77 +298,30 @@ def alert_name(username: str) -> str:
     return name
 
 
-def misuse_alert(
-    channel: Channel,
-    recipient: str,
-    username: str,
-    support_code: str,
-    *,
-    known: bool,
-    org: str | Organization,
-    when: datetime,
-    terminal: str,
-    until: datetime | None = None,
-    helpdesk: str = "",
-    language: str = "en",
-) -> Message:
+def misuse_alert(channel: Channel, recipient: str, username: str, support_code: str, *,
+                 known: bool, org: str | Organization, until: datetime | None = None,
+                 **context: Unpack[NoticeContext]) -> Message:
     """To admins when a user was blocked (the engine sends at most one per block).
 
     A name typed at the kiosk is the visitor's text, not the organisation's: an account that
     does not exist (`known=False`) is never named ("an unknown name (shown in the audit
     log)"), and a known one is shown cleaned and cut (`alert_name`)."""
-    _ = translate(language)
-    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
     name = alert_name(username) if known else ""
-    if known and name:
-        subject = _("misuse.subject", org=org_name, username=name)
-        what: list[tuple[str, dict[str, object]]] = [("misuse.what", {"username": name})]
-    else:
-        subject = _("misuse.subject_unknown", org=org_name)
-        what = [("misuse.what_unknown", {})]
+    subject: Said = ("msg.misuse.subject", {"username": name})
+    what: list[Said] = [("msg.misuse.what", {"username": name})]
+    if not name:
+        subject, what = ("msg.misuse.subject_unknown", {}), [("msg.misuse.what_unknown", {})]
     if until is not None:
-        what.append(("misuse.until", {"until": format_when(until)}))
-    what.append(("misuse.support", {"support_code": support_code}))
-    return _notice(
-        _,
-        channel,
-        recipient,
-        org=org_name,
-        subject=_one_line(subject),
-        what=what,
-        when=when,
-        terminal=terminal,
-        contact_key="alert.contact",
-        helpdesk=helpdesk,
-        purpose="alert",
-    )
+        what.append(("msg.misuse.until", {"until": format_when(until)}))
+    what.append(("msg.misuse.support", {"support_code": support_code}))
+    return _notice("alert", channel, recipient, org, subject, what, context)
 
 
-def operator_exit_alert(
-    channel: Channel,
-    recipient: str,
-    *,
-    failures: int,
-    org: str | Organization,
-    when: datetime,
-    terminal: str,
-    helpdesk: str = "",
-    language: str = "en",
-) -> Message:
+def operator_exit_alert(channel: Channel, recipient: str, *, failures: int,
+                        org: str | Organization, **context: Unpack[NoticeContext]) -> Message:
     """To admins when a terminal's operator exit saw many wrong passphrases (rate-limited by
     the engine: kiosk.engine.operator)."""
-    _ = translate(language)
-    org_name, helpdesk = _org_and_helpdesk(org, helpdesk)
-    return _notice(
-        _,
-        channel,
-        recipient,
-        org=org_name,
-        subject=_one_line(_("operator.subject", org=org_name, terminal=terminal)),
-        what=[("operator.what", {"terminal": terminal, "failures": failures})],
-        when=when,
-        terminal=terminal,
-        contact_key="alert.contact",
-        helpdesk=helpdesk,
-        purpose="alert",
-    )
+    terminal = context["terminal"]
+    subject: Said = ("msg.operator.subject", {"terminal": terminal})
+    return _notice("alert", channel, recipient, org, subject,
+                   [("msg.operator.what", {"terminal": terminal, "failures": failures})], context)

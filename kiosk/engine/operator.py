@@ -32,8 +32,8 @@ from kiosk.engine.clock import Clock
 from kiosk.engine.config import Policy
 from kiosk.engine.crypto import support_code
 from kiosk.engine.delivery_base import Message
-from kiosk.engine.messages import operator_exit_alert
-from kiosk.engine.notify import admin_emails
+from kiosk.engine.messages import message_language, operator_exit_alert
+from kiosk.engine.notify import admin_contacts
 from kiosk.engine.schema import audit_events, throttle_events
 from kiosk.engine.throttle import Throttler
 
@@ -153,7 +153,7 @@ class OperatorExits:
                now: datetime) -> list[Message]:
         if not self.host.policy.notifications.admins_on_block:
             return []
-        recipients = admin_emails(conn)
+        recipients = admin_contacts(conn)
         if not recipients:
             return []
         sent = select(func.count()).select_from(audit_events).where(
@@ -170,4 +170,6 @@ class OperatorExits:
                      detail=ALERT_DETAIL)
         org = self.host.policy.organization
         return [operator_exit_alert("email", to, failures=failures, org=org, when=now,
-                                    terminal=ctx.terminal) for to in recipients]
+                                    terminal=ctx.terminal,
+                                    language=message_language(org, preferred))
+                for to, preferred in recipients]

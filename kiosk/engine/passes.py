@@ -42,8 +42,8 @@ from kiosk.engine.crypto import same
 from kiosk.engine.delivery_base import Message
 from kiosk.engine.directory import User
 from kiosk.engine.flow import Flow
+from kiosk.engine.messages import Event
 from kiosk.engine.methods.access_pass import clean_pass, new_pass, pass_hash
-from kiosk.engine.notify import to_contacts
 from kiosk.engine.schema import access_passes, flows
 from kiosk.engine.stages.prove import Prove, once
 from kiosk.engine.text import normalize_username
@@ -86,15 +86,11 @@ class AccessPasses:
         self.prove = prove
 
     # ------------------------------------------------------------ notices
-    def _tell(self, conn: Connection, user_id: int, username: str, what: str) -> list[Message]:
+    def _tell(self, conn: Connection, user_id: int, username: str, event: Event,
+              when: datetime, terminal: str = "helpdesk", language: str = "") -> list[Message]:
         """A notice to every registered contact (the pass's text is never in it)."""
-        org = self.core.policy.organization
-        helpdesk = self.core.helpdesk()
-        body = (f"{org.name}: {what} for your account {username}. If this was not you, "
-                f"contact {helpdesk or 'the helpdesk'} at once.")
-        return to_contacts(registry.load(conn, user_id).contacts, lambda ch, to: Message(
-            ch, to, f"{org.name}: temporary access pass", body,  # type: ignore[arg-type]
-            purpose="notification"))
+        return self.core.notifier.access_pass(conn, user_id, username, event, when, terminal,
+                                              language)
 
     # ------------------------------------------------------------ the desk
     def _user(self, conn: Connection, username: object) -> User:
@@ -152,8 +148,7 @@ class AccessPasses:
                          Activity.HELPDESK, Result.SUCCEEDED,
                          detail=f"temporary access pass issued by {agent} ({kind}, until "
                                 f"{row.expires_at:%Y-%m-%d %H:%M} UTC{extra})")
-            notices.extend(self._tell(conn, user.id, user.username,
-                                      "the helpdesk issued a temporary access pass"))
+            notices.extend(self._tell(conn, user.id, user.username, "pass_issued", now))
             return IssuedPass(info=info_of(row, user.username, now), access_pass=text)
 
         return self.core.tx(work)
@@ -174,8 +169,7 @@ class AccessPasses:
             audit.record(conn, _context(row.id, f"desk:{agent}", user.username), now,
                          Activity.HELPDESK, Result.SUCCEEDED,
                          detail=f"temporary access pass revoked by {agent}: {why}")
-            notices.extend(self._tell(conn, user.id, user.username,
-                                      "the helpdesk revoked a temporary access pass"))
+            notices.extend(self._tell(conn, user.id, user.username, "pass_revoked", now))
             return info_of(conn.execute(select(access_passes).where(
                 access_passes.c.id == row.id)).one(), user.username, now)
 
@@ -210,8 +204,8 @@ class AccessPasses:
                          Activity.HELPDESK, Result.ABANDONED if unused else Result.SUCCEEDED,
                          detail="temporary access pass expired" + (" unused" if unused else ""))
             if user is not None and unused:
-                notices.extend(self._tell(conn, user.id, name,
-                                          "a temporary access pass expired unused"))
+                notices.extend(self._tell(conn, user.id, name, "pass_expired",
+                                          row.expires_at))
         return len(rows)
 
     # ------------------------------------------------------------ the kiosk
@@ -275,6 +269,6 @@ class AccessPasses:
         audit.record(conn, _context(material.pass_id or 0, flow.terminal, user.username), now,
                      Activity.HELPDESK, Result.SUCCEEDED,
                      detail=f"temporary access pass used (support code {flow.support_code})")
-        notices.extend(self._tell(conn, user.id, user.username,
-                                  f"a temporary access pass was used at {flow.terminal}"))
+        notices.extend(self._tell(conn, user.id, user.username, "pass_used", now,
+                                  flow.terminal, flow.language))
         return self.prove.passed(conn, flow, "pass", reservation)

@@ -72,6 +72,9 @@ users = Table(
     Column("totp_last_step", BigInteger, nullable=False, default=0),
     # an LDAP / AD user's stable id (entryUUID / objectGUID); NULL for built-in users
     Column("external_id", String(64), nullable=True),
+    # the language of the user's last completed flow or registration: notices sent outside
+    # a flow (alerts to administrators) use it; NULL: the organisation's default
+    Column("language", String(16), nullable=True),
     Index("ix_users_external_id", "external_id", unique=True),
 )
 
@@ -143,6 +146,9 @@ flows = Table(
     # a decoy), "user:<name>" for a name nobody has
     Column("subject", String(300), nullable=False, server_default=""),
     Column("terminal", String(200), nullable=False),
+    # the visitor's language (a catalogue language, kiosk.i18n): codes and notices use it;
+    # NULL (a flow from before 0006): the organisation's default
+    Column("language", String(16), nullable=True),
     Column("status", String(16), nullable=False),  # open, done, cancelled, abandoned, blocked
     Column("step", String(32), nullable=False),
     Column("gates_required", Integer, nullable=False),

@@ -18,6 +18,9 @@ def rule_text(rule: str, params: dict[str, Any], fallback: str = "") -> str:
     """The checklist line of a rule. A rule that is met carries no params (`PasswordCheck` has
     them only for violations), so a text that needs one falls back to its `.generic` form."""
     key = f"rule.{rule}"
+    # a directory's refusal names its reason (passwordTooShort, passwordInHistory, ...)
+    if isinstance(params.get("reason"), str) and has(f"{key}.{params['reason']}"):
+        key = f"{key}.{params['reason']}"
     if not has(key):
         return fallback or rule.replace("_", " ")
     if placeholders(catalogue(DEFAULT_LANGUAGE)[key]) - params.keys() and has(f"{key}.generic"):

@@ -163,6 +163,17 @@ async def test_requests_carry_the_key_and_json() -> None:
     assert request.read() == b'{"purpose":"reset","username":"alice"}'
 
 
+async def test_the_optional_language_is_sent_only_when_given() -> None:
+    script = Script(httpx.Response(201, json={}), httpx.Response(201, json={}))
+    b = script.backend()
+    for language in ("de", None):
+        with pytest.raises(ServiceUnavailable):
+            await b.start(Purpose.RESET, "alice", language)
+    assert [r.read() for r in script.requests] == [
+        b'{"purpose":"reset","username":"alice","language":"de"}',
+        b'{"purpose":"reset","username":"alice"}']
+
+
 async def test_text_that_is_not_utf8_is_the_apis_invalid_input(app, terminal_key) -> None:  # type: ignore[no-untyped-def]
     """A lone surrogate (which UTF-8 cannot encode) reaches the API as JSON's \\ud800 escape
     and comes back as the engine's own refusal, as with the embedded engine: no crash."""

@@ -1,5 +1,6 @@
 """An upgraded database as version 0004 left it: the server key in `settings`, authenticator
-secrets (registered and pending) in plaintext. Shared by the SQLite and PostgreSQL tests."""
+secrets (registered and pending) in plaintext, no language columns. Shared by the SQLite and
+PostgreSQL tests."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ def make_it_old(db: DbEngine, pending_flow: str, pending_secret: str) -> bytes:
         data = conn.execute(select(flows.c.data).where(flows.c.id == pending_flow)).scalar_one()
         conn.execute(update(flows).where(flows.c.id == pending_flow)
                      .values(data={**data, "enroll_secret": pending_secret}))
-        conn.execute(text("DROP TABLE IF EXISTS access_passes"))  # 0006's
+        # and without what later revisions added (0006: the flow's and the user's language;
+        # 0007: the helpdesk's access passes)
+        for table in ("flows", "users"):
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN language"))
+        conn.execute(text("DROP TABLE IF EXISTS access_passes"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
     return legacy
 

@@ -98,3 +98,22 @@ def test_two_methods_besides_questions_leave_administrators_a_way(methods: list[
 def test_an_explanation_survives_json(engine: Engine) -> None:
     carol = explain(engine, "carol")
     assert Explanation.from_json(carol.to_json()) == carol
+
+
+@pytest.mark.parametrize(("directory", "says"), [
+    ({}, "kept by the kiosk"),
+    ({"directory": {"kind": "ldap"},
+      "ldap": {"urls": ["ldaps://ldap.corp.example"], "user_base": "ou=people,dc=corp"}},
+     "ppolicy"),
+    ({"directory": {"kind": "ldap"},
+      "ldap": {"flavour": "ad", "urls": ["ldaps://dc1.corp.example"],
+               "user_base": "OU=People,DC=corp"}}, "minPwdAge"),
+])
+def test_the_directory_says_what_holds_a_reset_and_a_change(
+        directory: dict[str, object], says: str) -> None:
+    from kiosk.engine.explain import _directory_rules
+
+    rules = " ".join(_directory_rules(parse_policy(directory)))
+    assert says in rules
+    if says == "minPwdAge":  # an AD reset is administrative; a change is the user's own
+        assert "administrative reset" in rules and "user's own change" in rules

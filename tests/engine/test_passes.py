@@ -179,3 +179,20 @@ def test_a_pass_used_twice_at_once_is_claimed_once(engine: Engine, desk: Helpdes
     engine.session(TERMINAL).verify_pass(first.flow_id, text)
     with pytest.raises((WrongCode, CodeExpired)):
         engine.session("console:other").verify_pass(second.flow_id, text)
+
+
+def test_the_user_is_told_of_a_pass_in_their_language_and_never_its_text(
+        engine: Engine, desk: Helpdesk) -> None:
+    def told() -> list[dict[str, object]]:
+        return [m for m in engine.outbox.latest(50) if m["recipient"] == "alice@contoso.org"]
+
+    text = issue(desk, "alice")
+    (issued,) = told()
+    assert str(issued["subject"]).endswith(": a temporary access pass was issued")
+    state = engine.session(TERMINAL).start("reset", "alice", "de")  # a visitor in German
+    engine.session(TERMINAL).verify_pass(state.flow_id, text)
+    used = told()[0]
+    assert "Zugangspass wurde verwendet" in str(used["subject"])
+    assert TERMINAL in str(used["body"])
+    for message in told():
+        assert text not in str(message["body"]) and text not in str(message["subject"])

@@ -8,6 +8,7 @@ import email
 import re
 import socket
 from collections.abc import Iterator
+from email.header import decode_header, make_header
 from email.message import Message as EmailMessage
 from pathlib import Path
 
@@ -105,3 +106,31 @@ def test_a_dead_mail_server_fails_softly(tmp_path: Path) -> None:
     with engine.db.connect() as conn:
         details = conn.execute(select(audit_events.c.detail)).scalars().all()
     assert any(d.startswith("code not delivered: SMTP 127.0.0.1") for d in details)
+
+
+def subject_of(message: EmailMessage) -> str:
+    return str(make_header(decode_header(message["Subject"])))
+
+
+def test_a_german_session_gets_its_code_and_notice_in_german_by_mail(
+        tmp_path: Path, smtp: tuple[Mailbox, int]) -> None:
+    box, port = smtp
+    engine = real_engine(tmp_path, port)
+    state = engine.session(TERMINAL).start("reset", "alice", "de")
+    state = engine.session(TERMINAL).send_code(state.flow_id, "email", "email")
+    drained(engine)
+    [code_mail] = box.messages
+    assert subject_of(code_mail) == "Contoso (training): Ihr Code für die Passwortzurücksetzung"
+    text = body_text(code_mail)
+    assert text.startswith("Guten Tag,") and "Hello" not in text
+    html_part = next(p for p in code_mail.walk() if p.get_content_type() == "text/html")
+    assert '<html lang="de">' in html_part.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    found = re.search(r"\b(\d{4}) (\d{4})\b", text)
+    assert found
+    state = engine.session(TERMINAL).verify_code(state.flow_id, state.challenge.id,  # type: ignore[union-attr]
+                               found.group(1) + found.group(2))
+    engine.session(TERMINAL).set_password(state.flow_id, "Seven brass kiosk lanterns")
+    drained(engine)
+    notice = box.messages[-1]
+    assert subject_of(notice) == "Contoso (training): Ihr Passwort wurde zurückgesetzt"
+    assert "Falls Sie das nicht waren" in body_text(notice)

@@ -88,11 +88,11 @@ CRASHING_KIOSK = textwrap.dedent("""
 
     class Crashing(EmbeddedBackend):
         # the user name "crash" makes the app fail the way an unhandled error does
-        async def start(self, purpose, username):
+        async def start(self, purpose, username, language=None):
             if username == "crash":
                 from textual._context import active_app
                 active_app.get()._handle_exception(RuntimeError("secret-ish detail"))
-            return await super().start(purpose, username)
+            return await super().start(purpose, username, language)
 
 
     run_kiosk(lambda: Crashing(engine, terminal="console:crash-test"), log_path=Path(sys.argv[2]),

@@ -1,5 +1,6 @@
-"""The message catalogue: every key the UI uses exists in English, and German translates every
-English key with the same placeholders. A string without a translation fails here."""
+"""The one message catalogue: every key the UI uses and every key the engine sends (codes,
+notices, alerts: "msg.*") exists in English, and every other language translates every English
+key with the same placeholders. A string without a translation fails here."""
 
 from __future__ import annotations
 
@@ -7,20 +8,23 @@ import ast
 import json
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 import kiosk
 from kiosk.backend import ERRORS, METHOD_KINDS, Channel, MethodKind, Purpose
 from kiosk.demo_users import DEMO_USERS
+from kiosk.engine.messages import PURPOSES, Change, Event
 from kiosk.engine.passwords import PasswordPolicy
 from kiosk.engine.questions import PREDEFINED
-from kiosk.i18n import LANGUAGES, catalogue, placeholders
+from kiosk.i18n import LANGUAGES, PARTS, catalogue, placeholders
 from kiosk.screens.outcome import ProblemScreen
 
 ROOT = Path(kiosk.__file__).parent
 UI_SOURCES = [ROOT / "app.py", *sorted((ROOT / "screens").glob("*.py")),
               *sorted((ROOT / "widgets").glob("*.py"))]
+ENGINE_SOURCES = sorted((ROOT / "engine").rglob("*.py"))
 KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 EN = catalogue("en")
 
@@ -29,12 +33,12 @@ SAME_IN_GERMAN = {"problem.helpdesk", "outbox.code", "hint.help", "console.col.t
                   "console.board.terminals", "console.col.detail", "console.col.status"}
 
 
-def literal_keys() -> set[str]:
-    """Every string constant in the UI that is passed to t()/t_or() or looks like a key of a
-    family the catalogue has (so keys kept in class attributes are checked too)."""
-    prefixes = {key.split(".")[0] for key in EN}
+def literal_keys(sources: list[Path] = UI_SOURCES, prefixes: set[str] | None = None) -> set[str]:
+    """Every string constant in `sources` that is passed to t()/t_or() or looks like a key of
+    a family the catalogue has (so keys kept in class attributes are checked too)."""
+    prefixes = prefixes or {key.split(".")[0] for key in EN}
     found: set[str] = set()
-    for path in UI_SOURCES:
+    for path in sources:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         actions = {  # Binding("f1", "app.focus_next"): action names, not catalogue keys
             arg.value for node in ast.walk(tree)
@@ -80,6 +84,41 @@ def dynamic_keys() -> set[str]:
     keys |= {f"strength.{n}" for n in range(5)}
     keys |= {f"demo.{user.username}" for user in DEMO_USERS}
     return keys
+
+
+def engine_dynamic_keys() -> set[str]:
+    """Keys the engine's messages build from values (f-strings): every value they can take."""
+    keys = {f"msg.purpose.{purpose}" for purpose in PURPOSES}
+    keys |= {f"msg.method.{kind}" for kind in METHOD_KINDS}
+    keys |= {f"msg.change.{change}" for change in get_args(Change)}
+    keys |= {f"msg.{event}.{part}" for event in get_args(Event) for part in ("subject", "what")}
+    keys |= {f"{contact}_default" for contact in ("msg.notice.not_you", "msg.alert.contact")}
+    return keys
+
+
+def test_every_key_the_engine_sends_is_in_english_and_every_message_key_is_used() -> None:
+    used = literal_keys(ENGINE_SOURCES, {"msg"}) | engine_dynamic_keys()
+    assert len(used) > 40, "the engine's message keys were not found"
+    missing = sorted(used - set(EN))
+    assert not missing, f"keys the engine sends but en.messages.json lacks: {missing}"
+    unused = sorted(key for key in EN if key.startswith("msg.") and key not in used)
+    assert not unused, f"message keys nothing sends: {unused}"
+
+
+def test_every_purpose_has_a_code_message() -> None:
+    # the stages pass the flow's purpose as the key of its code message
+    assert {p.value for p in Purpose} <= set(PURPOSES)
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_each_language_has_both_catalogue_parts_without_overlap(language: str) -> None:
+    screens, messages = (
+        {key for key in json.loads((ROOT / "locale" / f"{language}{part}.json").read_text(
+            encoding="utf-8")) if not key.startswith("_")}  # "_comment"
+        for part in PARTS)
+    assert messages and not screens & messages
+    assert all(key.startswith("msg.") for key in messages)
+    assert not any(key.startswith("msg.") for key in screens)
 
 
 def test_every_key_the_ui_uses_is_in_english() -> None:
@@ -155,3 +194,35 @@ def test_rule_texts_never_show_a_placeholder() -> None:
             assert rule_text("classes", {**base, "required": 3}) != rule_text("classes", base)
         finally:
             set_language("en")
+
+
+def test_the_policy_offers_exactly_the_languages_with_a_catalogue() -> None:
+    from kiosk.engine.config import Organization
+
+    (literal,) = get_args(Organization.model_fields["languages"].annotation)
+    assert set(get_args(literal)) == set(LANGUAGES)
+    for language in LANGUAGES:  # both parts of every catalogue are there
+        assert all((ROOT / "locale" / f"{language}{part}.json").is_file() for part in PARTS)
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", "Long enough for the directory (at least 20 characters)"),
+    ("de", "Lang genug für das Verzeichnis (mindestens 20 Zeichen)"),
+])
+def test_a_directory_refusal_reads_in_the_visitors_language(language: str, expected: str) -> None:
+    """AD / ppolicy refusals name a reason; the checklist line comes from the catalogue, not
+    from the directory's English text."""
+    from kiosk.i18n import get_language, set_language
+    from kiosk.widgets.password import rule_text
+
+    before = get_language()
+    set_language(language)
+    try:
+        params = {"reason": "passwordTooShort", "min_length": 20}
+        assert rule_text("directory", params, "the directory needs a longer password") == expected
+        unknown = {"reason": "somethingNew"}
+        assert rule_text("directory", unknown, "fallback") == (
+            "Accepted by the organisation's directory" if language == "en"
+            else "Vom Verzeichnis der Organisation akzeptiert")
+    finally:
+        set_language(before)

@@ -222,7 +222,8 @@ async def test_german_and_back_to_english_for_the_next_visitor(
 
 
 class ExplodingBackend(EmbeddedBackend):
-    async def start(self, purpose: Purpose, username: str):  # type: ignore[no-untyped-def]
+    async def start(self, purpose: Purpose, username: str,  # type: ignore[no-untyped-def]
+                    language: str | None = None):
         raise RuntimeError("Alice-demo-pass-1 leaked into an exception message")
 
 
@@ -367,10 +368,10 @@ async def test_a_late_answer_after_an_idle_reset_is_dropped(
     answered = asyncio.Event()
 
     class Slow(EmbeddedBackend):
-        async def start(self, purpose, username):  # type: ignore[no-untyped-def]
+        async def start(self, purpose, username, language=None):  # type: ignore[no-untyped-def]
             await release.wait()
             try:
-                return await super().start(purpose, username)
+                return await super().start(purpose, username, language)
             finally:
                 answered.set()
 

@@ -183,7 +183,8 @@ class Complete:
             # a reset that also cleared a lock says so (store_password unlocks)
             core.finish(conn, flow, f"{result}_unlocked" if user.locked else result)
             notices.extend(core.notifier.password_reset(conn, user.id, user.username,
-                                                        user.is_admin, now, terminal))
+                                                        user.is_admin, now, terminal,
+                                                        flow.language))
             return core.state(conn, flow)
 
         return core.tx(write)
@@ -207,7 +208,7 @@ class Complete:
             core.finish(conn, flow, "unlocked" if user.locked else "not_locked")
             if user.locked:
                 notices.extend(core.notifier.unlocked(conn, user.id, user.username, now,
-                                                      terminal))
+                                                      terminal, flow.language))
             return core.state(conn, flow)
 
         return core.tx(work)

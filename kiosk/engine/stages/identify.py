@@ -14,9 +14,11 @@ from kiosk.engine.core import CommitThenRaise, Core, text_arg
 from kiosk.engine.crypto import new_token, support_code
 from kiosk.engine.delivery_base import Message
 from kiosk.engine.flow import Flow, flow_from_row, view
+from kiosk.engine.messages import message_language
 from kiosk.engine.schema import flows
 from kiosk.engine.text import normalize_username
 from kiosk.engine.throttle import account_subject, terminal_subject, user_subject
+from kiosk.i18n import is_language_tag
 
 MAX_USERNAME = 256
 
@@ -25,7 +27,11 @@ class Identify:
     def __init__(self, core: Core) -> None:
         self.core = core
 
-    def start(self, purpose: object, username: object, terminal: str) -> FlowState:
+    def start(self, purpose: object, username: object, terminal: str,
+              language: object = None) -> FlowState:
+        """`language`: the visitor's (a tag like "de" or "de-AT"); codes and notices of the
+        flow are written in it. A language the organisation does not offer gives its default;
+        anything not shaped like a language tag is refused (invalid_input, field language)."""
         try:
             purpose = Purpose(purpose)
         except ValueError:
@@ -34,11 +40,15 @@ class Identify:
         if len(name) > MAX_USERNAME:  # NFKC can lengthen a name (ß → ss, ﷺ → 18 letters)
             raise InvalidInput(f"username is too long (at most {MAX_USERNAME} characters)",
                                field="username")
+        org = self.core.policy.organization
+        if language is not None and not is_language_tag(language):
+            raise InvalidInput("unknown language", field="language")
+        lang = message_language(org, language if isinstance(language, str) else None)
         return self.core.tx(
-            lambda conn, notices: self._start(conn, notices, purpose, name, terminal))
+            lambda conn, notices: self._start(conn, notices, purpose, name, terminal, lang))
 
     def _start(self, conn: Connection, notices: list[Message], purpose: Purpose, name: str,
-               terminal: str) -> FlowState:
+               terminal: str, language: str) -> FlowState:
         core, policy = self.core, self.core.policy
         now = core.clock.now()
         # alice@contoso.org and CONTOSO\alice are alice: one name from here on (account,
@@ -81,13 +91,14 @@ class Identify:
             purpose=purpose, username=name, user_id=real.id if real else None,
             terminal=terminal, status="open", step=first, gates_required=required,
             gates_passed=[], attempted=False, data={}, created_at=now,
-            expires_at=now + timedelta(minutes=policy.flow.lifetime_minutes), subject=subject)
+            expires_at=now + timedelta(minutes=policy.flow.lifetime_minutes), subject=subject,
+            language=language)
         conn.execute(insert(flows).values(
             id=flow.id, correlation_id=flow.correlation_id, support_code=flow.support_code,
             purpose=purpose.value, username=name, user_id=flow.user_id, terminal=terminal,
             status="open", step=first.value, gates_required=required, gates_passed=[],
             attempted=False, data={}, created_at=now, expires_at=flow.expires_at,
-            subject=subject))
+            subject=subject, language=language))
         # a decoy's audit trail reads like a real one; only `detail` marks it for operators
         why = ("unknown user" if user is None else
                f"not eligible: {refusal.code} {refusal.params.get('reason', '')}".strip()

@@ -36,17 +36,13 @@ from kiosk.engine.core import CommitThenRaise, Core, text_arg
 from kiosk.engine.crypto import keyed_hash, new_token
 from kiosk.engine.delivery_base import Message
 from kiosk.engine.flow import VERIFY_STEPS, Flow, save_flow
-from kiosk.engine.messages import code_message
+from kiosk.engine.messages import code_message, message_language
 from kiosk.engine.methods import codes, kind_and_channel, questions
 from kiosk.engine.methods.authenticator import repeat_key
 from kiosk.engine.methods.codes import CodeToCheck, clean_code
 from kiosk.engine.text import normalize_answer
 from kiosk.engine.throttle import ActiveBlock, Busy, Delay, Reservation, terminal_subject
 
-PURPOSE_LABELS = {
-    Purpose.RESET: "password reset", Purpose.UNLOCK: "account unlock",
-    Purpose.CHANGE: "password change", Purpose.REGISTER: "security info registration",
-}
 M = TypeVar("M")  # what a check needs, read in the reserving transaction
 R = TypeVar("R")  # the check's outcome
 Settle = Callable[[Connection, list[Message], Flow, M, R, Reservation], Any]
@@ -214,8 +210,10 @@ class Prove:
         flow.attempted = True
         if not destination:
             return None
-        message = code_message(channel.value, destination, code, core.policy.organization,
-                               PURPOSE_LABELS[flow.purpose], core.policy.codes.lifetime_minutes)
+        org = core.policy.organization
+        message = code_message(channel.value, destination, code, org, flow.purpose.value,
+                               core.policy.codes.lifetime_minutes,
+                               message_language(org, flow.language))
         # the outcome of a queued delivery is audited under the flow
         return replace(message, context=flow.audit, method=kind)
 

@@ -28,6 +28,7 @@ from kiosk.engine.flow import Flow, save_flow
 from kiosk.engine.methods import METHODS, codes, kind_and_channel
 from kiosk.engine.methods.authenticator import repeat_key
 from kiosk.engine.methods.codes import CodeToCheck, clean_code
+from kiosk.engine.notify import remember_language
 from kiosk.engine.questions import PREDEFINED, validate_entries
 from kiosk.engine.registry import StoredAnswer
 from kiosk.engine.stages.prove import Prove
@@ -67,7 +68,8 @@ class Register:
         audit.record(conn, flow.audit, now, Activity.REGISTERED, Result.SUCCEEDED,
                      method=kind, detail=detail)
         notices.extend(self.core.notifier.method_changed(before, kind, user.username, now,
-                                                         flow.terminal))
+                                                         flow.terminal, flow.language))
+        remember_language(conn, user.id, flow.language)
         save_flow(conn, flow)
         return self.core.state(conn, flow)
 
