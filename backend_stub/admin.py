@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Row
 
 from backend_stub.auth import admin_caller
 from backend_stub.problems import documented
@@ -174,8 +175,8 @@ def show_user(username: str, engine: EngineDep) -> AdminUserDetail:
 # ---------------------------------------------------------------- audit
 
 
-def _event(row: object) -> AuditEvent:
-    m = dict(row._mapping)  # type: ignore[attr-defined]
+def _event(row: Row[Any]) -> AuditEvent:
+    m = dict(row._mapping)
     return AuditEvent(activity_label=label_of(m["activity"]), **m)
 
 

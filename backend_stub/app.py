@@ -45,6 +45,13 @@ engine as the embedded kiosk.
 """
 
 
+class _KioskAPI(FastAPI):
+    """FastAPI serving the document with problem+json error responses (`_openapi`)."""
+
+    def openapi(self) -> dict[str, Any]:
+        return _openapi(self)
+
+
 def create_app(engine: Engine | None, admin_token: str | None = None, *,
                max_body: int = DEFAULT_MAX_BODY, terminals: TerminalStore | None = None
                ) -> FastAPI:
@@ -55,10 +62,10 @@ def create_app(engine: Engine | None, admin_token: str | None = None, *,
             match_threads_to_pool(engine)
         yield
 
-    app = FastAPI(
+    app = _KioskAPI(
         title="Helpdesk Kiosk API", version=API_VERSION, description=DESCRIPTION,
         docs_url=None, redoc_url=None, openapi_url="/openapi.json",
-        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
     app.state.engine = engine
@@ -70,8 +77,6 @@ def create_app(engine: Engine | None, admin_token: str | None = None, *,
     app.include_router(admin.router)
     app.include_router(console_reports.router)
     app.include_router(desk.router)
-
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:

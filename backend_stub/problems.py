@@ -9,6 +9,7 @@ field but never repeat the value sent (it may be a password or an answer).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request
@@ -17,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from kiosk.backend import InvalidInput, KioskError, ServiceUnavailable
 
@@ -135,7 +136,7 @@ async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
     return internal_error()
 
 
-HANDLERS = {
+HANDLERS: dict[int | type[Exception], Callable[[Request, Any], Coroutine[Any, Any, Response]]] = {
     KioskError: on_kiosk_error,
     RequestValidationError: on_validation_error,
     StarletteHTTPException: on_http_error,

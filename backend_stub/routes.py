@@ -57,7 +57,7 @@ def _endpoint(op: Operation) -> Callable[..., Any]:
             given.update(body.model_dump())
         return getattr(engine.session(terminal), op.name)(**given)
 
-    endpoint.__signature__ = Signature(_parameters(op))  # type: ignore[attr-defined]
+    vars(endpoint)["__signature__"] = Signature(_parameters(op))  # not in typeshed
     endpoint.__doc__ = op.doc or None  # the operation's description in OpenAPI
     return endpoint
 
@@ -66,5 +66,5 @@ for _op in OPERATIONS:
     router.add_api_route(
         _op.path, _endpoint(_op), methods=[_op.verb], name=_op.name, response_model=_op.result,
         status_code=_op.status, tags=[_op.tag],
-        responses=documented(*_op.problems) if _op.problems else None,  # type: ignore[arg-type]
+        responses=documented(*_op.problems) if _op.problems else None,
     )

@@ -14,11 +14,18 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
 from kiosk.backend import LANGUAGES, THEMES, Backend
+from kiosk.backend.operations import as_backend
 
+if TYPE_CHECKING:
+    from kiosk.engine.config import Policy
+    from kiosk.operator_guard import OperatorExit
+
+F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("kiosk.ui")
 
 
@@ -38,7 +45,14 @@ def _lock_terminal_signals() -> None:
 # focus events, the hidden cursor and, last, the alternate screen
 TERMINAL_RESTORE = ("\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?2004l"
                     "\x1b[?1004l\x1b[?25h\x1b[?1049l")
-_saved_tty: list[object] = []  # the terminal's attributes before the app started
+_saved_tty: list[list[Any]] = []  # the terminal's attributes before the app started
+
+
+def _fileno(stream: TextIO | None) -> int:
+    """sys.__stdin__ / sys.__stdout__ are None when the process was started without them."""
+    if stream is None:
+        raise ValueError("no such stream")
+    return stream.fileno()
 
 
 def _save_terminal() -> None:
@@ -46,7 +60,7 @@ def _save_terminal() -> None:
 
     _saved_tty.clear()
     with contextlib.suppress(OSError, ValueError, termios.error):
-        _saved_tty.append(termios.tcgetattr(sys.__stdin__.fileno()))
+        _saved_tty.append(termios.tcgetattr(_fileno(sys.__stdin__)))
 
 
 def restore_terminal() -> None:
@@ -55,11 +69,11 @@ def restore_terminal() -> None:
     import termios
 
     with contextlib.suppress(OSError, ValueError, AttributeError):
-        if os.isatty(sys.__stdout__.fileno()):
-            os.write(sys.__stdout__.fileno(), TERMINAL_RESTORE.encode())
+        if os.isatty(_fileno(sys.__stdout__)):
+            os.write(_fileno(sys.__stdout__), TERMINAL_RESTORE.encode())
     if _saved_tty:
         with contextlib.suppress(OSError, ValueError, termios.error):
-            termios.tcsetattr(sys.__stdin__.fileno(), termios.TCSANOW, _saved_tty[0])
+            termios.tcsetattr(_fileno(sys.__stdin__), termios.TCSANOW, _saved_tty[0])
 
 
 def _die_cleanly_on(signums: tuple[int, ...], cleanup: Callable[[], None] | None = None) -> None:
@@ -93,7 +107,7 @@ def run_kiosk(
     kiosk_mode: bool,
     theme: str | None = None,
     language: str | None = None,
-    operator_exit=None,  # type: ignore[no-untyped-def]
+    operator_exit: OperatorExit | None = None,
     idle_timeout: float = 90.0,
     demo_quit: bool = False,
 ) -> int:
@@ -133,12 +147,12 @@ def run_kiosk(
             time.sleep(5)  # a crash loop: do not spin the CPU, keep trying
 
 
-def _theme_option(f):  # type: ignore[no-untyped-def]
+def _theme_option(f: F) -> F:
     return click.option("--theme", type=click.Choice(THEMES), default=None,
                         help="Override the theme of the policy file.")(f)
 
 
-def _language_option(f):  # type: ignore[no-untyped-def]
+def _language_option(f: F) -> F:
     return click.option("--language", type=click.Choice(LANGUAGES), default=None,
                         help="The language each visitor starts in.")(f)
 
@@ -171,7 +185,7 @@ def demo(kiosk_mode: bool, theme: str | None, language: str | None,
                   else build_demo_engine(directory, passes={"enabled": True}))
 
         def make_backend() -> Backend:
-            return EmbeddedBackend(engine, terminal="console:demo")
+            return as_backend(EmbeddedBackend(engine, terminal="console:demo"))
 
         code = run_kiosk(make_backend, log_path=directory / "kiosk.log", kiosk_mode=kiosk_mode,
                          theme=theme, language=language, demo_quit=not kiosk_mode)
@@ -182,7 +196,7 @@ def demo(kiosk_mode: bool, theme: str | None, language: str | None,
 DEFAULT_POLICY_FILE = "kiosk.toml"
 
 
-def database_problem(policy, policy_file: str | None) -> str | None:  # type: ignore[no-untyped-def]
+def database_problem(policy: Policy, policy_file: str | None) -> str | None:
     """Why `kiosk run` must not start on this database, or None. Outside the demo the kiosk
     never makes up a database: an implicit ./kiosk.db would hold no users, and a missing SQLite
     file is a typo or an installation not finished, not an empty directory."""
@@ -276,8 +290,8 @@ def run(policy_file: str | None, kiosk_mode: bool, terminal: str | None, log_fil
 
     def make_backend() -> Backend:
         if engine is None:
-            return open_remote_backend(remote or "", api_key_file or "")
-        return EmbeddedBackend(engine, terminal=name)
+            return as_backend(open_remote_backend(remote or "", api_key_file or ""))
+        return as_backend(EmbeddedBackend(engine, terminal=name))
 
     code = run_kiosk(make_backend, log_path=Path(log_file) if log_file else _default_log_path(),
                      kiosk_mode=kiosk_mode, theme=theme, language=language,

@@ -23,3 +23,16 @@ def test_ci_runs_the_readmes_test_command_verbatim() -> None:
     tests = opening_commands()[1]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert tests in ci
+
+
+def test_ci_runs_the_type_checker_with_the_projects_settings() -> None:
+    import tomllib
+
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert ".venv/bin/mypy kiosk backend_stub" in ci
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    settings = project["tool"]["mypy"]
+    assert "pydantic.mypy" in settings["plugins"]
+    assert settings["disallow_untyped_defs"] and settings["warn_unused_ignores"]
+    test_extra = project["project"]["optional-dependencies"]["test"]
+    assert any(dep.startswith("mypy>=") for dep in test_extra)

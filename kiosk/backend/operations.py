@@ -146,10 +146,18 @@ def implement(factory: Callable[[Operation], Callable[..., Awaitable[Any]]]
             method.__name__ = op.name
             method.__qualname__ = f"{cls.__qualname__}.{op.name}"
             method.__doc__ = declared.__doc__
-            method.__signature__ = inspect.signature(declared)  # type: ignore[attr-defined]
+            vars(method)["__signature__"] = inspect.signature(declared)  # not in typeshed
             setattr(cls, op.name, method)
         return cls
     return build
+
+
+def as_backend(adapter: object) -> Backend:
+    """An adapter built by `implement` as the protocol it serves: a type checker cannot see the
+    methods the decorator adds, so this checks them at run time instead."""
+    if not isinstance(adapter, Backend):
+        raise TypeError(f"{type(adapter).__name__} does not serve the Backend protocol")
+    return adapter
 
 
 def arguments(op: Operation, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:

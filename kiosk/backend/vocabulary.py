@@ -7,8 +7,10 @@ its screen and its strings; nothing else enumerates the kinds.
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Literal, get_args
+from enum import Enum, StrEnum
+from typing import Literal, TypeVar, get_args
+
+E = TypeVar("E", bound=Enum)
 
 
 class Purpose(StrEnum):
@@ -49,7 +51,13 @@ PHONE_KINDS: tuple[str, ...] = (MethodKind.MOBILE, MethodKind.OFFICE)
 Theme = Literal["default", "high-contrast", "ansi"]
 THEMES: tuple[str, ...] = get_args(Theme)
 Language = Literal["en", "de"]
-LANGUAGES: tuple[str, ...] = get_args(Language)
+LANGUAGES: tuple[Language, ...] = get_args(Language)
 # each language's name in itself, for the welcome screen's choice (never translated)
 LANGUAGE_NAMES: dict[str, str] = {"en": "English", "de": "Deutsch"}
 DEFAULT_LANGUAGE = "en"
+
+
+def member(enum: type[E], value: object) -> E:
+    """The member of `enum` whose value is `value` (ValueError when none is): a lookup takes any
+    object, while a StrEnum's typed constructor asks for a str (untrusted input is an object)."""
+    return enum(value)

@@ -96,7 +96,7 @@ def _write_atomically(path: Path, write: Callable[[io.TextIOBase], int]) -> int:
         raise Failure([f"{path}: cannot write ({exc.strerror})"]) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            count = write(out)  # type: ignore[arg-type]
+            count = write(out)
         os.chmod(temp, 0o640)  # an audit log is not for every local user
         os.replace(temp, path)
     except BaseException:

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from kiosk.engine.config import Policy
     from kiosk.engine.terminals import TerminalStore
 
-F = TypeVar("F", bound=Callable[..., Any])
+# a command decorator that changes the signature: the command gets what it opens first
+DataOptions = Callable[[Callable[..., Any]], Callable[..., Any]]
 T = TypeVar("T")
 DEFAULT_POLICY_FILE = "kiosk.toml"
 ADMIN_HINT = "`kiosk admin users add` or `users import` create one"
@@ -129,11 +130,11 @@ def open_store(policy_file: Path | None, database_url: str | None, *,
 
 
 def _data_options(opener: Callable[..., T], close: Callable[[T], None], *,
-                  create: bool) -> Callable[[F], F]:
+                  create: bool) -> DataOptions:
     """Add --policy and --database-url; the command gets what `opener` opens as its first
     argument, closed when it returns."""
 
-    def decorate(f: F) -> F:
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(f)
         def wrapper(*args: Any, policy_file: Path | None, database_url: str | None,
                     **kwargs: Any) -> Any:
@@ -152,17 +153,17 @@ def _data_options(opener: Callable[..., T], close: Callable[[T], None], *,
             type=click.Path(dir_okay=False, path_type=Path),
             help="Policy file (default: env KIOSK_POLICY, else ./kiosk.toml if present, "
                  "else the built-in defaults).")(wrapper)
-        return wrapper  # type: ignore[return-value]
+        return wrapper
 
     return decorate
 
 
-def engine_options(*, create: bool = False) -> Callable[[F], F]:
+def engine_options(*, create: bool = False) -> DataOptions:
     """--policy and --database-url; the command gets an Admin as its first argument."""
     return _data_options(open_admin, lambda admin: admin.engine.db.dispose(), create=create)
 
 
-def store_options(*, create: bool = False) -> Callable[[F], F]:
+def store_options(*, create: bool = False) -> DataOptions:
     """--policy and --database-url; the command gets the TerminalStore. With `create`, a SQLite
     database that does not exist yet is made (the first terminal of a new install)."""
     return _data_options(open_store, lambda store: store.db.dispose(), create=create)

@@ -195,7 +195,7 @@ class Core:
                              self.decoy_shape.get(conn, self.clock.now()))
 
     def user_of(self, conn: Connection, flow: Flow) -> User:
-        return self.directory.get(conn, flow.user_id)  # type: ignore[arg-type]
+        return self.directory.get(conn, flow.known_user_id())
 
     def progress(self, conn: Connection, flow: Flow, result: Result, detail: str,
                  method: str = "") -> None:

@@ -9,10 +9,11 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, CursorResult, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 
 from kiosk.engine.schema import metadata
 from kiosk.engine.secret_files import create_private
@@ -28,7 +29,7 @@ HEAD_REVISION = "0007"
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn: DBAPIConnection, _record: object) -> None:
     cur = dbapi_conn.cursor()
     # WAL lets readers (the demo outbox panel, reports) run beside a writer
     cur.execute("PRAGMA journal_mode=WAL")
@@ -36,6 +37,14 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur.execute("PRAGMA busy_timeout=5000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the one row an INSERT added."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise ValueError("not the result of a single-row INSERT")
+    return int(key[0])
 
 
 def sqlite_path(url: str | URL) -> Path | None:

@@ -12,6 +12,7 @@ from kiosk.demo_users import BOB_TOTP_SECRET, DEMO_USERS, DemoUser
 from kiosk.engine import registry
 from kiosk.engine.clock import Clock
 from kiosk.engine.config import parse_policy
+from kiosk.engine.directory import BuiltinDirectory
 from kiosk.engine.engine import Engine
 from kiosk.engine.passwords import normalize_password
 from kiosk.engine.registry import StoredAnswer
@@ -40,6 +41,8 @@ def seed(engine: Engine) -> None:
     """Add the demo users to an empty database."""
     now = engine.clock.now()
     directory, hasher = engine.directory, engine.hasher
+    if not isinstance(directory, BuiltinDirectory):
+        raise TypeError("the demo users live in the built-in directory")
     # argon2 releases the GIL: hashing on every core halves the demo's start-up
     secrets_to_hash = [normalize_password(u.password) for u in DEMO_USERS] + [
         normalize_answer(a) for u in DEMO_USERS for a in u.answers.values()]
@@ -47,14 +50,14 @@ def seed(engine: Engine) -> None:
         hashes = iter(list(pool.map(hasher.hash, secrets_to_hash)))
     password_hashes = [next(hashes) for _ in DEMO_USERS]
     with engine.db.begin() as conn:
-        directory.add_member(conn, SSPR_GROUP, member_group="staff")  # type: ignore[attr-defined]
+        directory.add_member(conn, SSPR_GROUP, member_group="staff")
         for user, password_hash in zip(DEMO_USERS, password_hashes, strict=True):
             given, _, family = user.display_name.partition(" ")
-            user_id = directory.add_user(  # type: ignore[attr-defined]
+            user_id = directory.add_user(
                 conn, user.username, display_name=user.display_name, given_name=given,
                 family_name=family, is_admin=user.is_admin, locked=user.locked,
                 password_hash=password_hash, now=now)
-            directory.add_member(conn, "staff" if user.in_scope else "contractors",  # type: ignore[attr-defined]
+            directory.add_member(conn, "staff" if user.in_scope else "contractors",
                                  user_id=user_id)
             for kind, value in user.contacts.items():
                 registry.set_method(conn, user_id, kind, value, now)

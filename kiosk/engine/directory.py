@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, insert, select, update
 
 from kiosk.engine.crypto import Hasher
+from kiosk.engine.db import inserted_id
 from kiosk.engine.schema import group_members, groups, password_history, users
 from kiosk.engine.text import normalize_username
 
@@ -74,8 +75,8 @@ class Directory(Protocol):
     def set_locked(self, conn: Connection, user_id: int, locked: bool) -> None: ...
 
 
-def _user(row: object) -> User:
-    m = row._mapping  # type: ignore[attr-defined]
+def _user(row: Row[Any]) -> User:
+    m = row._mapping
     return User(m["id"], m["username"], m["display_name"], m["given_name"], m["family_name"],
                 m["enabled"], m["locked"], m["is_admin"], m["password_hash"], m["registered_at"])
 
@@ -175,7 +176,7 @@ class BuiltinDirectory:
             given_name=given_name, family_name=family_name, is_admin=is_admin, locked=locked,
             enabled=enabled, password_hash=password_hash, password_changed_at=now,
             totp_last_step=0))
-        user_id = int(result.inserted_primary_key[0])
+        user_id = inserted_id(result)
         if password_hash and now:
             conn.execute(insert(password_history).values(
                 user_id=user_id, password_hash=password_hash, created_at=now))
@@ -185,7 +186,7 @@ class BuiltinDirectory:
         row = conn.execute(select(groups.c.id).where(groups.c.name == name)).first()
         if row:
             return int(row[0])
-        return int(conn.execute(insert(groups).values(name=name)).inserted_primary_key[0])
+        return inserted_id(conn.execute(insert(groups).values(name=name)))
 
     def add_member(self, conn: Connection, group: str, *, user_id: int | None = None,
                    member_group: str | None = None) -> None:

@@ -55,6 +55,13 @@ class Flow:
     def decoy(self) -> bool:
         return self.user_id is None
 
+    def known_user_id(self) -> int:
+        """The account of a flow that is not a decoy (LookupError for a decoy, as for an
+        unknown id)."""
+        if self.user_id is None:
+            raise LookupError("a decoy flow has no account")
+        return self.user_id
+
     @property
     def account_id(self) -> int | None:
         """The directory account behind the flow, also behind a decoy (None: unknown name)."""

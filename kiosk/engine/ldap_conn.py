@@ -48,6 +48,8 @@ class ServerTrouble(LDAPCommunicationError):
 NET_ERRORS: tuple[type[BaseException], ...] = (
     LDAPCommunicationError, LDAPResponseTimeoutError, LDAPStartTLSError,
     LDAPMaximumRetriesError, OSError)
+# the network's errors and the pool's own "no server answers"
+UNREACHABLE: tuple[type[BaseException], ...] = (*NET_ERRORS, ServiceUnavailable)
 
 
 def read_bind_password(cfg: Ldap) -> str:
@@ -110,7 +112,8 @@ class LdapPool:
     def _mark_up(self, server: Server) -> None:
         index = next((i for i, s in enumerate(self.servers) if s is server), None)
         with self._lock:
-            self._down_since.pop(index, None)  # type: ignore[arg-type]
+            if index is not None:
+                self._down_since.pop(index, None)
 
     def open(self, user: str, password: str) -> tuple[Connection, bool]:
         """A connection on the first server that answers, and whether the bind succeeded.

@@ -59,6 +59,7 @@ from kiosk.backend import NotAvailable, NotEligible, PasswordRejected, ServiceUn
 from kiosk.engine import registry
 from kiosk.engine.clock import Clock
 from kiosk.engine.config import Ldap
+from kiosk.engine.db import inserted_id
 from kiosk.engine.directory import User
 from kiosk.engine.ldap_codec import (
     AD_POLICY_HINTS,
@@ -70,7 +71,7 @@ from kiosk.engine.ldap_codec import (
     id_filter,
     ppolicy_error,
 )
-from kiosk.engine.ldap_conn import NET_ERRORS, SERVER_TROUBLE_CODES
+from kiosk.engine.ldap_conn import SERVER_TROUBLE_CODES, UNREACHABLE
 from kiosk.engine.ldap_read import DirectoryReader, Snapshot, first_value
 from kiosk.engine.schema import methods, users
 from kiosk.engine.text import normalize_username
@@ -124,7 +125,7 @@ class LdapDirectory(DirectoryReader):
         """Bring the user's shadow row up to date with the directory (insert it the first
         time); a different row holding the same name (a user renamed or removed since, or a
         built-in user) steps aside, keeping its own methods."""
-        values = dict(username=snap.username, display_name=snap.display_name,
+        values: dict[str, Any] = dict(username=snap.username, display_name=snap.display_name,
                       given_name=snap.given_name, family_name=snap.family_name,
                       enabled=snap.enabled, locked=snap.locked, is_admin=self._is_admin(snap))
         row = conn.execute(select(users).where(users.c.external_id == snap.external_id)).first()
@@ -136,9 +137,8 @@ class LdapDirectory(DirectoryReader):
                 conn.execute(update(users).where(users.c.id == other).values(
                     username=f"~stale-{other}"))
         if row is None:
-            user_id = int(conn.execute(insert(users).values(
-                external_id=snap.external_id, totp_last_step=0, **values)
-            ).inserted_primary_key[0])
+            user_id = inserted_id(conn.execute(insert(users).values(
+                external_id=snap.external_id, totp_last_step=0, **values)))
             registered_at = None
         else:
             user_id, registered_at = row.id, row.registered_at
@@ -233,9 +233,10 @@ class LdapDirectory(DirectoryReader):
         so both cost one bind."""
         if not password:  # an empty simple bind is an anonymous bind: never a proof
             return False
-        real = isinstance(user, LdapUser) and bool(user.dn) and user.enabled
-        dn = user.dn if real else self._decoy_dn()  # type: ignore[union-attr]
-        return self.pool.check_bind(dn, password) and real
+        if isinstance(user, LdapUser) and user.dn and user.enabled:
+            return self.pool.check_bind(user.dn, password)
+        self.pool.check_bind(self._decoy_dn(), password)  # the same cost as a real account
+        return False
 
     def history_hashes(self, conn: DbConnection, user_id: int, depth: int) -> list[str]:
         return []  # the directory keeps the history and enforces it at writeback
@@ -282,7 +283,7 @@ class LdapDirectory(DirectoryReader):
         # the password is set: from here on a failure is logged, never reported as a refusal
         try:
             return self._finish_openldap_reset(c, dn)
-        except (*NET_ERRORS, ServiceUnavailable) as exc:
+        except UNREACHABLE as exc:
             log.error("password of %s set, but the lock state was not checked: %s", dn, exc)
             return False  # ppolicy clears the lockout itself on a reset
 

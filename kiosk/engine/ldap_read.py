@@ -25,7 +25,7 @@ from kiosk.engine.ldap_codec import (
     ADMIN_LOCK,
     guid_text,
 )
-from kiosk.engine.ldap_conn import NET_ERRORS, SERVER_TROUBLE_CODES, LdapPool, ServerTrouble
+from kiosk.engine.ldap_conn import SERVER_TROUBLE_CODES, UNREACHABLE, LdapPool, ServerTrouble
 from kiosk.engine.text import normalize_phone, normalize_username
 
 log = logging.getLogger("kiosk.ldap")
@@ -216,7 +216,7 @@ class DirectoryReader:
             return list(cached[1])
         try:
             entries = self.pool.run(self.admin_entries)
-        except (ServiceUnavailable, *NET_ERRORS) as exc:
+        except UNREACHABLE as exc:
             log.warning("administrators' addresses not read from the directory: %s", exc)
             return []
         emails = [e for e in (self._contacts(entry).get("email") for entry in entries) if e]

@@ -142,7 +142,7 @@ def code_message(
     subject = _one_line(_("msg.code.subject", org=org_name, purpose=purpose))
     if channel == "text":
         body = _("msg.code.text", org=org_name, purpose=purpose, code=spaced, minutes=minutes)
-        return Message("text", recipient, subject, body)
+        return Message(Channel.TEXT, recipient, subject, body)
     if channel == "call":
         digits = spoken_code(code)
         parts = [
@@ -150,7 +150,7 @@ def code_message(
             _("msg.code.call", purpose=purpose, digits=digits, minutes=minutes),
             _("msg.call.bye"),
         ]
-        return Message("call", recipient, subject, " ".join(parts))
+        return Message(Channel.CALL, recipient, subject, " ".join(parts))
 
     not_you_key = "msg.code.not_you" if helpdesk else "msg.code.not_you_default"
     lines = [
@@ -169,7 +169,7 @@ def code_message(
         _.html(not_you_key, helpdesk=helpdesk),
     ]
     page = _html_page(_, subject, paragraphs, _.html("msg.footer", org=org_name))
-    return Message("email", recipient, subject, "\n\n".join(lines) + "\n", html=page)
+    return Message(Channel.EMAIL, recipient, subject, "\n\n".join(lines) + "\n", html=page)
 
 
 Said = tuple[str, dict[str, object]]  # a catalogue key and its values
@@ -232,7 +232,7 @@ def _notice(
     ]
     page = _html_page(_, title, paragraphs, _.html("msg.footer", org=org))
     body = "\n\n".join(lines) + "\n"
-    return Message("email", recipient, title, body, html=page, purpose=purpose)
+    return Message(Channel.EMAIL, recipient, title, body, html=page, purpose=purpose)
 
 
 # Every builder below takes `org` (a name or the policy's Organization: its helpdesk contact is

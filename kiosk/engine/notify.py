@@ -118,7 +118,7 @@ class Notifier:
                                  terminal, language)
         if is_admin and self.policy.notifications.admins_on_admin_reset:
             out += [
-                admin_reset_alert("email", to, username, org=self.org, when=when,
+                admin_reset_alert(Channel.EMAIL, to, username, org=self.org, when=when,
                                   terminal=terminal, language=self.language(preferred))
                 for to, preferred in self.admin_contacts(conn, except_user=user_id)
             ]
@@ -226,7 +226,7 @@ class Notifier:
         )
         return [
             misuse_alert(
-                "email",
+                Channel.EMAIL,
                 to,
                 ctx.username,
                 support_code,

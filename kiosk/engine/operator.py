@@ -25,7 +25,7 @@ from typing import Protocol
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy import Engine as Database
 
-from kiosk.backend import InvalidInput, OperatorExitState
+from kiosk.backend import Channel, InvalidInput, OperatorExitState
 from kiosk.engine import audit
 from kiosk.engine.audit import Activity, AuditContext, Result
 from kiosk.engine.clock import Clock
@@ -169,7 +169,7 @@ class OperatorExits:
         audit.record(conn, ctx, now, Activity.OPERATOR_EXIT, Result.CONTACTED_ADMIN,
                      detail=ALERT_DETAIL)
         org = self.host.policy.organization
-        return [operator_exit_alert("email", to, failures=failures, org=org, when=now,
+        return [operator_exit_alert(Channel.EMAIL, to, failures=failures, org=org, when=now,
                                     terminal=ctx.terminal,
                                     language=message_language(org, preferred))
                 for to, preferred in recipients]

@@ -217,13 +217,13 @@ def score(folded: str, matches: Sequence[TermMatch]) -> FuzzyScore:
     leftover: set[str] = set()
     i = 0
     while i < n:
-        m = pick[i]
-        if m is None:
+        picked = pick[i]
+        if picked is None:
             leftover.add(folded[i])
             i += 1
         else:
-            chosen.append(m)
-            i = m.end
+            chosen.append(picked)
+            i = picked.end
     distinct_terms = len({(m.source, m.term) for m in chosen})
     return FuzzyScore(distinct_terms + len(leftover), tuple(chosen), len(leftover))
 

@@ -10,10 +10,11 @@ shared kiosk, and the term would give away part of the password to whoever is lo
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from zxcvbn import zxcvbn
@@ -58,10 +59,9 @@ CLASS_NAMES = ("lower", "upper", "digit", "other")
 # one visitor's check never waits for another's. Python zxcvbn is the fallback where the wheel
 # is missing; it keeps the user inputs in a module-level dict between its own calls, so its
 # calls are serialised (one user's names must never score another user's password).
-try:
+_rust_zxcvbn: Callable[..., Any] | None = None
+with contextlib.suppress(ImportError):  # pragma: no cover - platforms without the wheel
     from zxcvbn_rs_py import zxcvbn as _rust_zxcvbn
-except ImportError:  # pragma: no cover - platforms without the wheel
-    _rust_zxcvbn = None
 _zxcvbn_lock = threading.Lock()
 
 

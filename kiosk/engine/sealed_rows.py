@@ -13,7 +13,7 @@ from kiosk.engine.sealing import is_sealed, method_context, pending_context, sea
 
 def authenticator_rows(conn: Connection) -> list[tuple[int, int, str]]:
     """(method row id, user id, stored value) of every registered authenticator."""
-    return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+    return [tuple(r) for r in conn.execute(
         select(methods.c.id, methods.c.user_id, methods.c.value)
         .where(methods.c.kind == AUTHENTICATOR))]
 

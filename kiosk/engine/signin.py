@@ -90,9 +90,9 @@ class SignInNames:
 
     def forms_from(self, db: Database, now: datetime) -> SignInForms:
         with self._lock:
-            fresh = self._forms is not None and self._at is not None and now - self._at <= REFRESH
-        if fresh:
-            return self._forms  # type: ignore[return-value]
+            forms, at = self._forms, self._at
+        if forms is not None and at is not None and now - at <= REFRESH:
+            return forms
         with db.connect() as conn:
             return self.forms(conn, now)
 

@@ -13,8 +13,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, Row, insert, select, update
 
 from kiosk.engine.clock import Clock, SystemClock
 from kiosk.engine.schema import terminals
@@ -58,8 +59,8 @@ def _new_id() -> str:
     return "".join(secrets.choice(alphabet) for _ in range(10))
 
 
-def _terminal(row: object) -> Terminal:
-    m = row._mapping  # type: ignore[attr-defined]
+def _terminal(row: Row[Any]) -> Terminal:
+    m = row._mapping
     return Terminal(m["id"], m["name"], m["created_at"], m["revoked_at"])
 
 

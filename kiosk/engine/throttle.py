@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kiosk.engine.config import Throttle
+from kiosk.engine.db import inserted_id
 from kiosk.engine.schema import blocks, throttle_events, throttle_locks
 
 VERIFY_FAIL = "verify_fail"
@@ -121,7 +122,7 @@ class Throttler:
                 subject=subject, kind=kind, method=method, entry_hash=entry_hash, at=now
             )
         )
-        return int(result.inserted_primary_key[0])  # type: ignore[index]
+        return inserted_id(result)
 
     def _block(self, conn: Connection, now: datetime, subject: str, reason: str,
                support_code: str, duration: timedelta) -> ActiveBlock:
@@ -296,7 +297,7 @@ def terminal_states(throttler: Throttler, conn: Connection, now: datetime) -> li
     """Every terminal with recent failures past the free ones, or a block, worst first."""
     cfg = throttler.cfg
     window = now - timedelta(minutes=cfg.verify_window_minutes)
-    failures = dict(conn.execute(
+    failures: dict[str, int] = dict(conn.execute(
         select(throttle_events.c.subject, func.count()).where(
             throttle_events.c.subject.like("terminal:%"), throttle_events.c.kind == VERIFY_FAIL,
             throttle_events.c.at > window).group_by(throttle_events.c.subject)).all())

@@ -7,7 +7,7 @@ No screen inherits Textual's default bindings (ctrl+c copy and the like).
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -59,15 +59,21 @@ class ErrorLine(Static):
         self.display = bool(text)
 
 
-class ScreenMixin:
+if TYPE_CHECKING:
+    _MixinBase = Screen[Any]  # what the mixin is mixed into: its `app` and `query`
+else:
+    _MixinBase = object
+
+
+class ScreenMixin(_MixinBase):
     """What kiosk screens and kiosk dialogs share."""
 
     @property
     def kiosk(self) -> Kiosk:
-        return cast(Kiosk, self.app)  # type: ignore[attr-defined]
+        return cast(Kiosk, self.app)
 
     def action_choose(self, number: int) -> None:
-        for choice in self.query(Choice):  # type: ignore[attr-defined]
+        for choice in self.query(Choice):
             if choice.number == number and not choice.disabled and choice.display:
                 choice.focus()
                 choice.press()

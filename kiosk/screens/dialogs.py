@@ -97,10 +97,10 @@ class HelpScreen(KioskModal[None]):
             yield Static(escape(t("help.title")), classes="heading")
             yield Static(escape(t("help.keys")), classes="lead")
             yield Static(escape(t("help.privacy")), classes="lead")
-            helpdesk = self.app.branding.helpdesk  # type: ignore[attr-defined]
+            helpdesk = self.kiosk.branding.helpdesk
             if helpdesk:
                 yield Static(escape(t("problem.helpdesk", helpdesk=helpdesk)), classes="helpdesk")
-            if self.app.branding.demo:  # type: ignore[attr-defined]
+            if self.kiosk.branding.demo:
                 yield Static(escape(t("help.demo_title")), classes="heading top-gap")
                 lines = [f"[b]{user.username:<6}[/b] {escape(demo_text(user))}"
                          for user in DEMO_USERS]
@@ -110,7 +110,7 @@ class HelpScreen(KioskModal[None]):
             yield Static(escape(t("dialog.escape_close")), classes="hint")
 
     def on_mount(self) -> None:
-        if self.app.branding.demo:  # type: ignore[attr-defined]
+        if self.kiosk.branding.demo:
             self.show_totp()
             self.set_interval(1.0, self.show_totp)
 

@@ -15,6 +15,7 @@ from kiosk.backend import (
     Blocked,
     FlowExpired,
     FlowNotFound,
+    FlowState,
     KioskError,
     PasswordCheck,
     PasswordRejected,
@@ -72,7 +73,7 @@ class NewPasswordScreen(FormScreen, FlowScreen):
     BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
-    def __init__(self, state) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, state: FlowState) -> None:
         super().__init__(state)
         self.check: PasswordCheck | None = None
         self.checked_value: str | None = None

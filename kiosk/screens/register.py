@@ -21,6 +21,7 @@ from kiosk.backend import (
     KioskError,
     MethodKind,
     MethodOption,
+    Question,
     QuestionAnswer,
 )
 from kiosk.i18n import t
@@ -139,7 +140,7 @@ class AddContactScreen(FormScreen, FlowScreen):
         if choice is not None:
             await self.send(value, choice[1])
 
-    def call(self, value: str, channel: Channel):  # type: ignore[no-untyped-def]
+    def call(self, value: str, channel: Channel) -> Awaitable[FlowState]:
         backend, flow_id = self.kiosk.backend, self.state.flow_id
         if self.kind == MethodKind.EMAIL:
             return backend.add_email(flow_id, value)
@@ -149,7 +150,7 @@ class AddContactScreen(FormScreen, FlowScreen):
         self.resend_value, self.resend_channel = value, channel
         await self.kiosk.proceed(self.call(value, channel), on_error=self._on_error)
 
-    def resend(self):  # type: ignore[no-untyped-def]
+    def resend(self) -> Awaitable[FlowState]:
         return self.call(self.resend_value, self.resend_channel)
 
     def _on_error(self, err: KioskError) -> bool:
@@ -167,7 +168,7 @@ class SetQuestionsScreen(FormScreen, FlowScreen):
     BUTTONS: ClassVar[dict[str, str]] = {"show": "toggle_show"}
     BINDINGS: ClassVar[list[BindingType]] = [Binding("f2", "toggle_show", show=False)]
 
-    def __init__(self, state: FlowState, pool) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, state: FlowState, pool: list[Question]) -> None:
         super().__init__(state)
         self.pool = pool
         status = state.registration

@@ -21,7 +21,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
 import click
@@ -85,7 +85,8 @@ def _run_options() -> set[str]:
 
 
 def make_child_command(*, policy: str | None, remote: str | None, api_key_file: str | None,
-                       app_log: str | None, theme: str | None, language: str | None):  # type: ignore[no-untyped-def]
+                       app_log: str | None, theme: str | None, language: str | None,
+                       ) -> Callable[[str], Sequence[str]]:
     base = [sys.executable, "-m", "kiosk.ssh.session_process", "run"]
     extra: list[str] = []
     if policy:
@@ -287,7 +288,8 @@ async def _serve(config: ServerConfig, *, demo: bool, fork_server: bool) -> None
         except (OSError, ForkServerError) as exc:
             raise click.ClickException(f"cannot start the fork server: {exc}") from None
 
-        async def spawn(argv, env, cwd, slave):  # type: ignore[no-untyped-def]
+        async def spawn(argv: Sequence[str], env: Mapping[str, str], cwd: str | None,
+                        slave: int) -> tuple[int, Awaitable[int]]:
             if forks is not None and forks.alive:
                 try:
                     return await forks.spawn(argv, env, cwd, slave)

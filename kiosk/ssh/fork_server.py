@@ -27,6 +27,7 @@ import signal
 import socket
 import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 log = logging.getLogger("kiosk.ssh")
 
@@ -58,7 +59,7 @@ def _preload() -> None:
     gc.freeze()  # keep the preloaded objects out of later collections: their pages stay shared
 
 
-def _child(request: dict, slave: int, own_fds: Sequence[int]) -> None:  # type: ignore[type-arg]
+def _child(request: dict[str, Any], slave: int, own_fds: Sequence[int]) -> None:
     """In the forked process: become the session's kiosk; never returns."""
     code = 70
     try:
@@ -94,7 +95,7 @@ def _child(request: dict, slave: int, own_fds: Sequence[int]) -> None:  # type: 
         os._exit(code if isinstance(code, int) and 0 <= code < 256 else 1)
 
 
-def _send(sock: socket.socket, message: dict) -> None:  # type: ignore[type-arg]
+def _send(sock: socket.socket, message: dict[str, Any]) -> None:
     with contextlib.suppress(OSError):
         sock.send(json.dumps(message).encode())
 
@@ -176,7 +177,7 @@ class ForkServer:
         self.proc: asyncio.subprocess.Process | None = None
         self.sock: socket.socket | None = None
         self._lock = asyncio.Lock()
-        self._replies: asyncio.Queue[dict] = asyncio.Queue()  # type: ignore[type-arg]
+        self._replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._exits: dict[int, asyncio.Future[int]] = {}
         self._early: dict[int, int] = {}
         self.alive = False

@@ -377,7 +377,7 @@ class KioskConnection(asyncssh.SSHServer):
                              submethods: str) -> tuple[str, str, str, list[tuple[str, bool]]]:
         return ("Helpdesk kiosk", "", "", [("Kiosk passphrase: ", False)])
 
-    async def validate_kbdint_response(self, username: str, responses: list[str]) -> bool:
+    async def validate_kbdint_response(self, username: str, responses: Sequence[str]) -> bool:
         ok = False
         if (self.config.auth == "passphrase" and username == self.config.user
                 and len(responses) == 1):
@@ -485,7 +485,7 @@ class KioskConnection(asyncssh.SSHServer):
             self.conn.disconnect(asyncssh.DISC_BY_APPLICATION, message)
 
 
-class KioskSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
+class KioskSession(asyncssh.SSHServerSession[bytes]):
     """The one session of a connection: a kiosk process on a pty."""
 
     def __init__(self, owner: KioskConnection) -> None:
@@ -498,7 +498,7 @@ class KioskSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._closing = False
         self._finished = asyncio.Event()
 
-    def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:  # type: ignore[override]
+    def connection_made(self, chan: asyncssh.SSHServerChannel[bytes]) -> None:
         self.chan = chan
 
     def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int],
@@ -610,7 +610,7 @@ class KioskSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         else:
             self.chan.resume_reading()
 
-    def data_received(self, data: bytes, datatype: int | None) -> None:  # type: ignore[override]
+    def data_received(self, data: bytes, datatype: int | None) -> None:
         self.owner.touch()
         if self.child is not None and not self._closing:
             self.child.write(data)

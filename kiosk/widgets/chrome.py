@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.markup import escape
@@ -37,7 +39,7 @@ class KeyHints(Static):
 
     DEFAULT_CSS = "KeyHints { height: 1; dock: bottom; }"
 
-    def __init__(self, hints: list[tuple[str, str]], **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, hints: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(self._render_hints(hints), **kwargs)
 
     @staticmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from textual.message import Message
 from textual.widgets import Static
@@ -33,7 +34,7 @@ class Countdown(Static):
         template: Callable[[str], str],
         *,
         done_text: Callable[[], str] | None = None,
-        **kwargs,  # type: ignore[no-untyped-def]
+        **kwargs: Any,
     ) -> None:
         super().__init__("", **kwargs)
         self.deadline = deadline

@@ -7,6 +7,7 @@ Every text field of the kiosk is a `KioskInput`. Passwords and answers use `Secu
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from textual import events
 from textual.widgets import Input
@@ -17,7 +18,7 @@ _NON_DIGITS = re.compile(r"\D")
 class KioskInput(Input):
     """An `Input` that cannot copy or cut, and never selects its text on focus."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("select_on_focus", False)
         super().__init__(*args, **kwargs)
 
@@ -39,7 +40,7 @@ class KioskInput(Input):
 class SecureInput(KioskInput):
     """A masked input for passwords and answers, with a show/hide toggle."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("password", True)
         super().__init__(*args, **kwargs)
 
@@ -50,7 +51,7 @@ class SecureInput(KioskInput):
 class CodeInput(KioskInput):
     """A one-time code: digits only; spaces may be typed and pasted text is stripped to digits."""
 
-    def __init__(self, length: int = 8, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, length: int = 8, **kwargs: Any) -> None:
         self.length = length
         kwargs.setdefault("placeholder", "·" * length)
         super().__init__(restrict=r"[0-9 ]*", max_length=length * 2, **kwargs)

@@ -31,7 +31,7 @@ def rule_text(rule: str, params: dict[str, Any], fallback: str = "") -> str:
 class RuleChecklist(Static):
     """One line per rule: `✓ At least 12 characters` / `✗ Not a commonly used password`."""
 
-    def __init__(self, base_params: dict[str, Any], **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, base_params: dict[str, Any], **kwargs: Any) -> None:
         super().__init__("", **kwargs)
         self.base_params = base_params
         self.check: PasswordCheck | None = None
@@ -77,7 +77,7 @@ class StrengthMeter(Static):
 
     LABELS = ("strength.0", "strength.1", "strength.2", "strength.3", "strength.4")
 
-    def __init__(self, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
         self.score: int | None = None
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import qrcode
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -37,7 +40,7 @@ class QRView(Widget):
 
     STYLE = Style(color="#000000", bgcolor="#ffffff")  # full contrast, never the theme's
 
-    def __init__(self, data: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, data: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.lines = half_block_lines(qr_matrix(data))
 
@@ -46,10 +49,10 @@ class QRView(Widget):
         """(width, height) in cells."""
         return len(self.lines[0]), len(self.lines)
 
-    def get_content_width(self, container, viewport) -> int:  # type: ignore[no-untyped-def]
+    def get_content_width(self, container: Size, viewport: Size) -> int:
         return self.needed[0]
 
-    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return self.needed[1]
 
     def render_line(self, y: int) -> Strip:

@@ -15,7 +15,7 @@ from kiosk.engine.admin import NewUser, csv_safe
 from kiosk.engine.registry import StoredAnswer
 from kiosk.engine.report import BadTime, parse_when
 from kiosk.engine.schema import audit_events, blocks
-from tests.admin.conftest import Kiosk
+from tests.support.admin_cli import Kiosk
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from kiosk.engine.demo import DEMO_USERS
-from tests.admin.conftest import Kiosk
+from tests.support.admin_cli import Kiosk
 
 
 def test_demo_reset_builds_a_fresh_demo_database(kiosk: Kiosk) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.admin.conftest import Kiosk
+from tests.support.admin_cli import Kiosk
 
 
 def test_groups_add_and_list(kiosk: Kiosk) -> None:

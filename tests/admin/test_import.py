@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from kiosk.engine import registry
 from kiosk.engine.schema import users
-from tests.admin.conftest import Kiosk
+from tests.support.admin_cli import Kiosk
 
 HEADER = "username,display_name,given_name,family_name,email,mobile,office,groups,admin\n"
 

@@ -6,8 +6,7 @@ import os
 import re
 
 from kiosk.engine.keys import fingerprint, parse_key
-
-from .conftest import Kiosk
+from tests.support.admin_cli import Kiosk
 
 
 def test_status_names_the_key_file_and_its_fingerprint(seeded: Kiosk) -> None:

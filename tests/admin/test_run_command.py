@@ -12,8 +12,7 @@ from click.testing import CliRunner, Result
 
 import kiosk.ui_commands
 from kiosk.cli import main
-
-from .conftest import POLICY, Kiosk
+from tests.support.admin_cli import POLICY, Kiosk
 
 
 def run(cwd: Path, *args: str, policy: Path | None = None) -> Result:

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 from kiosk.engine import registry
 from kiosk.engine.admin import Admin
 from kiosk.engine.schema import blocks, throttle_events, users
-from tests.admin.conftest import Kiosk
+from tests.support.admin_cli import Kiosk
 
 STRONG = "Granite-otter-lantern-42"
 

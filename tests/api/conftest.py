@@ -3,10 +3,8 @@ terminal key, the admin token, and a synchronous client over ASGI."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -14,27 +12,10 @@ from fastapi.testclient import TestClient
 
 from backend_stub.app import create_app
 from kiosk.engine.clock import FrozenClock
-from kiosk.engine.demo import build_demo_engine
 from kiosk.engine.engine import Engine
 from kiosk.engine.terminals import TerminalStore
-
-CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
-ADMIN_TOKEN = "test-admin-token-0123456789"
-CODE = re.compile(r"\b(\d{4}) (\d{4})\b")
-
-
-def make_engine(folder: Path, clock: FrozenClock | None = None, **overrides: Any) -> Engine:
-    overrides.setdefault("security", CHEAP_ARGON2)
-    return build_demo_engine(folder, clock=clock or FrozenClock(), **overrides)
-
-
-def last_code(engine: Engine, recipient: str) -> str:
-    for message in engine.outbox_messages(100):
-        if message.recipient == recipient:
-            found = CODE.search(message.body)
-            if found:
-                return found.group(1) + found.group(2)
-    raise AssertionError(f"no code for {recipient}")
+from tests.support.api import ADMIN_TOKEN
+from tests.support.engine import make_engine
 
 
 @pytest.fixture

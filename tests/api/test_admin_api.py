@@ -9,8 +9,7 @@ from fastapi.testclient import TestClient
 
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
-
-from .conftest import last_code
+from tests.support.engine import last_code
 
 
 def run_alice_reset(client: TestClient, engine: Engine) -> dict:

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from kiosk.console.reports.source import EmbeddedData, RemoteData
 from kiosk.engine.engine import Engine
+from tests.support.api import ADMIN_TOKEN
 
-from .conftest import ADMIN_TOKEN
 from .test_admin_api import run_alice_reset
 
 

@@ -26,8 +26,8 @@ from backend_stub.app import create_app
 from kiosk.backend import Channel, MethodKind, Purpose
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.terminals import TerminalStore
-
-from .conftest import ADMIN_TOKEN, make_engine
+from tests.support.api import ADMIN_TOKEN
+from tests.support.engine import make_engine
 
 MAX_EXAMPLES = 30
 TIME_BUDGET = 90.0

@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, select
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import audit_events, terminals
 from kiosk.engine.terminals import TerminalStore
-
-from .conftest import ADMIN_TOKEN, last_code
+from tests.support.api import ADMIN_TOKEN
+from tests.support.engine import last_code
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "support_code", "params"}
 
@@ -280,8 +280,7 @@ def test_a_database_outage_is_503(app: FastAPI, engine: Engine, client: TestClie
 
 def test_outbox_only_in_demo_mode(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
     from backend_stub.app import create_app
-
-    from .conftest import make_engine
+    from tests.support.engine import make_engine
 
     engine = make_engine(tmp_path, clock, demo=False)
     key = TerminalStore(engine.db, clock).create("k")[1]

@@ -36,9 +36,8 @@ from kiosk.engine.engine import Engine
 from kiosk.engine.schema import audit_events, metadata, users
 from kiosk.engine.terminals import TerminalStore
 from kiosk.engine.totp import code_at
+from tests.support.engine import CHEAP_ARGON2, last_code
 from tests.support.postgres import fresh_schemas, require_server
-
-from .conftest import CHEAP_ARGON2, last_code
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 

@@ -17,11 +17,10 @@ from kiosk.engine.demo import BOB_TOTP_SECRET, DEMO_POLICY, seed
 from kiosk.engine.engine import Engine
 from kiosk.engine.keys import parse_key
 from kiosk.engine.totp import code_at
-from tests.engine.conftest import TERMINAL
 from tests.engine.old_database import make_it_old, stored_state
 from tests.engine.test_questions_registration import at_registration
+from tests.support.engine import CHEAP_ARGON2, TERMINAL
 
-from .conftest import CHEAP_ARGON2
 from .test_postgres import fresh_schema, pg_server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.postgres]

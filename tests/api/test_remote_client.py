@@ -256,9 +256,8 @@ async def test_connections_are_reused(tmp_path: Path) -> None:
     from backend_stub.app import create_app
     from kiosk.engine.clock import FrozenClock
     from kiosk.engine.terminals import TerminalStore
-    from tests.contract.conftest import LoopbackServer
-
-    from .conftest import make_engine
+    from tests.support.engine import make_engine
+    from tests.support.loopback import LoopbackServer
 
     clock = FrozenClock()
     engine = make_engine(tmp_path, clock)

@@ -19,8 +19,7 @@ from kiosk.backend import Purpose, ServiceUnavailable, Step
 from kiosk.engine.config import parse_policy
 from kiosk.engine.demo import DEMO_POLICY
 from kiosk.engine.engine import Engine
-
-from .conftest import CHEAP_ARGON2, last_code
+from tests.support.engine import CHEAP_ARGON2, last_code
 
 pytestmark = pytest.mark.slow
 

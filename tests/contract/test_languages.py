@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from kiosk.backend import Channel, InvalidInput, MethodKind, Purpose, Step
-
-from .conftest import World
+from tests.support.worlds import World
 
 ALICE_EMAIL = "alice@contoso.org"
 

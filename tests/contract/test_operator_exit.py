@@ -9,8 +9,7 @@ from sqlalchemy import select
 from kiosk.backend import InvalidInput
 from kiosk.engine.audit import Activity
 from kiosk.engine.schema import audit_events
-
-from .conftest import World
+from tests.support.worlds import World
 
 
 def audited(world: World) -> list[tuple[str, str]]:

@@ -20,8 +20,7 @@ from kiosk.backend import (
     WrongCode,
     WrongPassword,
 )
-
-from .conftest import World, WorldFactory
+from tests.support.worlds import World, WorldFactory
 
 FAKE_ID = "x" * 32
 

@@ -15,8 +15,7 @@ from kiosk.backend import (
     WrongPassword,
 )
 from kiosk.engine.totp import code_at
-
-from .conftest import World
+from tests.support.worlds import World
 
 ERIN_PASSWORD = "Erin-demo-pass-1"
 

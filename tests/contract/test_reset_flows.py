@@ -27,16 +27,12 @@ from kiosk.backend import (
 from kiosk.engine.demo import BOB_TOTP_SECRET
 from kiosk.engine.schema import users
 from kiosk.engine.totp import code_at
-
-from .conftest import World
+from tests.support.engine import wrong
+from tests.support.worlds import World
 
 NEW_PASSWORD = "Violet-harbour-lantern-93"
 ALICE_ANSWERS = {"pet": "rex", "city": "springfield", "nickname": "ally"}
 ALICE_EMAIL = "alice@contoso.org"
-
-
-def wrong(code: str) -> str:
-    return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
 
 
 async def email_gate(world: World, state: FlowState, recipient: str) -> FlowState:

@@ -22,8 +22,7 @@ from kiosk.backend import (
 )
 from kiosk.engine.demo import BOB_TOTP_SECRET
 from kiosk.engine.totp import code_at
-
-from .conftest import World
+from tests.support.worlds import World
 
 ANSWERS = {"pet": "rex", "city": "springfield", "nickname": "ally"}
 GOOD = "Violet-harbour-lantern-93"

@@ -25,7 +25,7 @@ from kiosk.backend import (
 )
 from kiosk.engine import crypto
 from kiosk.engine.engine import Engine
-from tests.engine.conftest import TERMINAL, email_gate
+from tests.support.engine import TERMINAL, email_gate
 
 NEW = "Copper-lantern-meadow-47"
 

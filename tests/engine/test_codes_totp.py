@@ -17,8 +17,7 @@ from kiosk.engine.demo import BOB_TOTP_SECRET
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import challenges
 from kiosk.engine.totp import Totp, code_at, matching_step, new_secret
-
-from .conftest import TERMINAL, last_code, make_engine, wrong
+from tests.support.engine import TERMINAL, last_code, make_engine, wrong
 
 
 def sent(engine: Engine, user: str = "alice"):  # type: ignore[no-untyped-def]

@@ -9,8 +9,7 @@ from kiosk.backend import Blocked, WrongCode
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.daily import Daily, console_report
 from kiosk.engine.engine import Engine
-
-from .conftest import TERMINAL, email_gate, last_code
+from tests.support.engine import TERMINAL, email_gate, last_code
 
 
 def three_days_of_activity(engine: Engine, clock: FrozenClock) -> None:

@@ -15,8 +15,7 @@ from kiosk.backend import NotEligible, Step, WrongAnswers, WrongCode, WrongPassw
 from kiosk.engine import audit
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import audit_events, flows, password_history, users
-
-from .conftest import TERMINAL, email_gate, make_engine
+from tests.support.engine import TERMINAL, email_gate, make_engine
 
 
 @contextmanager

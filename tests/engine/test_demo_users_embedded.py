@@ -17,8 +17,7 @@ from kiosk.backend import (
 from kiosk.engine.demo import BOB_TOTP_SECRET, DEMO_USERS
 from kiosk.engine.engine import Engine
 from kiosk.engine.totp import code_at
-
-from .conftest import TERMINAL, last_code
+from tests.support.engine import TERMINAL, last_code
 
 NEW = "Harbour kiosk lantern 2041"
 
@@ -112,7 +111,7 @@ async def test_frank(backend: EmbeddedBackend, engine: Engine) -> None:
 
 
 async def test_explicit_answers_when_enumeration_safety_is_off(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from .conftest import make_engine
+    from tests.support.engine import make_engine
 
     backend = EmbeddedBackend(make_engine(tmp_path, privacy={"enumeration_safe": False}),
                               terminal=TERMINAL)

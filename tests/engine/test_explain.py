@@ -11,8 +11,7 @@ from kiosk.engine.clock import FrozenClock
 from kiosk.engine.config import parse_policy
 from kiosk.engine.engine import Engine
 from kiosk.engine.explain import Explanation, explain, policy_warnings
-
-from .conftest import make_engine
+from tests.support.engine import make_engine
 
 
 def verdicts(found: Explanation) -> dict[str, str]:

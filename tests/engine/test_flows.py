@@ -27,8 +27,7 @@ from kiosk.engine.demo import BOB_TOTP_SECRET
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import users
 from kiosk.engine.totp import code_at
-
-from .conftest import TERMINAL, email_gate, last_code, make_engine
+from tests.support.engine import TERMINAL, email_gate, last_code, make_engine
 
 NEW_PASSWORD = "Correct horse kiosk staple 77"
 

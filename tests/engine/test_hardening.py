@@ -31,8 +31,7 @@ from kiosk.engine.engine import Engine
 from kiosk.engine.notify import Notifier
 from kiosk.engine.schema import audit_events, blocks
 from kiosk.engine.throttle import terminal_subject
-
-from .conftest import TERMINAL
+from tests.support.engine import TERMINAL
 
 ANSWERS = [QuestionAnswer(question_id=q, answer=a)
            for q, a in {"pet": "rex", "city": "springfield", "nickname": "ally"}.items()]

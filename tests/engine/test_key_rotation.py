@@ -16,8 +16,8 @@ from kiosk.engine.demo import BOB_TOTP_SECRET
 from kiosk.engine.engine import Engine
 from kiosk.engine.keys import KEY_ENV, NEW_KEY_ENV, key_source, parse_key
 from kiosk.engine.totp import code_at
+from tests.support.engine import TERMINAL, last_code, make_engine
 
-from .conftest import TERMINAL, last_code, make_engine
 from .test_questions_registration import at_registration
 
 

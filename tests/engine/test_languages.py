@@ -18,8 +18,7 @@ from kiosk.engine.engine import Engine
 from kiosk.engine.messages import default_language, message_language
 from kiosk.engine.notify import Notifier
 from kiosk.engine.schema import flows, users
-
-from .conftest import TERMINAL, email_gate, last_code, make_engine
+from tests.support.engine import TERMINAL, email_gate, last_code, make_engine
 
 ALICE_EMAIL, ALICE_MOBILE = "alice@contoso.org", "+14255550142"
 NEW_PASSWORD = "Seven brass kiosk lanterns"

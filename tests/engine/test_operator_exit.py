@@ -15,8 +15,7 @@ from kiosk.engine.engine import Engine
 from kiosk.engine.messages import operator_exit_alert
 from kiosk.engine.operator import wait_after
 from kiosk.engine.schema import audit_events
-
-from .conftest import TERMINAL
+from tests.support.engine import TERMINAL
 
 ADMIN = "carol@contoso.org"
 

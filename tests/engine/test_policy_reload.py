@@ -14,8 +14,7 @@ from kiosk.engine.clock import FrozenClock
 from kiosk.engine.demo import DEMO_POLICY
 from kiosk.engine.engine import Engine
 from kiosk.engine.policy_file import write_atomically
-
-from .conftest import CHEAP_ARGON2, TERMINAL, email_gate, make_engine
+from tests.support.engine import CHEAP_ARGON2, TERMINAL, email_gate, make_engine
 
 
 def write_policy(path: Path, engine: Engine, **sspr: object) -> None:

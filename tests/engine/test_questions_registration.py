@@ -20,8 +20,7 @@ from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
 from kiosk.engine.questions import PREDEFINED, validate_entries
 from kiosk.engine.totp import code_at
-
-from .conftest import TERMINAL, last_code, make_engine
+from tests.support.engine import TERMINAL, last_code, make_engine
 
 ALICE = {"pet": "rex", "city": "springfield", "nickname": "ally"}
 

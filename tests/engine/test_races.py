@@ -27,9 +27,8 @@ from kiosk.engine.demo import DEMO_POLICY, seed
 from kiosk.engine.engine import Engine
 from kiosk.engine.methods import codes
 from kiosk.engine.schema import audit_events, blocks, users
+from tests.support.engine import CHEAP_ARGON2, TERMINAL, last_code, make_engine, wrong
 from tests.support.postgres import fresh_schemas, require_server
-
-from .conftest import CHEAP_ARGON2, TERMINAL, last_code, make_engine, wrong
 
 ALICE = {"pet": "rex", "city": "springfield", "nickname": "ally"}
 NEW = "Harbour kiosk lantern 2041"

@@ -20,8 +20,7 @@ from kiosk.backend import Step
 from kiosk.engine.delivery_queue import QueuedDelivery
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import audit_events
-
-from .conftest import TERMINAL, make_engine
+from tests.support.engine import TERMINAL, make_engine
 
 
 class Mailbox:

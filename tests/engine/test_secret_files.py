@@ -21,9 +21,8 @@ from kiosk.engine.secret_files import (
     smtp_password,
     write_private,
 )
+from tests.support.engine import make_engine
 from tests.support.files import mode, umask
-
-from .conftest import make_engine
 
 
 @pytest.fixture(autouse=True)

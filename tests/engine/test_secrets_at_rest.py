@@ -24,9 +24,9 @@ from kiosk.engine.demo import BOB_TOTP_SECRET
 from kiosk.engine.engine import Engine
 from kiosk.engine.keys import KEY_ENV, key_source, parse_key
 from kiosk.engine.totp import code_at
+from tests.support.engine import TERMINAL, last_code, make_engine, wrong
 from tests.support.files import mode, umask
 
-from .conftest import TERMINAL, last_code, make_engine, wrong
 from .old_database import make_it_old, stored_state
 from .test_questions_registration import at_registration
 

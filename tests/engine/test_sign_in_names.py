@@ -15,7 +15,7 @@ from kiosk.engine.demo import DEMO_POLICY, seed
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import flows, users
 from kiosk.engine.signin import domains_of_dn
-from tests.engine.conftest import CHEAP_ARGON2, TERMINAL, email_gate, make_engine
+from tests.support.engine import CHEAP_ARGON2, TERMINAL, email_gate, make_engine
 
 
 def engine_with(tmp_path: Path, directory: dict[str, list[str]]) -> Engine:

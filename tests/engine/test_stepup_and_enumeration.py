@@ -30,8 +30,7 @@ from kiosk.engine.engine import Engine
 from kiosk.engine.registry import StoredAnswer
 from kiosk.engine.schema import users
 from kiosk.engine.totp import code_at
-
-from .conftest import TERMINAL, last_code, make_engine
+from tests.support.engine import TERMINAL, last_code, make_engine
 
 BOB = "Bob-demo-pass-1"
 

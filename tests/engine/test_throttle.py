@@ -13,8 +13,7 @@ from kiosk.engine.audit import Activity
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import audit_events, blocks
-
-from .conftest import TERMINAL, email_gate, last_code, make_engine, wrong
+from tests.support.engine import TERMINAL, email_gate, last_code, make_engine, wrong
 
 
 def wrong_codes(engine: Engine, flow_id: str, count: int, user: str = "alice") -> None:

@@ -9,40 +9,33 @@ where they fail.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import os
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ldap3 import Connection
 
-from kiosk.engine.config import Policy, parse_policy
 from kiosk.engine.engine import Engine
 from kiosk.engine.ldap_directory import LdapDirectory
+from tests.support.ldap_server import (
+    AD_START_PASSWORD,
+    GROUPS,
+    PEOPLE,
+    START_PASSWORD,
+    SUFFIX,
+    EngineMaker,
+    UserMaker,
+    ad_dn,
+    ad_settings,
+    escape_dn_value,
+    ldap_policy,
+    samba_dc,
+    slapd,
+)
 
-
-def _script(name: str) -> Any:
-    """A module of scripts/ (not a package), loaded by path."""
-    spec = importlib.util.spec_from_file_location(
-        f"kiosk_test_{name}", Path(__file__).resolve().parents[2] / "scripts" / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-slapd = _script("slapd")
-samba_dc = _script("samba_dc")  # a real Samba AD DC: the `dc` fixture below
-
-CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
-TERMINAL = "console:ldap-test"
-CODE = re.compile(r"\b(\d{4}) (\d{4})\b")
-PEOPLE, GROUPS, SUFFIX = slapd.PEOPLE, slapd.GROUPS, slapd.SUFFIX
-START_PASSWORD = "Meadow copper violin 5531"
 _serial = itertools.count(1)
 
 
@@ -76,9 +69,6 @@ def admin(server: Any) -> Iterator[Connection]:
     conn.unbind()
 
 
-UserMaker = Callable[..., str]
-
-
 @pytest.fixture
 def make_user(admin: Connection) -> UserMaker:
     """Add a person (unique name per call unless given) and put it in groups; returns the uid."""
@@ -99,35 +89,6 @@ def make_user(admin: Connection) -> UserMaker:
     return make
 
 
-def escape_dn_value(value: str) -> str:
-    from ldap3.utils.dn import escape_rdn
-
-    return escape_rdn(value)
-
-
-def ldap_settings(server: Any, **overrides: Any) -> dict[str, Any]:
-    return {"urls": [server.url], "bind_dn": slapd.SERVICE_DN,
-            "bind_password": slapd.SERVICE_PW, "user_base": PEOPLE, "group_base": GROUPS,
-            "admin_group": "kiosk-admins", "cache_seconds": 0, "timeout_seconds": 5,
-            "connect_timeout_seconds": 2, **overrides}
-
-
-def ldap_policy(tmp_path: Path, server: Any, *, ldap: dict[str, Any] | None = None,
-                **overrides: Any) -> Policy:
-    data: dict[str, Any] = {
-        "database": {"url": f"sqlite:///{tmp_path / 'kiosk.db'}"},
-        "security": CHEAP_ARGON2, "demo": True,
-        "sspr": {"enabled": "selected", "groups": ["sspr-users"], "methods_required": 1},
-        "directory": {"kind": "ldap"},
-        "ldap": ldap_settings(server, **(ldap or {})),
-    }
-    data.update(overrides)
-    return parse_policy(data)
-
-
-EngineMaker = Callable[..., Engine]
-
-
 @pytest.fixture
 def make_engine(tmp_path: Path, server: Any) -> EngineMaker:
     def make(*, ldap: dict[str, Any] | None = None, **overrides: Any) -> Engine:
@@ -137,38 +98,7 @@ def make_engine(tmp_path: Path, server: Any) -> EngineMaker:
     return make
 
 
-def last_code(engine: Engine, recipient: str) -> str:
-    for message in engine.outbox_messages(50):
-        if message.recipient == recipient:
-            found = CODE.search(message.body)
-            if found:
-                return found.group(1) + found.group(2)
-    raise AssertionError(f"no code for {recipient} in the outbox")
-
-
-def email_gate(engine: Engine, flow_id: str, address: str) -> Any:
-    state = engine.session(TERMINAL).send_code(flow_id, "email", "email")
-    assert state.challenge is not None
-    return engine.session(TERMINAL).verify_code(flow_id, state.challenge.id, last_code(engine,
-                                                                                       address))
-
-
-def binds(server: Any, uid: str, password: str) -> bool:
-    conn = Connection(server.url, f"uid={escape_dn_value(uid)},{PEOPLE}", password)
-    try:
-        return bool(conn.bind())
-    finally:
-        conn.unbind()
-
-
-def entry(admin: Connection, uid: str, *attributes: str) -> dict[str, list[bytes]]:
-    admin.search(f"uid={escape_dn_value(uid)},{PEOPLE}", "(objectClass=*)", "BASE",
-                 attributes=list(attributes) or ["*", "+"])
-    return {k: v for k, v in admin.response[0]["raw_attributes"].items() if v}
-
-
 # ---------------------------------------------------------------- a real Samba AD DC
-AD_START_PASSWORD = "Meadow-Copper-5531!"
 # the SSPR scope as for slapd, plus groups the fine-grained password policies (PSOs) apply to
 AD_GROUPS = [("engineering", []), ("staff", ["engineering"]), ("sspr-users", ["staff"]),
              ("it-admins", []), ("kiosk-admins", ["it-admins"]), ("quick-change", []),
@@ -238,19 +168,6 @@ def make_ad_user(ad_admin: Connection) -> UserMaker:
     return make
 
 
-def ad_dn(sam: str) -> str:
-    return f"CN={sam},{samba_dc.PEOPLE}"
-
-
-def ad_settings(dc: Any, **overrides: Any) -> dict[str, Any]:
-    return {"flavour": "ad", "urls": [dc.ldaps_url], "ca_file": dc.ca_file,
-            "bind_dn": samba_dc.SERVICE_DN, "bind_password": samba_dc.SERVICE_PW,
-            "user_base": samba_dc.PEOPLE, "group_base": samba_dc.GROUPS,
-            "username_attribute": "sAMAccountName", "admin_group": "kiosk-admins",
-            "cache_seconds": 0, "timeout_seconds": 10, "connect_timeout_seconds": 5,
-            **overrides}
-
-
 @pytest.fixture
 def make_ad_engine(tmp_path: Path, dc: Any) -> EngineMaker:
     def make(*, ldap: dict[str, Any] | None = None, **overrides: Any) -> Engine:
@@ -259,14 +176,3 @@ def make_ad_engine(tmp_path: Path, dc: Any) -> EngineMaker:
         return Engine(policy, directory=LdapDirectory(policy.ldap))
 
     return make
-
-
-def ad_binds(dc: Any, sam: str, password: str) -> bool:
-    from ldap3.core.exceptions import LDAPBindError
-
-    try:
-        conn = dc.connect(ad_dn(sam), password)
-    except LDAPBindError:
-        return False
-    conn.unbind()
-    return True

@@ -28,8 +28,7 @@ from kiosk.engine.engine import Engine
 from kiosk.engine.ldap_codec import AD_POLICY_HINTS, ad_password, guid_text
 from kiosk.engine.ldap_directory import LdapDirectory
 from kiosk.engine.schema import users
-
-from .conftest import CHEAP_ARGON2, TERMINAL, last_code
+from tests.support.ldap_server import CHEAP_ARGON2, TERMINAL, last_code
 
 BASE = "DC=corp,DC=example"
 PEOPLE = f"OU=People,{BASE}"

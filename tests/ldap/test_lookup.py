@@ -12,8 +12,7 @@ from kiosk.backend import NotEligible, QuestionAnswer, Step
 from kiosk.engine import registry
 from kiosk.engine.ldap_directory import LdapDirectory, LdapUser
 from kiosk.engine.schema import users
-
-from .conftest import (
+from tests.support.ldap_server import (
     PEOPLE,
     START_PASSWORD,
     TERMINAL,

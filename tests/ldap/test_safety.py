@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 from kiosk.backend import ServiceUnavailable, Step
 from kiosk.engine.engine import Engine
 from kiosk.engine.schema import audit_events, flows, users
-
-from .conftest import (
+from tests.support.ldap_server import (
     PEOPLE,
     START_PASSWORD,
     SUFFIX,

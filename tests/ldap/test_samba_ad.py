@@ -17,8 +17,7 @@ from sqlalchemy import select
 from kiosk.backend import InvalidInput, NotEligible, PasswordRejected, QuestionAnswer, Step
 from kiosk.engine import registry
 from kiosk.engine.schema import flows, users
-
-from .conftest import (
+from tests.support.ldap_server import (
     AD_START_PASSWORD,
     TERMINAL,
     EngineMaker,

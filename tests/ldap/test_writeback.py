@@ -11,8 +11,7 @@ from sqlalchemy import select
 from kiosk.backend import PasswordRejected, ServiceUnavailable, Step
 from kiosk.engine.audit import events_for
 from kiosk.engine.schema import flows, users
-
-from .conftest import (
+from tests.support.ldap_server import (
     PEOPLE,
     START_PASSWORD,
     TERMINAL,

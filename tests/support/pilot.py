@@ -4,7 +4,6 @@ the terminal's name and size, the demo's answers, and reading codes from the dem
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -15,7 +14,7 @@ from textual.screen import Screen
 
 from kiosk.app import KioskApp
 from kiosk.demo_users import BOB_TOTP_SECRET
-from kiosk.engine.engine import Engine
+from tests.support.engine import last_code, wrong
 
 __all__ = ["ANSWERS", "BOB_TOTP_SECRET", "NEW_PASSWORD", "SIZE", "TERMINAL", "Drive", "Kiosk",
            "MakeApp", "driving", "last_code", "screen_text", "wrong"]
@@ -26,27 +25,6 @@ NEW_PASSWORD = "Harbour kiosk lantern 2041"
 ANSWERS = {"pet": "rex", "city": "springfield", "nickname": "ally"}
 
 MakeApp = Callable[..., KioskApp]
-
-_CODE = re.compile(r"\b(\d{4}) (\d{4})\b")
-_SPOKEN = re.compile(r"\b\d(?:[,.] \d){7}\b")
-
-
-def last_code(engine: Engine, recipient: str | None = None) -> str:
-    """The newest code in the demo outbox (for `recipient`, if given)."""
-    for message in engine.outbox_messages(50):
-        if recipient is None or message.recipient == recipient:
-            found = _CODE.search(message.body)
-            if found:
-                return found.group(1) + found.group(2)
-            spoken = _SPOKEN.search(message.body)
-            if spoken:
-                return "".join(ch for ch in spoken.group(0) if ch.isdigit())
-    raise AssertionError("no code in the outbox")
-
-
-def wrong(code: str) -> str:
-    return f"{(int(code) + 1) % 10 ** len(code):0{len(code)}d}"
-
 
 def screen_text(app: KioskApp) -> str:
     """What the terminal shows, as plain text."""

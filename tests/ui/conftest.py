@@ -16,16 +16,9 @@ import pytest
 from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.app import KioskApp
 from kiosk.engine.clock import FrozenClock
-from kiosk.engine.demo import build_demo_engine
 from kiosk.engine.engine import Engine
+from tests.support.engine import make_engine
 from tests.support.pilot import TERMINAL, Drive, MakeApp, driving
-
-CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
-
-
-def make_engine(tmp_path: Path, clock: FrozenClock, **overrides: Any) -> Engine:
-    overrides.setdefault("security", CHEAP_ARGON2)
-    return build_demo_engine(tmp_path, clock=clock, **overrides)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from kiosk.backend import Channel, InvalidInput, MethodKind
+from kiosk.backend.vocabulary import member
 from kiosk.engine.config import Policy
 from kiosk.engine.methods.access_pass import AccessPassMethod
 from kiosk.engine.methods.authenticator import AuthenticatorMethod
@@ -53,7 +54,7 @@ def kind_and_channel(kind: object, channel: object, allowed: tuple[str, ...], fi
                      refusal: str) -> tuple[str, Channel]:
     """A method kind among `allowed` and one of its channels, or InvalidInput naming `field`."""
     try:
-        method, chan = MethodKind(kind), Channel(channel)
+        method, chan = member(MethodKind, kind), member(Channel, channel)
     except ValueError:
         raise InvalidInput(f"unknown {field} or channel", field=field) from None
     if method.value not in allowed or chan not in CHANNELS_OF[method.value]:

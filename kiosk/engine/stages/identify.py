@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import Connection, insert, or_, select
 
 from kiosk.backend import FlowState, InvalidInput, NotEligible, Purpose, Step
+from kiosk.backend.vocabulary import member
 from kiosk.engine import accounts, audit, registry
 from kiosk.engine.audit import Activity, AuditContext, Result
 from kiosk.engine.core import CommitThenRaise, Core, text_arg
@@ -33,7 +34,7 @@ class Identify:
         flow are written in it. A language the organisation does not offer gives its default;
         anything not shaped like a language tag is refused (invalid_input, field language)."""
         try:
-            purpose = Purpose(purpose)
+            purpose = member(Purpose, purpose)
         except ValueError:
             raise InvalidInput("unknown purpose", field="purpose") from None
         name = normalize_username(text_arg(username, "username", MAX_USERNAME))

@@ -211,7 +211,7 @@ class Prove:
         if not destination:
             return None
         org = core.policy.organization
-        message = code_message(channel.value, destination, code, org, flow.purpose.value,
+        message = code_message(channel, destination, code, org, flow.purpose.value,
                                core.policy.codes.lifetime_minutes,
                                message_language(org, flow.language))
         # the outcome of a queued delivery is audited under the flow
@@ -362,7 +362,7 @@ class Prove:
             if step is None or flow.decoy:
                 self.failed(conn, notices, flow, "authenticator", entry, "wrong code", wrong,
                             reservation)
-            if not registry.claim_totp_step(conn, flow.user_id, step):  # type: ignore[arg-type]
+            if not registry.claim_totp_step(conn, flow.known_user_id(), step):
                 self.failed(conn, notices, flow, "authenticator", entry, "code used before",
                             wrong, reservation)
             return self.passed(conn, flow, "authenticator", reservation)
