@@ -8,16 +8,18 @@ and never a second request while one is under way.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.markup import escape
 from textual.widgets import DataTable, Static
 
 from kiosk.backend import KioskError
-from kiosk.console.dialogs import ReasonDialog, stamp
+from kiosk.console.dialogs import ask_reason, stamp
 from kiosk.desk import Board, TerminalLoad
 from kiosk.i18n import t
 
@@ -102,7 +104,7 @@ class BoardPage(Vertical):
         row = table.cursor_row
         current = None
         if table.row_count and 0 <= row < table.row_count:
-            current = table.coordinate_to_cell_key((row, 0)).row_key.value
+            current = table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
         table.clear()
         for cells, key in zip(rows, keys, strict=True):
             table.add_row(*cells, key=key)
@@ -137,13 +139,10 @@ class BoardPage(Vertical):
         if not table.row_count:
             self.query_one("#board-error", Static).update(escape(t("console.board.no_block")))
             return
-        user = str(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
-        self.app.push_screen(ReasonDialog(t("console.reason.lift_user", user=user)),
-                             lambda reason: self.run_worker(self._lift(user, reason)))
+        user = str(table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value)
+        ask_reason(self, t("console.reason.lift_user", user=user), partial(self._lift, user))
 
-    async def _lift(self, user: str, reason: str | None) -> None:
-        if not reason:
-            return
+    async def _lift(self, user: str, reason: str) -> None:
         try:
             await self.app.source.lift_user(user, reason)  # type: ignore[attr-defined]
         except KioskError as err:

@@ -3,6 +3,7 @@ log, what blocks it and until when, the user's pass; `l` lifts the block (with a
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -12,7 +13,7 @@ from textual.markup import escape
 from textual.widgets import DataTable, Input, Static
 
 from kiosk.backend import InvalidInput, KioskError
-from kiosk.console.dialogs import ReasonDialog, stamp
+from kiosk.console.dialogs import ask_reason, stamp
 from kiosk.desk import Case, CaseSummary, clean_support_code
 from kiosk.i18n import t
 
@@ -121,12 +122,9 @@ class CasesPage(Vertical):
             self.say(t("console.case.nothing_to_lift"))
             return
         code = self.case.support_code
-        self.app.push_screen(ReasonDialog(t("console.reason.lift", code=code)),
-                             lambda reason: self.run_worker(self._lift(code, reason)))
+        ask_reason(self, t("console.reason.lift", code=code), partial(self._lift, code))
 
-    async def _lift(self, code: str, reason: str | None) -> None:
-        if not reason:
-            return
+    async def _lift(self, code: str, reason: str) -> None:
         try:
             lifted = await self.console.source.lift_case(code, reason)
         except KioskError as err:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -9,6 +10,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.markup import escape
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from kiosk.i18n import t
@@ -42,6 +44,16 @@ class ReasonDialog(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def ask_reason(page: Widget, question: str, then: Callable[[str], Awaitable[None]]) -> None:
+    """Ask for a reason, then run `then(reason)` in a worker of `page` (nothing on Escape)."""
+
+    def answered(reason: str | None) -> None:
+        if reason:
+            page.run_worker(then(reason))
+
+    page.app.push_screen(ReasonDialog(question), answered)
 
 
 def stamp(value: object) -> str:

@@ -3,6 +3,7 @@ once), see the user's current pass, revoke it (`ctrl+r`, with a reason)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -12,7 +13,7 @@ from textual.markup import escape
 from textual.widgets import Button, Checkbox, Input, Static
 
 from kiosk.backend import KioskError
-from kiosk.console.dialogs import ReasonDialog, stamp
+from kiosk.console.dialogs import ask_reason, stamp
 from kiosk.desk import PassInfo, PassRequest
 from kiosk.i18n import t
 
@@ -117,12 +118,9 @@ class PassesPage(VerticalScroll):
         if not user:
             self.say(t("console.pass.no_user"))
             return
-        self.app.push_screen(ReasonDialog(t("console.reason.revoke", user=user)),
-                             lambda reason: self.run_worker(self._revoke(user, reason)))
+        ask_reason(self, t("console.reason.revoke", user=user), partial(self._revoke, user))
 
-    async def _revoke(self, user: str, reason: str | None) -> None:
-        if not reason:
-            return
+    async def _revoke(self, user: str, reason: str) -> None:
         try:
             info = await self.app.source.revoke_pass(user, reason)  # type: ignore[attr-defined]
         except KioskError as err:

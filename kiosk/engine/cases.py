@@ -51,6 +51,7 @@ class Cases:
     # ------------------------------------------------------------ reading
     def _subjects(self, conn: Connection, username: str, flow: Any) -> tuple[list[str], int | None]:
         """The per-user throttle subjects of the case's person, and the account id."""
+        account: int | None
         if flow is not None and flow.subject.startswith("account:"):
             account = int(flow.subject.removeprefix("account:"))
         else:

@@ -13,8 +13,8 @@ from kiosk.backend import Blocked
 from kiosk.console.source import AdminTokenRefused, RemoteDesk
 from kiosk.desk import PassRequest
 from kiosk.engine.engine import Engine
-
-from .conftest import ADMIN_TOKEN, make_engine
+from tests.support.api import ADMIN_TOKEN
+from tests.support.engine import make_engine
 
 TERMINAL = "console:desk-test"
 

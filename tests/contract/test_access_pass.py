@@ -7,8 +7,7 @@ import pytest
 from kiosk.backend import Purpose, Step, WrongCode
 from kiosk.desk import PassRequest
 from kiosk.engine.helpdesk import Helpdesk
-
-from .conftest import WorldFactory
+from tests.support.worlds import WorldFactory
 
 
 async def test_erin_uses_a_pass_and_a_wrong_one_counts(make_world: WorldFactory) -> None:

@@ -15,7 +15,7 @@ from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
 from kiosk.engine.helpdesk import Helpdesk
 from kiosk.engine.schema import access_passes, audit_events
-from tests.engine.conftest import TERMINAL, email_gate, make_engine
+from tests.support.engine import TERMINAL, email_gate, make_engine
 
 AGENT = "agent smith"
 

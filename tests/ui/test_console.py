@@ -18,9 +18,8 @@ from kiosk.console.app import ConsoleApp
 from kiosk.console.source import EmbeddedDesk
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
+from tests.support.engine import make_engine
 from tests.support.pilot import Kiosk
-
-from .conftest import make_engine
 
 SIZE = (110, 32)
 KIOSK = "console:front-desk"
