@@ -21,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from sqlalchemy import text
 
-from backend_stub import admin, console_reports, routes
+from backend_stub import admin, console_reports, desk, routes
 from backend_stub.auth import DEFAULT_MAX_BODY, Gatekeeper, Guard
 from backend_stub.models import Health
 from backend_stub.problems import HANDLERS, PROBLEM_JSON, documented, error_response
@@ -76,6 +76,7 @@ def create_app(engine: Engine | None, admin_token: str | None = None, *,
     app.include_router(routes.router)
     app.include_router(admin.router)
     app.include_router(console_reports.router)
+    app.include_router(desk.router)
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:

@@ -6,6 +6,8 @@ policy) comes here, so the help and every error read the same either way."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from kiosk import ui_commands
@@ -27,10 +29,14 @@ def _language_option(f):  # type: ignore[no-untyped-def]
 @click.command(help="Open the kiosk on a throwaway demo database (nothing real is touched). "
                "ctrl+q quits it (after a confirm); with --kiosk it cannot be quit.")
 @click.option("--kiosk", "kiosk_mode", is_flag=True, help="Restart whenever the app exits.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Keep the demo database in this file (made and seeded when missing), e.g. "
+                   "to watch it from `kiosk console --db` beside it.")
 @_theme_option
 @_language_option
-def demo(kiosk_mode: bool, theme: str | None, language: str | None) -> None:
-    ui_commands.start_demo(kiosk_mode, theme, language)
+def demo(kiosk_mode: bool, theme: str | None, language: str | None,
+         db_path: Path | None = None) -> None:
+    ui_commands.start_demo(kiosk_mode, theme, language, db_path)
 
 
 @click.command(help="Run the kiosk on the database of the policy file.")

@@ -204,8 +204,9 @@ def _remove_on_hangup(directory: Path, engine: Build[Any]) -> None:
 
 
 def start_demo(kiosk_mode: bool = False, theme: str | None = None,
-               language: str | None = None) -> None:
-    """`kiosk demo`."""
+               language: str | None = None, db_path: str | Path | None = None) -> None:
+    """`kiosk demo` (`db_path`: keep the demo database in this file, e.g. to watch it from
+    `kiosk console --db` beside it)."""
     from kiosk.engine.branding import policy_branding
     from kiosk.engine.demo_policy import demo_policy
 
@@ -214,9 +215,12 @@ def start_demo(kiosk_mode: bool = False, theme: str | None = None,
         policy = demo_policy(directory)
 
         def build() -> Any:
-            from kiosk.engine.demo import build_demo_engine
+            from kiosk.engine.demo import build_demo_engine, shared_demo_engine
 
-            return build_demo_engine(directory)
+            # the demo shows the helpdesk's temporary access pass too (kiosk console)
+            if db_path:
+                return shared_demo_engine(Path(db_path), passes={"enabled": True})
+            return build_demo_engine(directory, passes={"enabled": True})
 
         make_backend, engine = embedded_after_first_frame(build, "console:demo")
         _remove_on_hangup(directory, engine)
@@ -330,7 +334,7 @@ def start_run(policy_file: str | None = None, kiosk_mode: bool = False,
 # "text", "file" (an existing file), "path" (not a directory), or the allowed values.
 PLAIN_OPTIONS: dict[str, dict[str, tuple[str, str | tuple[str, ...]]]] = {
     "demo": {"--kiosk": ("kiosk_mode", "flag"), "--theme": ("theme", THEMES),
-             "--language": ("language", LANGUAGES)},
+             "--language": ("language", LANGUAGES), "--db": ("db_path", "path")},
     "run": {"--policy": ("policy_file", "file"), "--kiosk": ("kiosk_mode", "flag"),
             "--terminal": ("terminal", "text"), "--log": ("log_file", "path"),
             "--operator-key": ("operator_key", "text"), "--theme": ("theme", THEMES),

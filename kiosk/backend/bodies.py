@@ -48,6 +48,11 @@ class CodeBody(_Body):
                       examples=["1234 5678"])
 
 
+class PassBody(_Body):
+    access_pass: str = Field(description="the helpdesk's temporary access pass; spaces, dashes "
+                             "and case are ignored", examples=["KX7P 4RTQ 9MZA"])
+
+
 class AnswersBody(_Body):
     answers: list[str] = Field(description="one answer per drawn question, in their order "
                                            "(each at most 200 characters)")

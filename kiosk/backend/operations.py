@@ -87,6 +87,9 @@ OPERATIONS: tuple[Operation, ...] = (
           doc="Answer the drawn questions; any wrong answer draws a new set (`wrong_answers`)."),
     _flow("verify_totp", "POST", "/totp", body=bodies.CodeBody,
           doc="The authenticator app's current code; a time step is never accepted twice."),
+    _flow("verify_pass", "POST", "/pass", body=bodies.PassBody,
+          doc="A temporary access pass from the helpdesk: one proof; a wrong one counts like a "
+              "code."),
     _flow("check_password", "POST", "/password/check", types.PasswordCheck,
           body=bodies.PasswordBody,
           idempotent=True,

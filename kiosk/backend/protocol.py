@@ -45,6 +45,11 @@ class Backend(Protocol):
 
     async def verify_totp(self, flow_id: str, code: str) -> FlowState: ...
 
+    async def verify_pass(self, flow_id: str, access_pass: str) -> FlowState:
+        """A temporary access pass from the helpdesk: one proof (see kiosk.engine.passes).
+        Offered to everybody when the policy allows passes; a wrong one counts like a wrong
+        code, and an account without a pass answers the same."""
+
     async def check_password(self, flow_id: str, password: str) -> PasswordCheck: ...
 
     async def set_password(self, flow_id: str, password: str) -> FlowState: ...

@@ -26,10 +26,11 @@ class MethodKind(StrEnum):  # a verification method, in display order
     OFFICE = "office"
     QUESTIONS = "questions"
     AUTHENTICATOR = "authenticator"
+    PASS = "pass"  # a temporary access pass from the helpdesk: issued, never registered
 
 
-# the policy file's spelling of MethodKind (a Literal, for its validation messages); a test
-# checks that both name the same kinds in the same order
+# the policy file's spelling of the registrable MethodKinds (a Literal, for its validation
+# messages); a test checks that both name the same kinds in the same order
 MethodName = Literal["email", "mobile", "office", "questions", "authenticator"]
 
 
@@ -39,7 +40,9 @@ class Channel(StrEnum):  # how a code or a notice reaches a person
     CALL = "call"
 
 
-METHOD_KINDS: tuple[str, ...] = tuple(kind.value for kind in MethodKind)  # display order
+# the kinds a person registers, in display order (a pass is issued by the helpdesk instead)
+METHOD_KINDS: tuple[str, ...] = tuple(kind.value for kind in MethodKind
+                                      if kind is not MethodKind.PASS)
 # the kinds whose value is a contact a code is sent to, and of those the telephones
 CONTACT_KINDS: tuple[str, ...] = (MethodKind.EMAIL, MethodKind.MOBILE, MethodKind.OFFICE)
 PHONE_KINDS: tuple[str, ...] = (MethodKind.MOBILE, MethodKind.OFFICE)

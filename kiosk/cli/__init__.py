@@ -5,7 +5,8 @@ not pay for the admin core's or the API server's imports (start-up time is bench
     kiosk/cli/admin.py      `kiosk admin`: the group, its error lines and exit codes
     kiosk/cli/options.py    --policy / --database-url for every admin command that opens data
     kiosk/cli/users.py, groups.py (and policy), audit.py (and report), keys.py, terminals.py,
-    throttle.py, demo.py    one module per `kiosk admin` command group
+    throttle.py, demo.py, desk.py (case, pass)    one module per `kiosk admin` command group
+    kiosk/cli/console.py    `kiosk console`: the helpdesk console
     kiosk/cli/group.py      the click group `kiosk`, made on first need
 
 `kiosk run` and `kiosk demo` with plain arguments start without importing click at all
@@ -47,6 +48,12 @@ def _serve_api() -> click.Command:
     return serve_api
 
 
+def _console() -> click.Command:
+    from kiosk.cli.console import console
+
+    return console
+
+
 def _serve_ssh() -> click.Command:
     from kiosk.ssh.command import serve_ssh
 
@@ -60,6 +67,7 @@ SUBCOMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "admin": (_admin, "Operator commands: users, groups, policy, audit."),
     "serve-api": (_serve_api, "Serve the HTTP API (backend_stub)."),
     "serve-ssh": (_serve_ssh, "Serve the kiosk over SSH."),
+    "console": (_console, "The helpdesk console (cases, passes, board, policy, reports)."),
 }
 
 

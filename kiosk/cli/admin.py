@@ -22,6 +22,7 @@ import click
 
 from kiosk.cli.audit import audit_group, report
 from kiosk.cli.demo import demo_group
+from kiosk.cli.desk import case, pass_group
 from kiosk.cli.groups import groups_group, policy_group
 from kiosk.cli.keys import keys
 from kiosk.cli.options import Failure, failure_of
@@ -67,7 +68,7 @@ class AdminGroup(click.Group):
               help="Log tracebacks of errors to stderr (env KIOSK_DEBUG).")
 @click.pass_context
 def admin(ctx: click.Context, debug: bool) -> None:
-    """Operator commands: users, groups, policy, audit, report, keys, demo.
+    """Operator commands: users, groups, policy, audit, report, keys, demo, case, pass.
 
     Every command that reads or changes data takes --policy FILE and --database-url URL.
     Exit codes: 0 done, 1 validation problem or not found, 2 usage error.
@@ -95,5 +96,5 @@ def _log_to_stderr() -> Callable[[], None]:
 
 
 for command in (users, groups_group, policy_group, audit_group, report, keys, terminals,
-                throttle_group, demo_group):
+                throttle_group, demo_group, case, pass_group):
     admin.add_command(command)

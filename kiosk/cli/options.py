@@ -61,7 +61,8 @@ def failure_of(exc: Exception) -> Failure | None:
     return None
 
 
-def _policy_path(value: Path | None) -> Path | None:
+def policy_path(value: Path | None) -> Path | None:
+    """The policy file a command reads: --policy / KIOSK_POLICY, else ./kiosk.toml if present."""
     if value is not None and str(value):
         return value
     default = Path(DEFAULT_POLICY_FILE)
@@ -77,7 +78,7 @@ def load_admin_policy(policy_file: Path | None, database_url: str | None, *,
 
     from kiosk.engine.config import load_policy
 
-    policy = load_policy(_policy_path(policy_file))  # a PolicyError: see failure_of
+    policy = load_policy(policy_path(policy_file))  # a PolicyError: see failure_of
     if database_url:
         policy = policy.model_copy(
             update={"database": policy.database.model_copy(update={"url": database_url})})

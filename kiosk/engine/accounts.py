@@ -158,11 +158,13 @@ def offered(policy: Policy, flow: Flow, usable: list[str]) -> list[str]:
     """What the person may choose next: usable methods not yet passed, with the
     authenticator rule applied (it must be one of the gates when registered)."""
     left = [m for m in usable if m not in flow.gates_passed]
+    # a helpdesk pass: offered to every account alike (kiosk.engine.methods.access_pass)
+    issued = ["pass"] if policy.passes.enabled and "pass" not in flow.gates_passed else []
     must_totp = (policy.authenticator.required_if_registered
                  and "authenticator" in usable and "authenticator" not in flow.gates_passed)
     if must_totp and required_shown(policy, flow) - len(flow.gates_passed) == 1:
-        return ["authenticator"]
-    return left
+        return ["authenticator", *issued]
+    return left + issued
 
 
 def eligibility(policy: Policy, purpose: Purpose, user: User, groups: set[str],

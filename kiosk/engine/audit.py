@@ -19,6 +19,7 @@ class Activity(StrEnum):
     BLOCKED = "blocked"
     PROGRESS = "flow_progress"
     OPERATOR_EXIT = "operator_exit"  # the kiosk's operator exit: each passphrase tried
+    HELPDESK = "helpdesk"  # an agent's action: a case opened, a block lifted, a pass
 
 
 ACTIVITY_LABELS = {
@@ -29,6 +30,7 @@ ACTIVITY_LABELS = {
     Activity.BLOCKED: "blocked",
     Activity.PROGRESS: "flow progress",
     Activity.OPERATOR_EXIT: "operator exit",
+    Activity.HELPDESK: "helpdesk",
 }
 
 

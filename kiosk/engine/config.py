@@ -107,6 +107,17 @@ class Throttle(_Section):
     terminal_delay_max_seconds: int = Field(300, ge=1, le=3600)
 
 
+class Passes(_Section):
+    """Temporary access passes issued by the helpdesk (kiosk.engine.passes; Entra's limits)."""
+
+    enabled: bool = False  # off by default, as in Entra; "I have a pass" then shows to all
+    default_lifetime_minutes: int = Field(60, ge=10, le=43200)
+    default_length: int = Field(12, ge=8, le=48)
+    one_time: bool = True  # the default for a new pass
+    # whether a pass may count as two proofs (an administrator's only with a second agent)
+    may_count_as_two: bool = False
+
+
 class Registration(_Section):
     require: bool = True
     reconfirm_days: int = Field(180, ge=0, le=730)
@@ -338,6 +349,7 @@ class Policy(_Section):
     flow: Flow = Flow()
     throttle: Throttle = Throttle()
     registration: Registration = Registration()
+    passes: Passes = Passes()
     notifications: Notifications = Notifications()
     privacy: Privacy = Privacy()
     password: Password = Password()

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kiosk.engine.db")
 
 # the newest migration; tests/engine/test_migrations.py checks it is Alembic's head
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

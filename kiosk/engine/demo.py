@@ -93,6 +93,18 @@ def seed(engine: Engine) -> None:
                 registry.mark_registered(conn, user_id, now)
 
 
+def shared_demo_engine(path: Path, *, clock: Clock | None = None, **overrides: Any) -> Engine:
+    """The demo on a database file kept at `path` (seeded when new), which `kiosk demo --db`
+    and `kiosk console --db` open side by side; its key file sits beside it."""
+    path = Path(path)
+    new = not path.exists()
+    data = {**DEMO_POLICY, **overrides, "database": {"url": f"sqlite:///{path}"}}
+    engine = Engine(parse_policy(data), clock=clock)
+    if new:
+        seed(engine)
+    return engine
+
+
 def build_demo_engine(directory: Path, *, clock: Clock | None = None,
                       **overrides: Any) -> Engine:
     """A fresh demo database under `directory` (nothing is written elsewhere)."""

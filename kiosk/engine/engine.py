@@ -35,6 +35,7 @@ from kiosk.engine.directory import Directory, User
 from kiosk.engine.notify import Notifier
 from kiosk.engine.operator import OperatorExits
 from kiosk.engine.outbox import OutboxDelivery
+from kiosk.engine.passes import AccessPasses
 from kiosk.engine.passwords import PasswordPolicy
 from kiosk.engine.reload import PolicyWatch
 from kiosk.engine.stages.complete import Complete
@@ -79,6 +80,7 @@ class Engine:
         self.prove = Prove(core)
         self.complete = Complete(core, self.prove)
         self.register = Register(core, self.prove)
+        self.passes = AccessPasses(core, self.prove)
 
     # ------------------------------------------------------------ a changed policy file
     policy_watch: PolicyWatch | None = None
@@ -158,6 +160,9 @@ class TerminalSession:
 
     def verify_totp(self, flow_id: object, code: object) -> FlowState:
         return self.engine.prove.verify_totp(flow_id, self.terminal, code)
+
+    def verify_pass(self, flow_id: object, access_pass: object) -> FlowState:
+        return self.engine.passes.verify(flow_id, self.terminal, access_pass)
 
     # ------------------------------------------------------------ complete
     def sign_in(self, flow_id: object, password: object) -> FlowState:

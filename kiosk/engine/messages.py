@@ -240,7 +240,11 @@ def _notice(
 # password.
 
 
-def account_notice(event: Literal["reset", "unlock"], channel: Channel, recipient: str, *,
+# what happened to an account: a reset, an unlock, the helpdesk's temporary access pass
+Event = Literal["reset", "unlock", "pass_issued", "pass_revoked", "pass_used", "pass_expired"]
+
+
+def account_notice(event: Event, channel: Channel, recipient: str, *,
                    username: str, org: str | Organization,
                    **context: Unpack[NoticeContext]) -> Message:
     """To the user's registered contacts: what happened to the account (catalogue keys

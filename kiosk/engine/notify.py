@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import Connection, func, select, update
 
@@ -20,6 +21,8 @@ from kiosk.engine.messages import (
     AccountNotice,
     Change,
     Channel,
+    Event,
+    account_notice,
     account_unlocked_notice,
     admin_reset_alert,
     message_language,
@@ -127,6 +130,17 @@ class Notifier:
             return []
         return self._to_user(conn, user_id, account_unlocked_notice, username, when, terminal,
                              language)
+
+    def access_pass(self, conn: Connection, user_id: int, username: str, event: Event,
+                    when: datetime, terminal: str, language: str = "") -> list[Message]:
+        """The helpdesk's temporary access pass (`pass_issued`, `pass_revoked`, `pass_used`,
+        `pass_expired`) told to the user's contacts (never the pass itself): in the flow's
+        `language` at the kiosk, else in the user's preferred one."""
+        if not language:
+            language = conn.execute(select(users.c.language).where(
+                users.c.id == user_id)).scalar_one_or_none() or ""
+        return self._to_user(conn, user_id, partial(account_notice, event), username, when,
+                             terminal, language)
 
     def method_changed(
         self,

@@ -249,3 +249,25 @@ terminals = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("revoked_at", UtcDateTime(), nullable=True),
 )
+
+# temporary access passes (kiosk.engine.passes): only an HMAC under the server key is kept,
+# so a copy of the database cannot be searched for a short pass offline
+access_passes = Table(
+    "access_passes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("pass_hash", String(64), nullable=False),
+    Column("terminal", String(200), nullable=False, default=""),  # "": any terminal
+    Column("one_time", Boolean, nullable=False, default=True),
+    Column("proofs", Integer, nullable=False, default=1),
+    Column("issued_by", String(100), nullable=False),
+    Column("approved_by", String(100), nullable=False, default=""),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+    Column("uses", Integer, nullable=False, default=0),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    Column("expiry_noted", Boolean, nullable=False, default=False),  # expiry audited
+    Index("ix_access_passes_user", "user_id", "expires_at"),
+)

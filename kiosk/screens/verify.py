@@ -26,6 +26,7 @@ from kiosk.backend import (
     WrongCode,
 )
 from kiosk.i18n import t
+from kiosk.screens.access_pass import PassScreen
 from kiosk.screens.base import CHOICE_KEYS, FlowScreen, FormScreen, KioskModal
 from kiosk.screens.feedback import error_text, with_tries_left
 from kiosk.screens.host import GoBack, ShowScreen
@@ -104,6 +105,9 @@ class ChooseMethodScreen(FlowScreen):
             await self.kiosk.proceed(backend.questions(flow_id))
         elif kind == MethodKind.AUTHENTICATOR:
             self.app.post_message(ShowScreen(TotpScreen(self.state)))
+            return
+        elif kind == MethodKind.PASS:
+            self.app.post_message(ShowScreen(PassScreen(self.state)))
             return
         else:
             channels = option.channels or [Channel.CALL]

@@ -59,6 +59,12 @@ def test_the_protocol_is_all_there() -> None:
         ("GET", "/v1/admin/users"), ("GET", "/v1/admin/users/{username}"),
         ("GET", "/v1/admin/audit"), ("GET", "/v1/admin/audit.csv"), ("GET", "/v1/admin/report"),
         ("GET", "/v1/admin/terminals"), ("GET", "/healthz"), ("GET", "/readyz"),
+        ("POST", f"{flow}/pass"),
+        # the helpdesk console (backend_stub/desk.py)
+        ("POST", "/v1/admin/desk/cases/open"), ("GET", "/v1/admin/desk/cases"),
+        ("POST", "/v1/admin/desk/cases/lift"), ("POST", "/v1/admin/desk/users/lift"),
+        ("POST", "/v1/admin/desk/passes"), ("POST", "/v1/admin/desk/passes/revoke"),
+        ("GET", "/v1/admin/desk/passes/{username}"), ("GET", "/v1/admin/desk/board"),
         # the console's explain and reports pages (backend_stub/console_reports.py)
         ("GET", "/v1/admin/explain/{username}"), ("GET", "/v1/admin/daily"),
         ("GET", "/v1/admin/daily.csv"),

@@ -26,9 +26,11 @@ def make_it_old(db: DbEngine, pending_flow: str, pending_secret: str) -> bytes:
         data = conn.execute(select(flows.c.data).where(flows.c.id == pending_flow)).scalar_one()
         conn.execute(update(flows).where(flows.c.id == pending_flow)
                      .values(data={**data, "enroll_secret": pending_secret}))
-        # and without what later revisions added (0006: the flow's and the user's language)
+        # and without what later revisions added (0006: the flow's and the user's language;
+        # 0007: the helpdesk's access passes)
         for table in ("flows", "users"):
             conn.execute(text(f"ALTER TABLE {table} DROP COLUMN language"))
+        conn.execute(text("DROP TABLE IF EXISTS access_passes"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
     return legacy
 

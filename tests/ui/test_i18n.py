@@ -15,7 +15,7 @@ import pytest
 import kiosk
 from kiosk.backend import ERRORS, METHOD_KINDS, Channel, MethodKind, Purpose
 from kiosk.demo_users import DEMO_USERS
-from kiosk.engine.messages import PURPOSES, Change
+from kiosk.engine.messages import PURPOSES, Change, Event
 from kiosk.engine.passwords import PasswordPolicy
 from kiosk.engine.questions import PREDEFINED
 from kiosk.i18n import LANGUAGES, PARTS, catalogue, placeholders
@@ -29,7 +29,8 @@ KEY = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 EN = catalogue("en")
 
 # the same in both languages on purpose (names, codes, and words German borrows)
-SAME_IN_GERMAN = {"problem.helpdesk", "outbox.code", "hint.help"}
+SAME_IN_GERMAN = {"problem.helpdesk", "outbox.code", "hint.help", "console.col.terminal",
+                  "console.board.terminals", "console.col.detail", "console.col.status"}
 
 
 # what to do about each rule a password fails (kiosk.widgets.password.advice_text), by the
@@ -71,7 +72,7 @@ def dynamic_keys() -> set[str]:
     keys |= {f"purpose.{p.value}" for p in Purpose}
     keys |= {f"method.{m.value}" for m in MethodKind}
     keys |= {f"kind.{m.value}" for m in MethodKind}
-    keys |= {f"register.add.{m.value}" for m in MethodKind}
+    keys |= {f"register.add.{m}" for m in METHOD_KINDS}  # a pass is issued, not registered
     for kind in ("email", "mobile", "office"):
         keys |= {f"register.{kind}.{part}" for part in
                  ("lead", "label", "placeholder", "empty", "invalid")}
@@ -99,7 +100,7 @@ def engine_dynamic_keys() -> set[str]:
     keys = {f"msg.purpose.{purpose}" for purpose in PURPOSES}
     keys |= {f"msg.method.{kind}" for kind in METHOD_KINDS}
     keys |= {f"msg.change.{change}" for change in get_args(Change)}
-    keys |= {f"msg.{event}.{part}" for event in ("reset", "unlock") for part in ("subject", "what")}
+    keys |= {f"msg.{event}.{part}" for event in get_args(Event) for part in ("subject", "what")}
     keys |= {f"{contact}_default" for contact in ("msg.notice.not_you", "msg.alert.contact")}
     return keys
 

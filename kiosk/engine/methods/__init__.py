@@ -13,6 +13,7 @@ from typing import Protocol
 from kiosk.backend import Channel, InvalidInput, MethodKind
 from kiosk.backend.vocabulary import member
 from kiosk.engine.config import Policy
+from kiosk.engine.methods.access_pass import AccessPassMethod
 from kiosk.engine.methods.authenticator import AuthenticatorMethod
 from kiosk.engine.methods.codes import ContactMethod
 from kiosk.engine.methods.questions import QuestionsMethod
@@ -40,6 +41,7 @@ METHODS: dict[str, Method] = {m.kind: m for m in (
     ContactMethod(MethodKind.OFFICE, [Channel.CALL]),
     QuestionsMethod(),
     AuthenticatorMethod(),
+    AccessPassMethod(),  # issued by the helpdesk, never registered
 )}
 
 CHANNELS_OF: dict[str, list[Channel]] = {kind: m.channels for kind, m in METHODS.items()}
