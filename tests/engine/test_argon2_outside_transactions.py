@@ -114,3 +114,34 @@ def test_argon2_runs_below_the_priority_of_the_calls_that_wait_for_it(
     engine.hasher.hash("anything")
     mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
     assert niceness == [min(mine + crypto.ARGON2_NICENESS, 19)]
+
+
+def test_the_submit_of_the_checked_password_does_not_verify_the_history_again(
+        engine: Engine, held: list[tuple[str, int]]) -> None:
+    """The live check verifies the history (issue #13); the submit of that same password
+    reuses its verdict instead of repeating the argon2 work, and any other password is
+    verified afresh."""
+    kiosk = engine.session(TERMINAL)
+    state = by_questions(engine)
+    held.clear()
+    assert kiosk.check_password(state.flow_id, NEW).ok
+    checked = [name for name, _ in held]
+    assert checked and set(checked) == {"verify"}
+    held.clear()
+    kiosk.check_password(state.flow_id, NEW + "-other")  # the verdict is for NEW only
+    assert [name for name, _ in held].count("verify") == len(checked)
+    held.clear()
+    kiosk.set_password(state.flow_id, NEW + "-other")
+    assert [name for name, _ in held] == ["hash"]  # the last check's verdict was kept
+
+
+def test_a_verdict_from_another_password_still_refuses_one_from_the_history(
+        engine: Engine) -> None:
+    """The kept verdict names the password: checking a fresh one, then submitting the
+    current one, is still refused by the history rule."""
+    kiosk = engine.session(TERMINAL)
+    state = by_questions(engine)
+    assert kiosk.check_password(state.flow_id, NEW).ok
+    with pytest.raises(PasswordRejected) as refused:
+        kiosk.set_password(state.flow_id, "Alice-demo-pass-1")
+    assert "history" in [v["rule"] for v in refused.value.params["violations"]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from sqlalchemy import Connection
@@ -21,6 +22,7 @@ from kiosk.backend import (
 from kiosk.engine import accounts, audit, registry
 from kiosk.engine.audit import Activity, Result
 from kiosk.engine.core import ACTIVITY_OF, CommitThenRaise, Core, text_arg
+from kiosk.engine.crypto import keyed_hash
 from kiosk.engine.delivery_base import Message
 from kiosk.engine.directory import User
 from kiosk.engine.flow import Flow, save_flow
@@ -32,6 +34,7 @@ from kiosk.engine.throttle import Reservation
 # far above any policy's maximum: refuses absurd input before any argon2 work
 MAX_PASSWORD_INPUT = 4096
 HISTORY = "history"  # the rule: not one of the last `password.history` passwords
+HISTORY_PASSED = "history_passed"  # flow data: the verdict of the live check (a keyed hash)
 CURRENT = "current_password"  # flow data: a change's current password, sealed
 log = logging.getLogger("kiosk.engine")
 
@@ -122,19 +125,46 @@ class Complete:
         secret = text_arg(password, "password", MAX_PASSWORD_INPUT, allow_empty=True,
                           allow_control=True)
 
-        def work(conn: Connection, notices: list[Message]) -> tuple[User, list[str]]:
-            flow = self.core.flow(conn, flow_id, terminal, notices)
-            flow.expect(Step.NEW_PASSWORD)
-            user = self.core.user_of(conn, flow)
-            return user, self._recent_hashes(conn, user)
+        core = self.core
 
-        user, recent = self.core.tx(work)
-        check = self.core.passwords.check(secret, user_terms=terms(user))
+        def work(conn: Connection, notices: list[Message]) -> tuple[Flow, User, list[str]]:
+            flow = core.flow(conn, flow_id, terminal, notices)
+            flow.expect(Step.NEW_PASSWORD)
+            user = core.user_of(conn, flow)
+            return flow, user, self._recent_hashes(conn, user)
+
+        flow, user, recent = core.tx(work)
+        check = core.passwords.check(secret, user_terms=terms(user))
         if check.ok:  # outside the transaction: no lock held while hashing
-            self._check_history(check, normalize_password(secret), recent)
+            normalised = normalize_password(secret)
+            verdict = self._history_verdict(flow, user, normalised)
+            if flow.data.get(HISTORY_PASSED) != verdict:
+                self._check_history(check, normalised, recent)
+                if check.ok:  # set_password need not verify the same password again
+                    self._remember(flow_id, terminal, verdict)
         if HISTORY not in check.rules:  # (the current password counts even with history 0)
             check.rules.append(HISTORY)
         return check
+
+    def _history_verdict(self, flow: Flow, user: User, normalised: str) -> str:
+        """A keyed hash naming this password for this flow and the user's current password:
+        the live check's history verdict is kept under it, so the submit of the same password
+        does not repeat the argon2 verifies (it does when the password has changed since)."""
+        depth = str(self.core.policy.password.history)  # a reloaded policy may look further back
+        return keyed_hash(self.core.key, HISTORY, flow.id, depth, user.password_hash or "",
+                          normalised)
+
+    def _remember(self, flow_id: object, terminal: str, verdict: str) -> None:
+        """Keep the verdict on the flow, serialised with set_password's write (the same
+        locks): a flow that has moved on meanwhile keeps nothing, and the check still answers."""
+        def work(conn: Connection, notices: list[Message]) -> None:
+            flow = self.core.flow_for_update(conn, flow_id, terminal, notices)
+            if flow.step == Step.NEW_PASSWORD:
+                flow.data[HISTORY_PASSED] = verdict
+                save_flow(conn, flow)
+
+        with contextlib.suppress(KioskError):
+            self.core.tx(work)
 
     def _recent_hashes(self, conn: Connection, user: User) -> list[str]:
         recent = self.core.directory.history_hashes(conn, user.id,
@@ -163,16 +193,18 @@ class Complete:
         core = self.core
         depth = core.policy.password.history
 
-        def read(conn: Connection, notices: list[Message]) -> tuple[User, list[str]]:
+        def read(conn: Connection, notices: list[Message]) -> tuple[Flow, User, list[str]]:
             flow = core.flow(conn, flow_id, terminal, notices)
             flow.expect(Step.NEW_PASSWORD)
             user = core.user_of(conn, flow)
-            return user, self._recent_hashes(conn, user)
+            return flow, user, self._recent_hashes(conn, user)
 
-        before, recent = core.tx(read)
+        flow, before, recent = core.tx(read)
         check = core.passwords.check(secret, user_terms=terms(before))
         normalised = normalize_password(secret)
-        self._check_history(check, normalised, recent)
+        # the live check verified this very password against this history already
+        if flow.data.get(HISTORY_PASSED) != self._history_verdict(flow, before, normalised):
+            self._check_history(check, normalised, recent)
         new_hash = core.directory.prepare_password(normalised) if check.ok else None
 
         def write(conn: Connection, notices: list[Message]) -> FlowState:
