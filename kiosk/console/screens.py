@@ -5,13 +5,21 @@ the console was started with, explain and reports over its data (the same databa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from textual.screen import Screen
 
 if TYPE_CHECKING:
-    from kiosk.console.app import ConsoleApp
     from kiosk.console.reports.source import ConsoleData
+
+
+class Console(Protocol):
+    """What a page needs of the console it opens in (kiosk/console/app.py's Console)."""
+
+    policy_file: Path | None
+    data: ConsoleData | None
+    export_dir: Path
 
 
 class PageUnavailable(Exception):
@@ -22,7 +30,7 @@ class PageUnavailable(Exception):
         self.key = key
 
 
-def policy(console: ConsoleApp) -> Screen[None]:
+def policy(console: Console) -> Screen[None]:
     from kiosk.console.policy.pages import PolicyScreen
 
     if console.policy_file is None:
@@ -30,19 +38,19 @@ def policy(console: ConsoleApp) -> Screen[None]:
     return PolicyScreen(console.policy_file)
 
 
-def _data(console: ConsoleApp) -> ConsoleData:
+def _data(console: Console) -> ConsoleData:
     if console.data is None:
         raise PageUnavailable("console.page.no_data")
     return console.data
 
 
-def explain(console: ConsoleApp) -> Screen[None]:
+def explain(console: Console) -> Screen[None]:
     from kiosk.console.policy.explain import ExplainScreen
 
     return ExplainScreen(_data(console))
 
 
-def reports(console: ConsoleApp) -> Screen[None]:
+def reports(console: Console) -> Screen[None]:
     from kiosk.console.reports.screen import ReportsScreen
 
     return ReportsScreen(_data(console), export_dir=console.export_dir)

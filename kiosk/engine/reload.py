@@ -15,12 +15,18 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from kiosk.engine.config import Policy, PolicyError, load_policy
 
-if TYPE_CHECKING:
-    from kiosk.engine.engine import Engine
+
+class Engine(Protocol):
+    """What a reload needs of the engine (kiosk.engine.engine.Engine)."""
+
+    @property
+    def policy(self) -> Policy: ...
+
+    def use_policy(self, policy: Policy) -> None: ...
 
 log = logging.getLogger("kiosk.engine.reload")
 

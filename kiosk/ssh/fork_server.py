@@ -36,8 +36,8 @@ PRELOAD = (
     "kiosk.app", "kiosk.screens.router", "kiosk.screens.welcome", "kiosk.screens.identify",
     "kiosk.screens.verify", "kiosk.screens.password", "kiosk.screens.outcome",
     "kiosk.screens.register", "kiosk.screens.dialogs", "kiosk.adapters.embedded",
-    "kiosk.adapters.remote", "kiosk.engine.engine", "kiosk.ui_commands", "kiosk.cli",
-    "kiosk.ssh.session_process",
+    "kiosk.adapters.remote", "kiosk.engine.engine", "kiosk.ui_commands", "kiosk.ui_click",
+    "kiosk.cli", "kiosk.ssh.session_process",
     "textual.drivers.linux_driver", "kiosk.terminal_input", "sqlalchemy.dialects.sqlite",
 )
 
