@@ -5,13 +5,22 @@ the console was started with, explain and reports over its data (the same databa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from textual.screen import Screen
 
 if TYPE_CHECKING:
-    from kiosk.console.app import ConsoleApp
     from kiosk.console.reports.source import ConsoleData
+
+
+class ConsoleApp(Protocol):
+    """What a page needs of the console (kiosk.console.app.ConsoleApp), named here so that
+    this module does not import the app back."""
+
+    policy_file: Path | None
+    data: ConsoleData | None
+    export_dir: Path
 
 
 class PageUnavailable(Exception):
