@@ -29,17 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kiosk.ui")
 
-# the click commands (`kiosk.ui_commands.run`, `.demo`) are in kiosk.ui_click: `kiosk run` and
-# `kiosk demo` start without click (kiosk.cli.main), which is loaded for --help and errors
-CLICK_COMMANDS = ("demo", "run")
-
-
-def __getattr__(name: str) -> Any:
-    if name in CLICK_COMMANDS:
-        from kiosk import ui_click
-
-        return getattr(ui_click, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# the click commands `run` and `demo` are in kiosk.ui_click: `kiosk run` and `kiosk demo`
+# start without click (kiosk.cli.main), which is loaded for --help and errors
 
 
 class StartError(Exception):

@@ -25,13 +25,13 @@ if TYPE_CHECKING:
 
 
 def _demo() -> click.Command:
-    from kiosk.ui_commands import demo
+    from kiosk.ui_click import demo
 
     return demo
 
 
 def _run() -> click.Command:
-    from kiosk.ui_commands import run
+    from kiosk.ui_click import run
 
     return run
 

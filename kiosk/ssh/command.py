@@ -79,7 +79,7 @@ def build_shared_demo(directory: Path) -> Path:
 
 # ---------------------------------------------------------------------- the child command
 def _run_options() -> set[str]:
-    from kiosk.ui_commands import run
+    from kiosk.ui_click import run
 
     return {opt for param in run.params for opt in getattr(param, "opts", [])}
 

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     _take_terminal()
     args = sys.argv[1:] if argv is None else argv
     try:
-        from kiosk.ui_commands import run  # a session runs `kiosk run`, nothing else
+        from kiosk.ui_click import run  # a session runs `kiosk run`, nothing else
 
         run(args=args[1:] if args[:1] == ["run"] else args, prog_name="kiosk run",
             standalone_mode=True)
