@@ -285,6 +285,17 @@ class FlowScreen(KioskScreen):
         self.focus_first()
 
 
+class ChoiceFlowScreen(FlowScreen):
+    """A flow screen that is a numbered choice: Esc cancels the flow, the demo shows its outbox."""
+
+    BACK = "cancel"
+    SHOW_OUTBOX = True
+
+    def hints(self) -> list[tuple[str, str]]:
+        return [(CHOICE_KEYS, t("hint.choose")), ("Esc", t("hint.cancel")),
+                ("F1", t("hint.help"))]
+
+
 class KioskModal(ScreenMixin, ModalScreen[Result], inherit_bindings=False):
     """A dialog over a screen, answering with a `Result`; Escape closes it (with `None`)."""
 
