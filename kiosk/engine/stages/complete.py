@@ -27,7 +27,7 @@ from kiosk.engine.delivery_base import Message
 from kiosk.engine.directory import User
 from kiosk.engine.flow import Flow, save_flow
 from kiosk.engine.passwords import normalize_password
-from kiosk.engine.sealing import SealError, seal, unseal
+from kiosk.engine.sealing import seal, unseal_or_none
 from kiosk.engine.stages.prove import Prove, once
 from kiosk.engine.throttle import Reservation
 
@@ -273,14 +273,11 @@ def sealed_current(key: bytes, flow: Flow) -> str | None:
     """A change's current password kept at sign-in; None for a reset, or when it does not open
     (the server key was rotated since: the write is then a reset, as for the built-in one)."""
     value = flow.data.get(CURRENT)
-    if not isinstance(value, str):
-        return None
-    try:
-        return unseal(key, value, current_context(flow.id))
-    except SealError:
+    current = unseal_or_none(key, value, current_context(flow.id))
+    if current is None and isinstance(value, str):
         log.warning("flow %s: the current password does not open; setting it as a reset",
                     flow.id)
-        return None
+    return current
 
 
 def terms(user: User) -> list[str]:
