@@ -19,21 +19,23 @@ REASON_MAX = 200
 _SUPPORT_CODE = re.compile(r"^[A-Z2-7]{4}-?[A-Z2-7]{4}$")
 
 
+def _printable(value: object, most: int, problem: str, field: str) -> str:
+    """`value` stripped when it is printable text of 1-`most` characters; else `problem`."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text or len(text) > most or not text.isprintable():
+        raise InvalidInput(problem, field=field)
+    return text
+
+
 def clean_agent(value: object) -> str:
     """The agent's name as the audit log keeps it: printable text, 1-64 characters."""
-    if not isinstance(value, str) or not value.strip() or len(value.strip()) > AGENT_MAX \
-            or not value.strip().isprintable():
-        raise InvalidInput(f"the agent's name must be 1-{AGENT_MAX} printable characters",
-                           field="agent")
-    return value.strip()
+    return _printable(value, AGENT_MAX,
+                      f"the agent's name must be 1-{AGENT_MAX} printable characters", "agent")
 
 
 def clean_reason(value: object) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value.strip()) > REASON_MAX \
-            or not value.strip().isprintable():
-        raise InvalidInput(f"give a reason (1-{REASON_MAX} printable characters)",
-                           field="reason")
-    return value.strip()
+    return _printable(value, REASON_MAX,
+                      f"give a reason (1-{REASON_MAX} printable characters)", "reason")
 
 
 def clean_support_code(value: object) -> str:

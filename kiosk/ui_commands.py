@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kiosk.ui")
 
-# the click commands `kiosk run` and `kiosk demo` are in kiosk.ui_click, which calls this
-# module: plain `run`/`demo` start without click (kiosk.cli.main via start_plain)
+# the click commands `run` and `demo` are in kiosk.ui_click: `kiosk run` and `kiosk demo`
+# start without click (kiosk.cli.main), which is loaded for --help and errors
 
 
 class StartError(Exception):

@@ -16,58 +16,34 @@ through the click group, so they read the same as ever.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     import click
 
 
-def _demo() -> click.Command:
-    from kiosk.ui_click import demo
+def _lazy(where: str) -> Callable[[], click.Command]:
+    """A function that imports the command `module:name` only when it is called."""
+    module, name = where.split(":")
 
-    return demo
+    def load() -> click.Command:
+        return cast("click.Command", getattr(importlib.import_module(module), name))
 
-
-def _run() -> click.Command:
-    from kiosk.ui_click import run
-
-    return run
-
-
-def _admin() -> click.Command:
-    from kiosk.cli.admin import admin
-
-    return admin
-
-
-def _serve_api() -> click.Command:
-    from backend_stub.cli import serve_api
-
-    return serve_api
-
-
-def _console() -> click.Command:
-    from kiosk.cli.console import console
-
-    return console
-
-
-def _serve_ssh() -> click.Command:
-    from kiosk.ssh.command import serve_ssh
-
-    return serve_ssh
+    return load
 
 
 # name -> (the function that imports the command, its one-line help)
 SUBCOMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
-    "demo": (_demo, "Open the kiosk on a throwaway demo database."),
-    "run": (_run, "Run the kiosk on the configured database or API."),
-    "admin": (_admin, "Operator commands: users, groups, policy, audit."),
-    "serve-api": (_serve_api, "Serve the HTTP API (backend_stub)."),
-    "serve-ssh": (_serve_ssh, "Serve the kiosk over SSH."),
-    "console": (_console, "The helpdesk console (cases, passes, board, policy, reports)."),
+    "demo": (_lazy("kiosk.ui_click:demo"), "Open the kiosk on a throwaway demo database."),
+    "run": (_lazy("kiosk.ui_click:run"), "Run the kiosk on the configured database or API."),
+    "admin": (_lazy("kiosk.cli.admin:admin"), "Operator commands: users, groups, policy, audit."),
+    "serve-api": (_lazy("backend_stub.cli:serve_api"), "Serve the HTTP API (backend_stub)."),
+    "serve-ssh": (_lazy("kiosk.ssh.command:serve_ssh"), "Serve the kiosk over SSH."),
+    "console": (_lazy("kiosk.cli.console:console"),
+                "The helpdesk console (cases, passes, board, policy, reports)."),
 }
 
 

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from kiosk.console.reports.source import ConsoleData
 
 
-class Console(Protocol):
-    """What a page needs of the console it opens in (kiosk/console/app.py's Console)."""
+class ConsoleApp(Protocol):
+    """What a page needs of the console (kiosk.console.app.ConsoleApp), named here so that
+    this module does not import the app back."""
 
     policy_file: Path | None
     data: ConsoleData | None
@@ -30,7 +31,7 @@ class PageUnavailable(Exception):
         self.key = key
 
 
-def policy(console: Console) -> Screen[None]:
+def policy(console: ConsoleApp) -> Screen[None]:
     from kiosk.console.policy.pages import PolicyScreen
 
     if console.policy_file is None:
@@ -38,19 +39,19 @@ def policy(console: Console) -> Screen[None]:
     return PolicyScreen(console.policy_file)
 
 
-def _data(console: Console) -> ConsoleData:
+def _data(console: ConsoleApp) -> ConsoleData:
     if console.data is None:
         raise PageUnavailable("console.page.no_data")
     return console.data
 
 
-def explain(console: Console) -> Screen[None]:
+def explain(console: ConsoleApp) -> Screen[None]:
     from kiosk.console.policy.explain import ExplainScreen
 
     return ExplainScreen(_data(console))
 
 
-def reports(console: Console) -> Screen[None]:
+def reports(console: ConsoleApp) -> Screen[None]:
     from kiosk.console.reports.screen import ReportsScreen
 
     return ReportsScreen(_data(console), export_dir=console.export_dir)

@@ -6,6 +6,7 @@ Every error names the key and what is allowed, so an operator can fix the file w
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, Self, get_args
 
@@ -22,6 +23,29 @@ from pydantic_core import ErrorDetails
 from kiosk.backend import LANGUAGES, PHONE_KINDS, Language, MethodName, Theme
 
 ALL_METHODS: tuple[MethodName, ...] = get_args(MethodName)  # = METHOD_KINDS (a test checks)
+
+
+def _every(value: list[str], ok: Callable[[str], bool], problem: str) -> list[str]:
+    """`value` when `ok` holds for each item; else `problem` (with {item} for the first bad
+    one) as the field's error."""
+    for item in value:
+        if not ok(item):
+            raise ValueError(problem.format(item=repr(item)))
+    return value
+
+
+def _calling_code(code: str) -> bool:
+    return code.lstrip("+").isdigit() and 1 <= len(code.lstrip("+")) <= 3
+
+
+def _mail_domain(domain: str) -> bool:
+    return 1 <= len(domain) <= 253 and all(
+        label and len(label) <= 63 and label.replace("-", "").isalnum()
+        for label in domain.split("."))
+
+
+def _netbios_name(name: str) -> bool:
+    return 1 <= len(name) <= 15 and not any(c in name for c in "\\/:*?\"<>| @")
 
 
 class _Section(BaseModel):
@@ -140,10 +164,7 @@ class Privacy(_Section):
     @field_validator("decoy_country_codes")
     @classmethod
     def _calling_codes(cls, value: list[str]) -> list[str]:
-        for code in value:
-            if not code.lstrip("+").isdigit() or not 1 <= len(code.lstrip("+")) <= 3:
-                raise ValueError(f"{code!r} is not a country calling code (1-3 digits)")
-        return value
+        return _every(value, _calling_code, "{item} is not a country calling code (1-3 digits)")
 
 
 class Password(_Section):
@@ -246,23 +267,14 @@ class DirectorySettings(_Section):
     @field_validator("domains")
     @classmethod
     def _domains(cls, value: list[str]) -> list[str]:
-        for domain in value:
-            labels = domain.split(".")
-            if not 1 <= len(domain) <= 253 or not all(
-                    label and len(label) <= 63 and label.replace("-", "").isalnum()
-                    for label in labels):
-                raise ValueError(f"directory.domains: {domain!r} is not a mail domain "
-                                 "(e.g. 'contoso.org', without '@')")
-        return value
+        return _every(value, _mail_domain, "directory.domains: {item} is not a mail domain "
+                      "(e.g. 'contoso.org', without '@')")
 
     @field_validator("netbios")
     @classmethod
     def _netbios(cls, value: list[str]) -> list[str]:
-        for name in value:
-            if not 1 <= len(name) <= 15 or any(c in name for c in "\\/:*?\"<>| @"):
-                raise ValueError(f"directory.netbios: {name!r} is not a NetBIOS domain name "
-                                 "(1-15 characters, no \\ / : * ? \" < > | @ or space)")
-        return value
+        return _every(value, _netbios_name, "directory.netbios: {item} is not a NetBIOS domain "
+                      "name (1-15 characters, no \\ / : * ? \" < > | @ or space)")
 
 
 class LdapAttributes(_Section):

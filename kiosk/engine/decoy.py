@@ -9,16 +9,16 @@ everybody else's. Nobody without the server key can tell a decoy from a real acc
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import phonenumbers
 from sqlalchemy import Connection, func, select
 
 from kiosk.backend import CONTACT_KINDS, METHOD_KINDS
 from kiosk.engine.crypto import keyed_hash
+from kiosk.engine.learnt import Learnt
 from kiosk.engine.questions import PREDEFINED
 from kiosk.engine.schema import methods, question_answers
 from kiosk.engine.text import mask_email, mask_phone
@@ -30,7 +30,6 @@ DEFAULT_DOMAINS = ("example.com",)
 DEFAULT_COUNTRIES = ("1",)
 SAMPLE = 5000  # rows read to learn the shape: enough for the proportions, cheap to read
 MIN_PEOPLE = 5  # fewer registered people than this: their proportions mean little
-REFRESH = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -86,21 +85,13 @@ class ShapeCache:
     identify stay fast, and a real and a decoy start run the same statements)."""
 
     def __init__(self, domains: list[str], countries: list[str]) -> None:
-        self._domains, self._countries = domains, countries
-        self._shape: DecoyShape | None = None
-        self._at: datetime | None = None
-        self._lock = threading.Lock()
+        self._shape = Learnt(lambda conn: learn_shape(conn, domains, countries))
 
     def get(self, conn: Connection, now: datetime) -> DecoyShape:
-        with self._lock:
-            if self._shape is None or self._at is None or now - self._at > REFRESH:
-                self._shape = learn_shape(conn, self._domains, self._countries)
-                self._at = now
-            return self._shape
+        return self._shape.get(conn, now)
 
     def forget(self) -> None:
-        with self._lock:
-            self._shape = None
+        self._shape.forget()
 
 
 @dataclass(frozen=True)

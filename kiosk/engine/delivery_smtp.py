@@ -125,45 +125,39 @@ class SmtpDelivery:
                     smtp.login(cfg.username, self._password)
                 stage = "send"
                 smtp.send_message(email)
-        # smtplib's errors are OSErrors, and ssl's too: most specific first
-        except smtplib.SMTPRecipientsRefused as exc:
+        except (OSError, ValueError) as exc:  # smtplib's and ssl's errors are OSErrors
+            raise DeliveryError(f"{where}: {_why(exc, stage, cfg)}") from None
+
+
+def _why(exc: OSError | ValueError, stage: str, cfg: Smtp) -> str:
+    """What went wrong, in words an operator can act on (never the password); most specific
+    class first, since smtplib's and ssl's errors are OSErrors."""
+    # a read timeout: smtplib turns it into a disconnect
+    timed_out = isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)
+    if timed_out or isinstance(exc, TimeoutError):
+        return f"{stage} timed out after {cfg.timeout_seconds:g} s"
+    match exc:
+        case smtplib.SMTPRecipientsRefused():
             codes = ", ".join(sorted({str(code) for code, _ in exc.recipients.values()}))
-            raise DeliveryError(f"{where}: recipient refused ({codes})") from None
-        except smtplib.SMTPSenderRefused as exc:
-            raise DeliveryError(f"{where}: sender address refused ({_reply(exc)})") from None
-        except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryError(
-                f"{where}: login failed for user {cfg.username!r} ({_reply(exc)})"
-            ) from None
-        except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"{where}: {stage} failed, server replied {_reply(exc)}") from None
-        except smtplib.SMTPNotSupportedError:
-            raise DeliveryError(f"{where}: {stage} failed, the server does not offer it") from None
-        except smtplib.SMTPServerDisconnected as exc:
-            if "timed out" in str(exc):  # smtplib turns a read timeout into a disconnect
-                raise DeliveryError(
-                    f"{where}: {stage} timed out after {cfg.timeout_seconds:g} s"
-                ) from None
-            raise DeliveryError(
-                f"{where}: {stage} failed, the server closed the connection"
-            ) from None
-        except smtplib.SMTPException as exc:
-            raise DeliveryError(f"{where}: {stage} failed ({type(exc).__name__})") from None
-        except ssl.SSLCertVerificationError as exc:
-            raise DeliveryError(
-                f"{where}: {stage} failed, certificate not trusted ({exc.verify_message})"
-            ) from None
-        except ssl.SSLError as exc:
-            raise DeliveryError(f"{where}: {stage} failed, TLS error ({exc.reason})") from None
-        except TimeoutError:
-            raise DeliveryError(
-                f"{where}: {stage} timed out after {cfg.timeout_seconds:g} s"
-            ) from None
-        except socket.gaierror:
-            raise DeliveryError(f"{where}: cannot resolve host {cfg.host!r}") from None
-        except OSError as exc:
-            raise DeliveryError(
-                f"{where}: {stage} failed ({exc.strerror or type(exc).__name__})"
-            ) from None
-        except ValueError:  # e.g. a user name or password smtplib cannot encode
-            raise DeliveryError(f"{where}: {stage} failed (a value could not be encoded)") from None
+            return f"recipient refused ({codes})"
+        case smtplib.SMTPSenderRefused():
+            return f"sender address refused ({_reply(exc)})"
+        case smtplib.SMTPAuthenticationError():
+            return f"login failed for user {cfg.username!r} ({_reply(exc)})"
+        case smtplib.SMTPResponseException():
+            return f"{stage} failed, server replied {_reply(exc)}"
+        case smtplib.SMTPNotSupportedError():
+            return f"{stage} failed, the server does not offer it"
+        case smtplib.SMTPServerDisconnected():
+            return f"{stage} failed, the server closed the connection"
+        case smtplib.SMTPException():
+            return f"{stage} failed ({type(exc).__name__})"
+        case ssl.SSLCertVerificationError():
+            return f"{stage} failed, certificate not trusted ({exc.verify_message})"
+        case ssl.SSLError():
+            return f"{stage} failed, TLS error ({exc.reason})"
+        case socket.gaierror():
+            return f"cannot resolve host {cfg.host!r}"
+        case OSError():
+            return f"{stage} failed ({exc.strerror or type(exc).__name__})"
+    return f"{stage} failed (a value could not be encoded)"  # e.g. a name smtplib cannot encode

@@ -81,6 +81,13 @@ def _user(row: Row[Any]) -> User:
                 m["enabled"], m["locked"], m["is_admin"], m["password_hash"], m["registered_at"])
 
 
+def known(user: User | None, user_id: int) -> User:
+    """`Directory.get`'s answer: the user, or LookupError when there is none by that id."""
+    if user is None:
+        raise LookupError(f"no user with id {user_id}")
+    return user
+
+
 class BuiltinDirectory:
     changes_with_current = False  # the kiosk checks its own history
     owned_contacts: frozenset[str] = frozenset()
@@ -96,10 +103,7 @@ class BuiltinDirectory:
         return _user(row) if row else None
 
     def get(self, conn: Connection, user_id: int) -> User:
-        user = self.get_or_none(conn, user_id)
-        if user is None:
-            raise LookupError(f"no user with id {user_id}")
-        return user
+        return known(self.get_or_none(conn, user_id), user_id)
 
     def get_or_none(self, conn: Connection, user_id: int) -> User | None:
         row = conn.execute(select(users).where(users.c.id == user_id)).first()

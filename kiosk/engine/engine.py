@@ -91,7 +91,7 @@ class Engine:
 
     def watch_policy(self, path: str | Path, load: Callable[[], Policy] | None = None) -> None:
         """Reload the policy file when it changed, at the start of each new visit."""
-        self.policy_watch = PolicyWatch(self, path, load)
+        self.policy_watch = PolicyWatch(lambda: self.policy, self.use_policy, path, load)
 
     # ------------------------------------------------------------ read-only
     def branding(self) -> Branding:

@@ -60,7 +60,7 @@ from kiosk.engine import registry
 from kiosk.engine.clock import Clock
 from kiosk.engine.config import Ldap
 from kiosk.engine.db import inserted_id
-from kiosk.engine.directory import User
+from kiosk.engine.directory import User, known
 from kiosk.engine.ldap_codec import (
     AD_POLICY_HINTS,
     PPOLICY_ERRORS,
@@ -191,10 +191,7 @@ class LdapDirectory(DirectoryReader):
         return self._shadow(conn, snap)
 
     def get(self, conn: DbConnection, user_id: int) -> User:
-        user = self.get_or_none(conn, user_id)
-        if user is None:
-            raise LookupError(f"no user with id {user_id}")
-        return user
+        return known(self.get_or_none(conn, user_id), user_id)
 
     def get_or_none(self, conn: DbConnection, user_id: int) -> User | None:
         return self._lookup(conn, user_id)[0]

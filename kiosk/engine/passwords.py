@@ -119,6 +119,25 @@ def _violation(rule: str, message: str, **params: Any) -> PasswordViolation:
     return PasswordViolation(rule=rule, message=message, params=params)
 
 
+# what the `banned` and `personal` rules say, by the reason the fuzzy check found
+_FUZZY_MESSAGES = {
+    "common": "This is one of the most commonly used passwords: attackers try it first.",
+    "custom": "Your organisation does not allow this word as a password.",
+    "similar": "It is built on commonly used passwords or words your organisation does not "
+               "allow. Add more words or characters of your own.",
+    "few_characters": "It uses too few different characters. "
+                      "Add more words or characters of your own.",
+    "same": "Do not use your name, user name or your organisation's name as password.",
+    "contains": "It is built on your name or your organisation's name. "
+                "Add more words or characters of your own.",
+}
+
+
+def _fuzzy_violation(rule: str, reason: str, points: int, need: int) -> PasswordViolation:
+    return _violation(rule, _FUZZY_MESSAGES[reason], reason=reason, points=points,
+                      min_points=need)
+
+
 class PasswordPolicy:
     """Checks passwords against the `[password]` section of the policy file."""
 
@@ -247,40 +266,12 @@ class PasswordPolicy:
         common, custom = whole in self._common.terms, whole in self._custom.terms
         listed = "common" in chosen or "custom" in chosen
         if common or custom or (weak and (listed or not personal)):
-            if common:
-                reason = "common"
-                message = "This is one of the most commonly used passwords: attackers try it first."
-            elif custom:
-                reason = "custom"
-                message = "Your organisation does not allow this word as a password."
-            elif listed:
-                reason = "similar"
-                message = (
-                    "It is built on commonly used passwords or words your organisation does not "
-                    "allow. Add more words or characters of your own."
-                )
-            else:
-                reason = "few_characters"
-                message = (
-                    "It uses too few different characters. "
-                    "Add more words or characters of your own."
-                )
-            out.append(
-                _violation(BANNED, message, reason=reason, points=result.points, min_points=need)
-            )
+            reason = ("common" if common else "custom" if custom else "similar" if listed
+                      else "few_characters")
+            out.append(_fuzzy_violation(BANNED, reason, result.points, need))
 
         same = whole in names
         if same or (weak and personal):
-            if same:
-                reason = "same"
-                message = "Do not use your name, user name or your organisation's name as password."
-            else:
-                reason = "contains"
-                message = (
-                    "It is built on your name or your organisation's name. "
-                    "Add more words or characters of your own."
-                )
-            out.append(
-                _violation(PERSONAL, message, reason=reason, points=result.points, min_points=need)
-            )
+            out.append(_fuzzy_violation(PERSONAL, "same" if same else "contains",
+                                        result.points, need))
         return out

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, delete, insert, select, update
 
 from kiosk.engine.schema import methods, question_answers, users
-from kiosk.engine.sealing import SealError, method_context, pending_context, seal, unseal
+from kiosk.engine.sealing import method_context, pending_context, seal, unseal, unseal_or_none
 
 if TYPE_CHECKING:
     from kiosk.engine.flow import Flow
@@ -96,13 +96,7 @@ def set_pending_secret(key: bytes, flow: Flow, secret: str) -> None:
 
 def pending_secret(key: bytes, flow: Flow) -> str | None:
     """The secret being enrolled in this flow, or None (none, or sealed with another key)."""
-    value = flow.data.get(PENDING)
-    if not isinstance(value, str):
-        return None
-    try:
-        return unseal(key, value, pending_context(flow.id))
-    except SealError:
-        return None
+    return unseal_or_none(key, flow.data.get(PENDING), pending_context(flow.id))
 
 
 def remove_method(conn: Connection, user_id: int, kind: str) -> None:

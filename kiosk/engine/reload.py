@@ -15,18 +15,8 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 from kiosk.engine.config import Policy, PolicyError, load_policy
-
-
-class Engine(Protocol):
-    """What a reload needs of the engine (kiosk.engine.engine.Engine)."""
-
-    @property
-    def policy(self) -> Policy: ...
-
-    def use_policy(self, policy: Policy) -> None: ...
 
 log = logging.getLogger("kiosk.engine.reload")
 
@@ -47,11 +37,13 @@ def _stamp(path: Path) -> Stamp:
 
 
 class PolicyWatch:
-    """Reloads `path` into `engine` when the file changed (see the module's docstring)."""
+    """Reloads `path` when the file changed (see the module's docstring): `current` gives the
+    policy in force, `use` takes the new one (the engine's, passed in so that this module does
+    not import the engine back)."""
 
-    def __init__(self, engine: Engine, path: str | Path,
-                 load: Callable[[], Policy] | None = None) -> None:
-        self.engine = engine
+    def __init__(self, current: Callable[[], Policy], use: Callable[[Policy], None],
+                 path: str | Path, load: Callable[[], Policy] | None = None) -> None:
+        self.current, self.use = current, use
         self.path = Path(path)
         self.load = load or (lambda: load_policy(self.path))
         self._seen = _stamp(self.path)
@@ -74,14 +66,14 @@ class PolicyWatch:
                 log.error("policy %s not reloaded, the policy in force stays: %s", self.path,
                           "; ".join(exc.problems))
                 return False
-            self.engine.use_policy(self._live_part(policy))
+            self.use(self._live_part(policy))
             log.info("policy %s reloaded", self.path)
             return True
         finally:
             self._lock.release()
 
     def _live_part(self, policy: Policy) -> Policy:
-        old = self.engine.policy
+        old = self.current()
         later = [name for name in RESTART_SECTIONS if getattr(policy, name) != getattr(old, name)]
         if later:
             log.warning("policy %s: %s changed; restart the kiosk to apply %s", self.path,

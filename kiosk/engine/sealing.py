@@ -63,3 +63,13 @@ def unseal(server_key: bytes, value: str, context: bytes) -> str:
         return _aead(server_key).decrypt(raw[:_NONCE], raw[_NONCE:], context).decode("utf-8")
     except (InvalidTag, ValueError) as exc:
         raise SealError("the sealed value does not open with this key") from exc
+
+
+def unseal_or_none(server_key: bytes, value: object, context: bytes) -> str | None:
+    """`value` unsealed; None when it is not a string or does not open (another key)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return unseal(server_key, value, context)
+    except SealError:
+        return None

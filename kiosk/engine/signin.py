@@ -13,20 +13,19 @@ The forms come from `[directory] domains / netbios`, else are learnt from the di
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 from sqlalchemy import Engine as Database
 
 from kiosk.engine.config import DirectorySettings
+from kiosk.engine.learnt import Learnt
 from kiosk.engine.schema import methods, users
 from kiosk.engine.text import normalize_username
 
-REFRESH = timedelta(minutes=10)
 SAMPLE = 5000  # registered addresses read to learn from
 MIN_ACCOUNTS = 2  # a domain is the organisation's once this many accounts use name@domain
 MAX_LEARNT = 5
@@ -77,28 +76,20 @@ class SignInNames:
         # directories whose sign-in names are themselves addresses (AD's userPrincipalName):
         # `CONTOSO\alice` becomes alice@<first domain>, an address stays as typed
         self._keep_domain = keep_domain
-        self._forms: SignInForms | None = None
-        self._at: datetime | None = None
-        self._lock = threading.Lock()
+        self._forms = Learnt(self._read)
 
     def forms(self, conn: Connection, now: datetime) -> SignInForms:
-        with self._lock:
-            if self._forms is None or self._at is None or now - self._at > REFRESH:
-                self._forms = self._read(conn)
-                self._at = now
-            return self._forms
+        return self._forms.get(conn, now)
 
     def forms_from(self, db: Database, now: datetime) -> SignInForms:
-        with self._lock:
-            forms, at = self._forms, self._at
-        if forms is not None and at is not None and now - at <= REFRESH:
+        forms = self._forms.fresh(now)
+        if forms is not None:
             return forms
         with db.connect() as conn:
             return self.forms(conn, now)
 
     def forget(self) -> None:
-        with self._lock:
-            self._forms = None
+        self._forms.forget()
 
     def _read(self, conn: Connection) -> SignInForms:
         given = [d.casefold().strip(".") for d in self._settings.domains]

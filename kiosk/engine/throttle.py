@@ -124,6 +124,20 @@ class Throttler:
         )
         return inserted_id(result)
 
+    def _over_limit(self, conn: Connection, now: datetime, subjects: tuple[str, str],
+                    kinds: tuple[str, ...], since: datetime, support_code: str, reason: str,
+                    limits: tuple[int, int], method: str | None = None) -> ActiveBlock | None:
+        """Block the user (`reason`), else the terminal (terminal_`reason`), when its count of
+        `kinds` since `since` reached its limit; `method` narrows the user's count only."""
+        user, term = subjects
+        if self._count(conn, user, kinds, since, method) >= limits[0]:
+            return self._block(conn, now, user, reason, support_code,
+                               timedelta(hours=self.cfg.block_hours))
+        if self._count(conn, term, kinds, since) >= limits[1]:
+            return self._block(conn, now, term, f"terminal_{reason}", support_code,
+                               timedelta(minutes=self.cfg.terminal_block_minutes))
+        return None
+
     def _block(self, conn: Connection, now: datetime, subject: str, reason: str,
                support_code: str, duration: timedelta) -> ActiveBlock:
         until = now + duration
@@ -213,13 +227,10 @@ class Throttler:
         if self.active_block(conn, now, user, term) is not None:
             return None
         counted = (VERIFY_FAIL, VERIFY_PENDING)
-        if self._count(conn, user, counted, window, method) >= self.cfg.verify_failures:
-            return self._block(conn, now, user, "verify_failures", support_code,
-                               timedelta(hours=self.cfg.block_hours))
-        if self._count(conn, term, counted, window) >= self.cfg.terminal_verify_failures:
-            return self._block(conn, now, term, "terminal_verify_failures", support_code,
-                               timedelta(minutes=self.cfg.terminal_block_minutes))
-        return None
+        return self._over_limit(conn, now, (user, term), counted, window, support_code,
+                                "verify_failures",
+                                (self.cfg.verify_failures, self.cfg.terminal_verify_failures),
+                                method)
 
     def remaining(self, conn: Connection, now: datetime, user: str, terminal: str,
                   method: str) -> int:
@@ -243,13 +254,9 @@ class Throttler:
         self._add(conn, now, term, FLOW_FAIL)
         if self.active_block(conn, now, user, term) is not None:
             return None
-        if self._count(conn, user, (FLOW_FAIL,), window) >= self.cfg.failed_flows:
-            return self._block(conn, now, user, "failed_flows", support_code,
-                               timedelta(hours=self.cfg.block_hours))
-        if self._count(conn, term, (FLOW_FAIL,), window) >= self.cfg.terminal_failed_flows:
-            return self._block(conn, now, term, "terminal_failed_flows", support_code,
-                               timedelta(minutes=self.cfg.terminal_block_minutes))
-        return None
+        return self._over_limit(conn, now, (user, term), (FLOW_FAIL,), window, support_code,
+                                "failed_flows",
+                                (self.cfg.failed_flows, self.cfg.terminal_failed_flows))
 
     def reserve_send(self, conn: Connection, now: datetime, user: str, terminal: str,
                      method: str, support_code: str) -> ActiveBlock | None:
@@ -258,12 +265,10 @@ class Throttler:
         term = terminal_subject(terminal)
         self.lock(conn, user, term)
         window = now - timedelta(minutes=self.cfg.sends_window_minutes)
-        if self._count(conn, user, (SEND,), window) >= self.cfg.sends:
-            return self._block(conn, now, user, "too_many_codes", support_code,
-                               timedelta(hours=self.cfg.block_hours))
-        if self._count(conn, term, (SEND,), window) >= self.cfg.terminal_sends:
-            return self._block(conn, now, term, "terminal_too_many_codes", support_code,
-                               timedelta(minutes=self.cfg.terminal_block_minutes))
+        block = self._over_limit(conn, now, (user, term), (SEND,), window, support_code,
+                                 "too_many_codes", (self.cfg.sends, self.cfg.terminal_sends))
+        if block is not None:
+            return block
         self._add(conn, now, user, SEND, method)
         self._add(conn, now, term, SEND, method)
         return None

@@ -35,13 +35,10 @@ class PassScreen(FormScreen, FlowScreen):
 
     async def submit(self) -> None:
         entry = self.query_one("#pass", Input)
-        if not entry.value.strip():
-            self.show_error(t("pass.empty"))
-            return
-        self.clear_error()
-        await self.kiosk.proceed(
-            self.kiosk.backend.verify_pass(self.state.flow_id, entry.value),
-            on_error=self._on_error)
+        await self.submit_call(
+            "" if entry.value.strip() else t("pass.empty"),
+            lambda: self.kiosk.backend.verify_pass(self.state.flow_id, entry.value),
+            self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
         if isinstance(err, WrongCode | InvalidInput | CodeExpired):

@@ -7,6 +7,7 @@ No screen inherits Textual's default bindings (ctrl+c copy and the like).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar, cast
 
 from textual.actions import SkipAction
@@ -21,7 +22,7 @@ from textual.widgets import Button, Input, Static
 from kiosk import glyphs
 from kiosk.backend import FlowState, Step
 from kiosk.i18n import t
-from kiosk.screens.host import CancelFlow, GoBack, Kiosk, ShowHelp, StartOver
+from kiosk.screens.host import CancelFlow, GoBack, Kiosk, OnError, ShowHelp, StartOver
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.chrome import KeyHints, KioskHeader
 from kiosk.widgets.inputs import KioskInput, SecureInput
@@ -283,6 +284,27 @@ class FlowScreen(KioskScreen):
         self.state = state
         await self.recompose()
         self.focus_first()
+
+    async def submit_call(self, problem: str, call: Callable[[], Awaitable[FlowState]],
+                          on_error: OnError | None = None) -> None:
+        """Say `problem` and stay when there is one (nothing is sent); else clear the error
+        line and make the flow call."""
+        if problem:
+            self.show_error(problem)
+            return
+        self.clear_error()
+        await self.kiosk.proceed(call(), on_error=on_error)
+
+
+class ChoiceFlowScreen(FlowScreen):
+    """A flow screen that is a numbered choice: Esc cancels the flow, the demo shows its outbox."""
+
+    BACK = "cancel"
+    SHOW_OUTBOX = True
+
+    def hints(self) -> list[tuple[str, str]]:
+        return [(CHOICE_KEYS, t("hint.choose")), ("Esc", t("hint.cancel")),
+                ("F1", t("hint.help"))]
 
 
 class KioskModal(ScreenMixin, ModalScreen[Result], inherit_bindings=False):

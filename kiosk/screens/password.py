@@ -56,13 +56,10 @@ class SignInScreen(FormScreen, FlowScreen):
 
     async def submit(self) -> None:
         field = self.query_one("#current", SecureInput)
-        if not field.value:
-            self.show_error(t("signin.empty"))
-            return
-        self.clear_error()
-        await self.kiosk.proceed(
-            self.kiosk.backend.sign_in(self.state.flow_id, field.value),
-            on_error=self._on_error)
+        await self.submit_call(
+            "" if field.value else t("signin.empty"),
+            lambda: self.kiosk.backend.sign_in(self.state.flow_id, field.value),
+            self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
         if isinstance(err, WrongPassword):
@@ -182,16 +179,11 @@ class NewPasswordScreen(FormScreen, FlowScreen):
         self.workers.cancel_group(self, "check")
         if self.checked_value != self.first:
             await self.run_check(self.first)  # Enter faster than the debounce
-        if not self.matches:
-            self.show_error(t("newpw.mismatch"))
-            return
-        if not self.valid:
-            self.show_error(self.advice())
-            return
-        self.clear_error()
-        await self.kiosk.proceed(
-            self.kiosk.backend.set_password(self.state.flow_id, self.first),
-            on_error=self._on_error)
+        problem = (t("newpw.mismatch") if not self.matches
+                   else self.advice() if not self.valid else "")
+        await self.submit_call(
+            problem, lambda: self.kiosk.backend.set_password(self.state.flow_id, self.first),
+            self._on_error)
 
     def _on_error(self, err: KioskError) -> bool:
         if not isinstance(err, PasswordRejected):

@@ -26,7 +26,7 @@ from kiosk.backend import (
     QuestionAnswer,
 )
 from kiosk.i18n import t
-from kiosk.screens.base import CHOICE_KEYS, FlowScreen, FormScreen, KioskScreen
+from kiosk.screens.base import ChoiceFlowScreen, FlowScreen, FormScreen, KioskScreen
 from kiosk.screens.host import ShowScreen
 from kiosk.screens.verify import TOTP_DIGITS, ChannelDialog, TotpEntryScreen
 from kiosk.widgets.choices import Choice
@@ -40,16 +40,10 @@ def grouped(secret: str) -> str:
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
 
-class RegistrationScreen(FlowScreen):
+class RegistrationScreen(ChoiceFlowScreen):
     """The overview: what is registered, what is missing, what can be added."""
 
     HELP = "help.screen.register"
-    BACK = "cancel"
-    SHOW_OUTBOX = True
-
-    def hints(self) -> list[tuple[str, str]]:
-        return [(CHOICE_KEYS, t("hint.choose")), ("Esc", t("hint.cancel")),
-                ("F1", t("hint.help"))]
 
     def compose_body(self) -> ComposeResult:
         status = self.state.registration

@@ -27,7 +27,7 @@ from kiosk.backend import (
 )
 from kiosk.i18n import t
 from kiosk.screens.access_pass import PassScreen
-from kiosk.screens.base import CHOICE_KEYS, FlowScreen, FormScreen, KioskModal
+from kiosk.screens.base import ChoiceFlowScreen, FlowScreen, FormScreen, KioskModal
 from kiosk.screens.feedback import error_text, with_tries_left
 from kiosk.screens.host import GoBack, ShowScreen
 from kiosk.widgets.choices import Choice
@@ -45,14 +45,8 @@ def method_label(option: MethodOption) -> str:
 # ---------------------------------------------------------------------------- choose method
 
 
-class ChooseMethodScreen(FlowScreen):
+class ChooseMethodScreen(ChoiceFlowScreen):
     HELP = "help.screen.choose_method"
-    BACK = "cancel"
-    SHOW_OUTBOX = True
-
-    def hints(self) -> list[tuple[str, str]]:
-        return [(CHOICE_KEYS, t("hint.choose")), ("Esc", t("hint.cancel")),
-                ("F1", t("hint.help"))]
 
     def compose_body(self) -> ComposeResult:
         state = self.state

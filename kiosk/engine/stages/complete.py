@@ -27,7 +27,7 @@ from kiosk.engine.delivery_base import Message
 from kiosk.engine.directory import User
 from kiosk.engine.flow import Flow, save_flow
 from kiosk.engine.passwords import normalize_password
-from kiosk.engine.sealing import SealError, seal, unseal
+from kiosk.engine.sealing import seal, unseal_or_none
 from kiosk.engine.stages.prove import Prove, once
 from kiosk.engine.throttle import Reservation
 
@@ -126,14 +126,7 @@ class Complete:
                           allow_control=True)
 
         core = self.core
-
-        def work(conn: Connection, notices: list[Message]) -> tuple[Flow, User, list[str]]:
-            flow = core.flow(conn, flow_id, terminal, notices)
-            flow.expect(Step.NEW_PASSWORD)
-            user = core.user_of(conn, flow)
-            return flow, user, self._recent_hashes(conn, user)
-
-        flow, user, recent = core.tx(work)
+        flow, user, recent = self._new_password_flow(flow_id, terminal)
         check = core.passwords.check(secret, user_terms=terms(user))
         if check.ok:  # outside the transaction: no lock held while hashing
             normalised = normalize_password(secret)
@@ -166,6 +159,19 @@ class Complete:
         with contextlib.suppress(KioskError):
             self.core.tx(work)
 
+    def _new_password_flow(self, flow_id: object, terminal: str
+                           ) -> tuple[Flow, User, list[str]]:
+        """The flow at its new-password step, its user and their recent password hashes."""
+        core = self.core
+
+        def read(conn: Connection, notices: list[Message]) -> tuple[Flow, User, list[str]]:
+            flow = core.flow(conn, flow_id, terminal, notices)
+            flow.expect(Step.NEW_PASSWORD)
+            user = core.user_of(conn, flow)
+            return flow, user, self._recent_hashes(conn, user)
+
+        return core.tx(read)
+
     def _recent_hashes(self, conn: Connection, user: User) -> list[str]:
         recent = self.core.directory.history_hashes(conn, user.id,
                                                     self.core.policy.password.history)
@@ -192,14 +198,7 @@ class Complete:
                           allow_control=True)
         core = self.core
         depth = core.policy.password.history
-
-        def read(conn: Connection, notices: list[Message]) -> tuple[Flow, User, list[str]]:
-            flow = core.flow(conn, flow_id, terminal, notices)
-            flow.expect(Step.NEW_PASSWORD)
-            user = core.user_of(conn, flow)
-            return flow, user, self._recent_hashes(conn, user)
-
-        flow, before, recent = core.tx(read)
+        flow, before, recent = self._new_password_flow(flow_id, terminal)
         check = core.passwords.check(secret, user_terms=terms(before))
         normalised = normalize_password(secret)
         # the live check verified this very password against this history already
@@ -273,14 +272,11 @@ def sealed_current(key: bytes, flow: Flow) -> str | None:
     """A change's current password kept at sign-in; None for a reset, or when it does not open
     (the server key was rotated since: the write is then a reset, as for the built-in one)."""
     value = flow.data.get(CURRENT)
-    if not isinstance(value, str):
-        return None
-    try:
-        return unseal(key, value, current_context(flow.id))
-    except SealError:
+    current = unseal_or_none(key, value, current_context(flow.id))
+    if current is None and isinstance(value, str):
         log.warning("flow %s: the current password does not open; setting it as a reset",
                     flow.id)
-        return None
+    return current
 
 
 def terms(user: User) -> list[str]:
