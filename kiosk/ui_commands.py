@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from kiosk.backend import Backend, Branding
 from kiosk.backend.operations import as_backend
 from kiosk.backend.vocabulary import LANGUAGES, THEMES
+from kiosk.terminal_modes import TERMINAL_RESTORE
 
 if TYPE_CHECKING:
     from kiosk.adapters.deferred import Build
@@ -53,10 +54,6 @@ def _lock_terminal_signals() -> None:
     os.environ.pop("TEXTUAL_ALLOW_SIGNALS", None)
 
 
-# what Textual switches on, switched off again: mouse reporting (all modes), bracketed paste,
-# focus events, the hidden cursor and, last, the alternate screen
-TERMINAL_RESTORE = ("\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?2004l"
-                    "\x1b[?1004l\x1b[?25h\x1b[?1049l")
 _saved_tty: list[list[Any]] = []  # the terminal's attributes before the app started
 
 

@@ -34,17 +34,15 @@ import asyncssh
 
 from kiosk.ssh.pty_child import PtyChild, Spawner, exec_spawner
 from kiosk.ssh.startup_limits import StartupLimit, source_key, valid_term_type
+from kiosk.terminal_modes import TERMINAL_RESTORE
 
 log = logging.getLogger("kiosk.ssh")
 
 AUTH_MODES = ("none", "user", "passphrase")
 MAX_PASSPHRASE_TRIES = 3
 
-# Undo what a killed full-screen app may have left switched on in the visitor's terminal:
-# cancel a half-written escape sequence, mouse reporting, focus events, bracketed paste, the
-# kitty keyboard protocol; show the cursor, plain colours, leave the alternate screen.
-TERMINAL_RESET = (b"\x18\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?1004l"
-                  b"\x1b[?2004l\x1b[<u\x1b[?25h\x1b[0m\x1b[?1049l")
+# Undo what a killed full-screen app may have left switched on in the visitor's terminal
+TERMINAL_RESET = TERMINAL_RESTORE.encode()
 
 
 @dataclass

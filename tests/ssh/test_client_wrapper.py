@@ -1,17 +1,25 @@
-"""deploy/bin/kiosk-ssh: after the client's `~.` (the connection is gone, so the kiosk cannot
-restore the terminal) the visitor's terminal is left as it was, not in the alternate screen
-with mouse reporting on (issue 13)."""
+"""deploy/bin/kiosk-ssh: however the connection ends (the client's `~.`, the wrapper told to
+stop, ssh killed), the visitor's terminal is left as it was, not in the alternate screen with
+mouse reporting on and not in raw mode (issue 13). The kiosk cannot do it: the connection is
+gone."""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+import textual.drivers.linux_driver
 
-from kiosk.ui_commands import TERMINAL_RESTORE
-from tests.support.ssh import DEPLOY, HOST, SSH_OPTS, WELCOME, Client, Server, Tmux
+from kiosk.terminal_modes import TERMINAL_RESTORE
+from kiosk.ui_commands import TERMINAL_RESTORE as KIOSK_RESTORE
+from tests.support.ssh import DEPLOY, HOST, SSH_OPTS, WELCOME, Client, Server, Tmux, children
+from tests.support.ssh import cmdline as command_line
 
 WRAPPER = DEPLOY / "bin" / "kiosk-ssh"
 
@@ -22,9 +30,24 @@ def test_the_wrapper_writes_the_kiosks_own_restore_sequence() -> None:
     written = subprocess.run(["sh", "-c", 'printf "$1"', "sh", found.group(1)],
                              capture_output=True, check=True).stdout
     assert written == TERMINAL_RESTORE.encode()
+    assert KIOSK_RESTORE is TERMINAL_RESTORE  # the kiosk's SIGTERM/SIGHUP path uses the same
 
 
-def test_the_wrapper_passes_sshs_exit_status_through(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_restore_sequence_undoes_every_mode_textual_switches_on() -> None:
+    lines = Path(textual.drivers.linux_driver.__file__).read_text(encoding="utf-8").splitlines()
+    source = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+    # 7 (line wrap) and 25 (cursor) are modes Textual switches on again when it exits
+    switched_on = set(re.findall(r'"\\x1b\[\?(\d+)h"', source)) - {"7", "25"}
+    assert {"1000", "1003", "1049", "2004"} <= switched_on, "the driver's source has changed"
+    for mode in switched_on:
+        assert f"\x1b[?{mode}l" in TERMINAL_RESTORE, f"mode {mode} is left on"
+    for shown in ("\x1b[?25h", "\x1b[?7h"):  # the cursor Textual hides, the wrap it turns off
+        assert shown in TERMINAL_RESTORE
+    # kitty keyboard protocol: each screen has its own stack, so pop it before leaving
+    assert "\x1b[<u" in TERMINAL_RESTORE and TERMINAL_RESTORE.endswith("\x1b[?1049l")
+
+
+def test_the_wrapper_passes_sshs_exit_status_through(tmp_path: Path) -> None:
     fake = tmp_path / "ssh"  # an ssh that fails the way a refused connection does
     fake.write_text("#!/bin/sh\nexit 255\n", encoding="utf-8")
     fake.chmod(0o755)
@@ -33,30 +56,83 @@ def test_the_wrapper_passes_sshs_exit_status_through(tmp_path) -> None:  # type:
     assert done.returncode == 255
 
 
+@dataclass
+class Window:
+    """An ssh client (through the wrapper or not) in a tmux window that outlives it: the shell
+    around it records the terminal's modes (stty -g) before and after, then ssh's status."""
+
+    client: Client
+    workdir: Path
+
+    def flags(self) -> str:
+        """Alternate screen, mouse reporting: "1 1" while the kiosk runs, "0 0" in a shell."""
+        return self.client.tmux.run("display", "-p", "-t", self.client.name,
+                                    "#{alternate_on} #{mouse_any_flag}").strip()
+
+    def modes(self) -> tuple[str, str]:
+        before, after = (self.workdir / "before", self.workdir / "after")
+        return before.read_text(encoding="utf-8"), after.read_text(encoding="utf-8")
+
+    def pids(self) -> tuple[int, int]:
+        """(the wrapper, its ssh)."""
+        pane = int(self.client.tmux.run("display", "-p", "-t", self.client.name,
+                                        "#{pane_pid}"))
+        wrapper = next(p for p in children(pane) if str(WRAPPER) in command_line(p))
+        ssh = next(p for p in children(wrapper) if command_line(p)[0] == "ssh")
+        return wrapper, ssh
+
+
 @pytest.fixture
-def session(tmux: Tmux, demo_server: Server) -> Iterator[tuple[Tmux, str]]:
-    yield tmux, f"-p {demo_server.port} {' '.join(SSH_OPTS)} reset@{HOST}"
+def open_window(tmux: Tmux, demo_server: Server, tmp_path: Path) -> Callable[[str], Window]:
+    def open_(client: str) -> Window:
+        command = f"sh {WRAPPER}" if client == "wrapper" else "ssh"
+        name = f"esc-{client}"
+        args = f"-p {demo_server.port} {' '.join(SSH_OPTS)} reset@{HOST}"
+        tmux.run("new-session", "-d", "-s", name, "-c", str(tmp_path), "-x", "100", "-y", "30",
+                 "sh", "-c", f"stty -g > before; TERM=xterm-256color {command} {args}; s=$?; "
+                 f"stty -g > after; echo \"[ssh exited $s]\"; sleep 600")
+        window = Window(Client(tmux, name), tmp_path)
+        window.client.wait_for(WELCOME)
+        assert window.flags() == "1 1"  # the kiosk's own terminal modes
+        return window
+
+    return open_
 
 
 @pytest.mark.parametrize(("client", "after"), [
     ("wrapper", "0 0"),  # kiosk-ssh: the terminal as it was
-    ("ssh", "1 1"),  # plain ssh: why the wrapper exists
+    ("ssh", "1 1"),  # plain ssh (OpenSSH 9.2): why the wrapper exists
 ])
-def test_the_terminal_after_the_clients_escape(session: tuple[Tmux, str], client: str,
+def test_the_terminal_after_the_clients_escape(open_window: Callable[[str], Window], client: str,
                                                after: str) -> None:
-    tmux, args = session
-    command = f"sh {WRAPPER}" if client == "wrapper" else "ssh"
-    name = f"esc-{client}"
-    tmux.run("new-session", "-d", "-s", name, "-x", "100", "-y", "30", "sh", "-c",
-             f"TERM=xterm-256color {command} {args}; echo \"[ssh exited $?]\"; sleep 600")
-    window = Client(tmux, name)
+    window = open_window(client)
+    window.client.send("Enter")  # the escape is read only at the start of a line
+    window.client.type("~.")  # the wrapper leaves it to ssh: the connection ends
+    window.client.wait_for("[ssh exited 255]")
+    assert window.flags() == after
+    before, now = window.modes()
+    assert now == before  # ssh itself leaves raw mode
 
-    def flags() -> str:
-        return tmux.run("display", "-p", "-t", name, "#{alternate_on} #{mouse_any_flag}").strip()
 
-    window.wait_for(WELCOME)
-    assert flags() == "1 1"  # the kiosk's own terminal modes
-    window.send("Enter")  # the escape is read only at the start of a line
-    window.type("~.")
-    window.wait_for("[ssh exited 255]")
-    assert flags() == after
+@pytest.mark.parametrize(("signum", "status"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_wrapper_told_to_stop_ends_ssh_and_restores(open_window: Callable[[str], Window],
+                                                      signum: int, status: int) -> None:
+    window = open_window("wrapper")
+    wrapper, ssh = window.pids()
+    os.kill(wrapper, signum)  # a shell would run its trap only after ssh: the wrapper must not wait
+    window.client.wait_for(f"[ssh exited {status}]")
+    assert not Path(f"/proc/{ssh}").exists() or "ssh" not in command_line(ssh)[0]
+    assert window.flags() == "0 0"
+    before, now = window.modes()
+    assert now == before
+
+
+def test_an_ssh_killed_in_raw_mode_leaves_a_usable_terminal(
+        open_window: Callable[[str], Window]) -> None:
+    window = open_window("wrapper")
+    _wrapper, ssh = window.pids()
+    os.kill(ssh, signal.SIGKILL)  # no clean-up of its own: the terminal stays raw
+    window.client.wait_for("[ssh exited 137]")
+    assert window.flags() == "0 0"
+    before, now = window.modes()
+    assert now == before  # the wrapper put the modes back (stty)
