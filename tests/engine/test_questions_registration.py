@@ -20,7 +20,7 @@ from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
 from kiosk.engine.questions import PREDEFINED, validate_entries
 from kiosk.engine.totp import code_at
-from tests.support.engine import TERMINAL, last_code, make_engine
+from tests.support.engine import TERMINAL, drawn_questions, last_code, make_engine
 
 ALICE = {"pet": "rex", "city": "springfield", "nickname": "ally"}
 
@@ -52,13 +52,9 @@ def test_a_random_subset_is_drawn_when_more_are_registered(tmp_path: Path) -> No
     engine2.session(TERMINAL).set_questions(s.flow_id, [
         QuestionAnswer(question_id=q, answer=a) for q, a in five.items()])
     engine2.session(TERMINAL).finish_registration(s.flow_id)
-    seen: set[frozenset[str]] = set()
-    for _ in range(25):
-        kiosk = engine2.session(TERMINAL)
-        drawn = kiosk.questions(kiosk.start("reset", "alice").flow_id)
-        assert len(drawn.questions) == 3
-        seen.add(frozenset(q.id for q in drawn.questions))
-    assert len(seen) > 1
+    drawn = drawn_questions(engine2, "alice", 25)
+    assert all(len(asked) == 3 for asked in drawn)
+    assert len({frozenset(asked) for asked in drawn}) > 1
 
 
 def test_registration_rules_refuse_bad_answers() -> None:
@@ -94,13 +90,10 @@ def test_more_questions_than_the_minimum_up_to_the_pool(engine: Engine) -> None:
     state = engine.session(TERMINAL).set_questions(flow, entries)
     assert "questions" in [m.kind.value for m in state.registration.registered]
     engine.session(TERMINAL).finish_registration(flow)
-    seen: set[frozenset[str]] = set()
-    for _ in range(20):
-        session = engine.session(TERMINAL)
-        drawn = session.questions(session.start("reset", "erin").flow_id)
-        assert len(drawn.questions) == 3
-        seen.add(frozenset(q.id for q in drawn.questions))
-    assert len(seen) > 1 and set().union(*seen) <= {q for q, _, _ in ANSWERS_FOR_ALL[:6]}
+    drawn = drawn_questions(engine, "erin", 20)
+    assert all(len(asked) == 3 for asked in drawn)
+    assert len({frozenset(asked) for asked in drawn}) > 1
+    assert set().union(*drawn) <= {q for q, _, _ in ANSWERS_FOR_ALL[:6]}
 
 
 # one distinct answer of 3-40 characters for every predefined question

@@ -5,38 +5,30 @@ back from its output) and a host key in a temporary directory. Clients are `ssh`
 tmux sessions on a private tmux socket, read with capture-pane. Without `ssh` or `tmux` the
 tests skip, except in CI (CI=true), where they fail.
 
-What the tests drive them with is tests/support/ssh.py; here are the fixtures.
+What the tests drive them with is tests/support/ssh.py and tests/support/terminal.py; here
+are the fixtures.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
+import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.ssh import HOST, SSH_OPTS, Client, Server, Tmux, start_server
-
-
-def _require(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{tool} is not installed: scripts/services.sh installs it in CI")
-        pytest.skip(f"{tool} is not installed")
-    return path
+from tests.support.ssh import Server, ssh_args, start_server
+from tests.support.terminal import Pane, Tmux, need, private_tmux
 
 
 @pytest.fixture(scope="session")
 def ssh_bin() -> str:
-    return _require("ssh")
+    return need("ssh")
 
 
 @pytest.fixture(scope="session")
 def tmux_bin() -> str:
-    return _require("tmux")
+    return need("tmux")
 
 
 @pytest.fixture
@@ -77,24 +69,20 @@ def session_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 
 
 @pytest.fixture
-def tmux(tmux_bin: str, tmp_path: Path) -> Iterator[Tmux]:
-    mux = Tmux(tmux_bin, tmp_path)
-    yield mux
-    mux.kill_server()
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    with private_tmux(tmp_path) as mux:
+        yield mux
 
 
 @pytest.fixture
-def connect(tmux: Tmux) -> Callable[..., Client]:
+def connect(tmux: Tmux) -> Callable[..., Pane]:
     counter = iter(range(1000))
 
     def open_client(server: Server, *, user: str = "reset", cols: int = 100, rows: int = 30,
-                    extra: tuple[str, ...] = (), term: str = "xterm-256color") -> Client:
-        name = f"c{next(counter)}"
-        ssh = " ".join(["ssh", "-p", str(server.port), *SSH_OPTS, *extra, f"{user}@{HOST}"])
+                    extra: tuple[str, ...] = (), term: str = "xterm-256color") -> Pane:
         # the window stays after ssh exits, so its last words can be read
-        shell_cmd = f"TERM={term} {ssh}; echo \"[ssh exited $?]\"; sleep 600"
-        tmux.run("new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows),
-                 "sh", "-c", shell_cmd)
-        return Client(tmux, name)
+        return tmux.open(f"c{next(counter)}",
+                         shlex.join(["ssh", *ssh_args(server.port, *extra, user=user)]),
+                         cols=cols, rows=rows, env={"TERM": term}, stay="ssh")
 
     return open_client

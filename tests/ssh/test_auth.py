@@ -9,7 +9,8 @@ import sys
 
 from argon2 import PasswordHasher
 
-from tests.support.ssh import WAIT, WELCOME, Client, Server, start_server
+from tests.support.ssh import WAIT, WELCOME, Server, start_server
+from tests.support.terminal import Pane
 
 PASSPHRASE = "correct horse kiosk"
 
@@ -38,7 +39,7 @@ def test_keyboard_interactive_passphrase(make_server, connect) -> None:
                                  env={"KIOSK_SSH_PASSPHRASE_HASH": hashed})
     batch = server.ssh("-T", "-o", "BatchMode=yes")
     assert batch.returncode == 255 and "Permission denied" in batch.stderr
-    client: Client = connect(server)
+    client: Pane = connect(server)
     client.wait_for("Kiosk passphrase:")
     client.type("not it")
     client.send("Enter")
@@ -50,7 +51,7 @@ def test_keyboard_interactive_passphrase(make_server, connect) -> None:
     assert "failed sign-in 1" in log and "signed in as 'reset'" in log
     assert PASSPHRASE not in log and "not it" not in log
     # three wrong answers end the connection
-    third: Client = connect(server)
+    third: Pane = connect(server)
     for attempt in range(1, 4):
         third.wait_for(lambda s, n=attempt: s.count("Kiosk passphrase:") == n)
         third.type("wrong")

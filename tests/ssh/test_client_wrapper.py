@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import subprocess
 from collections.abc import Callable
@@ -18,8 +19,9 @@ import textual.drivers.linux_driver
 
 from kiosk.terminal_modes import TERMINAL_RESTORE
 from kiosk.ui_commands import TERMINAL_RESTORE as KIOSK_RESTORE
-from tests.support.ssh import DEPLOY, HOST, SSH_OPTS, WELCOME, Client, Server, Tmux, children
+from tests.support.ssh import DEPLOY, WELCOME, Server, children, ssh_args
 from tests.support.ssh import cmdline as command_line
+from tests.support.terminal import Pane, Tmux
 
 WRAPPER = DEPLOY / "bin" / "kiosk-ssh"
 
@@ -61,13 +63,8 @@ class Window:
     """An ssh client (through the wrapper or not) in a tmux window that outlives it: the shell
     around it records the terminal's modes (stty -g) before and after, then ssh's status."""
 
-    client: Client
+    client: Pane
     workdir: Path
-
-    def flags(self) -> str:
-        """Alternate screen, mouse reporting: "1 1" while the kiosk runs, "0 0" in a shell."""
-        return self.client.tmux.run("display", "-p", "-t", self.client.name,
-                                    "#{alternate_on} #{mouse_any_flag}").strip()
 
     def modes(self) -> tuple[str, str]:
         before, after = (self.workdir / "before", self.workdir / "after")
@@ -75,9 +72,7 @@ class Window:
 
     def pids(self) -> tuple[int, int]:
         """(the wrapper, its ssh)."""
-        pane = int(self.client.tmux.run("display", "-p", "-t", self.client.name,
-                                        "#{pane_pid}"))
-        wrapper = next(p for p in children(pane) if str(WRAPPER) in command_line(p))
+        wrapper = next(p for p in children(self.client.pid()) if str(WRAPPER) in command_line(p))
         ssh = next(p for p in children(wrapper) if command_line(p)[0] == "ssh")
         return wrapper, ssh
 
@@ -86,14 +81,13 @@ class Window:
 def open_window(tmux: Tmux, demo_server: Server, tmp_path: Path) -> Callable[[str], Window]:
     def open_(client: str) -> Window:
         command = f"sh {WRAPPER}" if client == "wrapper" else "ssh"
-        name = f"esc-{client}"
-        args = f"-p {demo_server.port} {' '.join(SSH_OPTS)} reset@{HOST}"
-        tmux.run("new-session", "-d", "-s", name, "-c", str(tmp_path), "-x", "100", "-y", "30",
-                 "sh", "-c", f"stty -g > before; TERM=xterm-256color {command} {args}; s=$?; "
-                 f"stty -g > after; echo \"[ssh exited $s]\"; sleep 600")
-        window = Window(Client(tmux, name), tmp_path)
+        args = shlex.join(ssh_args(demo_server.port))
+        pane = tmux.open(f"esc-{client}", f"stty -g > before; {command} {args}; s=$?; "
+                         f"stty -g > after; echo \"[ssh exited $s]\"; sleep 600",
+                         cols=100, rows=30, env={"TERM": "xterm-256color"}, cwd=tmp_path)
+        window = Window(pane, tmp_path)
         window.client.wait_for(WELCOME)
-        assert window.flags() == "1 1"  # the kiosk's own terminal modes
+        assert window.client.modes() == "1 1"  # the kiosk's own terminal modes
         return window
 
     return open_
@@ -109,7 +103,7 @@ def test_the_terminal_after_the_clients_escape(open_window: Callable[[str], Wind
     window.client.send("Enter")  # the escape is read only at the start of a line
     window.client.type("~.")  # the wrapper leaves it to ssh: the connection ends
     window.client.wait_for("[ssh exited 255]")
-    assert window.flags() == after
+    assert window.client.modes() == after
     before, now = window.modes()
     assert now == before  # ssh itself leaves raw mode
 
@@ -122,7 +116,7 @@ def test_a_wrapper_told_to_stop_ends_ssh_and_restores(open_window: Callable[[str
     os.kill(wrapper, signum)  # a shell would run its trap only after ssh: the wrapper must not wait
     window.client.wait_for(f"[ssh exited {status}]")
     assert not Path(f"/proc/{ssh}").exists() or "ssh" not in command_line(ssh)[0]
-    assert window.flags() == "0 0"
+    assert window.client.modes() == "0 0"
     before, now = window.modes()
     assert now == before
 
@@ -133,6 +127,6 @@ def test_an_ssh_killed_in_raw_mode_leaves_a_usable_terminal(
     _wrapper, ssh = window.pids()
     os.kill(ssh, signal.SIGKILL)  # no clean-up of its own: the terminal stays raw
     window.client.wait_for("[ssh exited 137]")
-    assert window.flags() == "0 0"
+    assert window.client.modes() == "0 0"
     before, now = window.modes()
     assert now == before  # the wrapper put the modes back (stty)

@@ -11,37 +11,32 @@ import textwrap
 from pathlib import Path
 
 from tests.support.ssh import (
-    KIOSK_BIN,
     WAIT,
     WELCOME,
-    Client,
-    Tmux,
     audit_terminals,
     cmdline,
     pids_with,
     session_script,
     shared_demo,
 )
+from tests.support.terminal import KIOSK, Pane, Tmux, identify
 
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
 
 
-def _console(tmux: Tmux, command: str, name: str) -> Client:
+def _console(tmux: Tmux, command: str, name: str) -> Pane:
     # a console login has no SSH_CONNECTION; TERM=linux is what getty sets on a VT
-    tmux.run("new-session", "-d", "-s", name, "-x", "80", "-y", "24", "env", "-u",
-             "SSH_CONNECTION", "TERM=linux", "sh", "-c", command + "; echo '[ssh exited]'; "
-             "sleep 600")
-    return Client(tmux, name)
+    return tmux.open(name, command, unset=["SSH_CONNECTION"], env={"TERM": "linux"}, stay="ssh")
 
 
-def _colours_used(client: Client) -> set[str]:
-    escaped = client.tmux.run("capture-pane", "-p", "-e", "-t", client.name)
+def _colours_used(client: Pane) -> set[str]:
+    escaped = client.screen(escapes=True)
     return {code for codes in SGR.findall(escaped) for code in codes.split(";") if code}
 
 
 def test_the_console_session_on_a_linux_console(tmux: Tmux, tmp_path: Path) -> None:
     policy, db = shared_demo(tmp_path / "demo")
-    script = session_script(tmp_path, KIOSK_BIN=KIOSK_BIN, KIOSK_POLICY=str(policy),
+    script = session_script(tmp_path, KIOSK_BIN=KIOSK, KIOSK_POLICY=str(policy),
                             KIOSK_CONSOLE_NAME="lobby-1", KIOSK_LOG=str(tmp_path / "k.log"))
     # getty starts the login shell as "-sh"-style with no arguments; su/sshd pass "-c ..."
     client = _console(tmux, f"{script} -c 'echo PWNED'", "console")
@@ -57,12 +52,9 @@ def test_the_console_session_on_a_linux_console(tmux: Tmux, tmp_path: Path) -> N
     # the keys that would stop, suspend or quit a terminal program do nothing
     for key in ("C-c", "C-z", "C-\\", "C-q", "C-d"):
         client.send(key)
-    client.send("1")
-    client.wait_for("User name")
-    client.type("alice")
-    client.send("Enter")
+    identify(client, "alice")
     client.wait_for("Email a code to")
-    assert "[ssh exited]" not in client.screen()
+    assert not client.exited()
     assert audit_terminals(db, "alice") == {"console:lobby-1"}
 
 
@@ -108,14 +100,11 @@ def test_kiosk_mode_starts_again_after_a_crash(tmux: Tmux, tmp_path: Path) -> No
     log = tmp_path / "kiosk.log"
     client = _console(tmux, f"{sys.executable} {harness} {policy} {log}", "crash")
     client.wait_for(WELCOME)
-    client.send("1")
-    client.wait_for("User name")
-    client.type("crash")
-    client.send("Enter")
+    identify(client, "crash")
     # a new app on the same terminal: the welcome screen again, with a note, no traceback
     screen = client.wait_for(lambda s: WELCOME in s and "Sorry, something went wrong" in s)
     assert "User name" not in screen
     assert "Traceback" not in screen and "secret-ish" not in screen
-    assert "run_kiosk returned" not in screen and "[ssh exited]" not in screen
+    assert "run_kiosk returned" not in screen and "[ssh exited" not in screen
     text = log.read_text(encoding="utf-8")
     assert "RuntimeError" in text and "secret-ish" not in text

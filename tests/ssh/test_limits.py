@@ -6,13 +6,14 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.support.ssh import HOST, SSH_OPTS, WAIT, WELCOME, Client, Server
+from tests.support.ssh import HOST, SSH_OPTS, WAIT, WELCOME, Server
+from tests.support.terminal import Pane
 
 
 def test_the_session_limit(make_server, connect) -> None:
     server: Server = make_server("--demo", "--max-sessions", "2", "--rate-limit", "0")
-    first: Client = connect(server)
-    second: Client = connect(server)
+    first: Pane = connect(server)
+    second: Pane = connect(server)
     first.wait_for(WELCOME)
     second.wait_for(WELCOME)
     refused = server.ssh("-tt")
@@ -22,7 +23,7 @@ def test_the_session_limit(make_server, connect) -> None:
     assert len(server.child_pids()) == 2  # nothing was started for it
     first.kill()
     server.wait_log(r"disconnected after")  # logged once its slot is free
-    third: Client = connect(server)  # a slot is free again
+    third: Pane = connect(server)  # a slot is free again
     third.wait_for(WELCOME)
     assert not second.exited()
 
@@ -52,8 +53,8 @@ def test_idle_timeout_and_session_length(make_server, connect) -> None:
                                 "--max-session-length", "12", "--rate-limit", "0")]
         quiet, timed = (future.result() for future in starting)
     connected = time.monotonic()  # the length limit counts from the connection
-    idle: Client = connect(quiet)
-    busy: Client = connect(timed)
+    idle: Pane = connect(quiet)
+    busy: Pane = connect(timed)
     # a connection that never opens a session is dropped by the same timer
     silent = subprocess.Popen(["ssh", "-p", str(quiet.port), *SSH_OPTS, "-N", f"reset@{HOST}"],
                               stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)

@@ -5,6 +5,7 @@ needs it), the real ssh client. Without sshd or root the test skips, except in C
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -18,19 +19,18 @@ import pytest
 from tests.support.ssh import (
     DEPLOY,
     HOST,
-    KIOSK_BIN,
     SSH_OPTS,
     WAIT,
     WELCOME,
-    Client,
-    Tmux,
     audit_terminals,
     cmdline,
     descendants,
     session_script,
     shared_demo,
+    ssh_args,
     through_tunnel,
 )
+from tests.support.terminal import KIOSK, Tmux, identify
 
 SNIPPET = DEPLOY / "openssh" / "helpdesk-kiosk.conf"
 
@@ -66,8 +66,7 @@ class Sshd:
     pid: int  # the listening sshd: the sessions are its descendants
 
     def ssh(self, *options: str, command: str | None = None) -> subprocess.CompletedProcess[str]:
-        cmd = ["ssh", "-p", str(self.port), "-i", str(self.key), *SSH_OPTS, *options,
-               f"root@{HOST}"]
+        cmd = ["ssh", *ssh_args(self.port, "-i", str(self.key), *options, user="root")]
         if command:
             cmd.append(command)
         return subprocess.run(cmd, capture_output=True, text=True, timeout=WAIT,
@@ -79,7 +78,7 @@ def sshd(tmp_path: Path, ssh_bin: str) -> Iterator[Sshd]:
     binary = _sshd()
     user = "root"
     policy, db = shared_demo(tmp_path / "demo")
-    script = session_script(tmp_path, KIOSK_BIN=KIOSK_BIN, KIOSK_POLICY=str(policy),
+    script = session_script(tmp_path, KIOSK_BIN=KIOSK, KIOSK_POLICY=str(policy),
                             KIOSK_LOG=str(tmp_path / "kiosk.log"), KIOSK_SSH_MAX_SECONDS="600")
     key = tmp_path / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
@@ -132,13 +131,10 @@ def sshd(tmp_path: Path, ssh_bin: str) -> Iterator[Sshd]:
 
 
 def test_forcecommand_lands_in_the_kiosk(sshd: Sshd, tmux: Tmux) -> None:
-    ssh = " ".join(["ssh", "-p", str(sshd.port), "-i", str(sshd.key), *SSH_OPTS,
-                    f"root@{HOST}", "'echo PWNED; id'"])
     # even with a command, a terminal (-t) gets the kiosk and nothing else
-    tmux.run("new-session", "-d", "-s", "o", "-x", "100", "-y", "30", "sh", "-c",
-             f"TERM=xterm-256color {ssh.replace('ssh ', 'ssh -t ', 1)}; echo '[ssh exited]'; "
-             "sleep 600")
-    client = Client(tmux, "o")
+    ssh = shlex.join(["ssh", "-t", *ssh_args(sshd.port, "-i", str(sshd.key), user="root"),
+                      "echo PWNED; id"])
+    client = tmux.open("o", ssh, cols=100, rows=30, env={"TERM": "xterm-256color"}, stay="ssh")
     screen = client.wait_for(WELCOME)
     assert "PWNED" not in screen and "uid=" not in screen
     # this test's own processes: other test runs on the machine may have kiosks running too
@@ -149,10 +145,7 @@ def test_forcecommand_lands_in_the_kiosk(sshd: Sshd, tmux: Tmux) -> None:
     # KIOSK_SSH_MAX_SECONDS: the session's length is limited by timeout(1)
     assert any(argv[:4] == ["timeout", "--foreground", "--signal=HUP", "--kill-after=5"]
                for argv in found.values()), found
-    client.send("1")
-    client.wait_for("User name")
-    client.type("alice")
-    client.send("Enter")
+    identify(client, "alice")
     client.wait_for("Email a code to")
     assert audit_terminals(sshd.db, "alice") == {f"ssh:{HOST}"}
     client.kill()

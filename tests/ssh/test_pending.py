@@ -13,7 +13,8 @@ import time
 
 import asyncssh
 
-from tests.support.ssh import HOST, WAIT, WELCOME, Client, Server, Tmux
+from tests.support.ssh import HOST, WAIT, WELCOME, Server
+from tests.support.terminal import Pane, Tmux
 
 OTHER = "127.0.0.2"  # another source address; on Linux all of 127/8 reaches 127.0.0.1
 
@@ -57,7 +58,7 @@ def still_open(sock: socket.socket) -> bool:
         sock.setblocking(True)
 
 
-def welcome_or_exit(client: Client) -> str:
+def welcome_or_exit(client: Pane) -> str:
     return client.wait_for(lambda s: WELCOME in s or "[ssh exited" in s)
 
 
@@ -70,7 +71,7 @@ def test_silent_connections_leave_the_sessions_free(make_server, connect) -> Non
         for sock in socks:  # each one is in: the server sent its version line
             banner, closed = read_until(sock, WAIT, want=b"\n")
             assert banner.startswith(b"SSH-2.0-") and not closed
-        client: Client = connect(server)
+        client: Pane = connect(server)
         screen = welcome_or_exit(client)
         assert WELCOME in screen, screen
         # they never spoke SSH: gone when the login grace (10 s) ends, not the login timeout
@@ -103,7 +104,7 @@ def test_pending_sign_ins_are_capped_per_source_address(make_server, connect) ->
                         r"127\.0\.0\.1")
         assert server.ssh("-T").returncode == 255  # a real client from there too
         # another address still gets in
-        other: Client = connect(server, extra=("-b", OTHER))
+        other: Pane = connect(server, extra=("-b", OTHER))
         screen = welcome_or_exit(other)
         assert WELCOME in screen, screen
         assert all(still_open(sock) for sock in held)
@@ -126,9 +127,8 @@ def test_the_grace_ends_where_a_person_may_be_asked(make_server, tmux: Tmux, tmp
     known = tmp_path / "known_hosts"
     ssh = (f"ssh -p {server.port} -o StrictHostKeyChecking=ask -o UserKnownHostsFile={known} "
            f"reset@{HOST}")
-    tmux.run("new-session", "-d", "-s", "first", "-x", "100", "-y", "30", "sh", "-c",
-             f"TERM=xterm-256color {ssh}; echo \"[ssh exited $?]\"; sleep 600")
-    visitor = Client(tmux, "first")
+    visitor = tmux.open("first", ssh, cols=100, rows=30, env={"TERM": "xterm-256color"},
+                        stay="ssh")
     visitor.wait_for("continue connecting")
     # a silent connection opened now is dropped when its grace ends: by then the visitor has
     # been at the prompt for longer than the grace

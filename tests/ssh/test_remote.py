@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.ssh import ORG, WELCOME, Client, Server
+from tests.support.ssh import ORG, WELCOME, Server
+from tests.support.terminal import Pane, identify
 
 
 @pytest.fixture
@@ -26,13 +27,10 @@ def test_sessions_use_the_remote_api(api, make_server, connect) -> None:
     url, key_file, db = api
     # a new interpreter per session: its command line is the one the server built
     server: Server = make_server("--remote", url, "--api-key-file", key_file, "--no-fork-server")
-    client: Client = connect(server)
+    client: Pane = connect(server)
     screen = client.wait_for(WELCOME)
     assert ORG in screen  # the branding came from the API
-    client.send("1")
-    client.wait_for("User name")
-    client.type("alice")
-    client.send("Enter")
+    identify(client, "alice")
     client.wait_for("Email a code to")
     with sqlite3.connect(db) as conn:
         terminals = {t for (t,) in conn.execute(

@@ -7,7 +7,8 @@ import re
 import time
 from pathlib import Path
 
-from tests.support.ssh import HOST, ORG, WAIT, WELCOME, Client, Server, children, cmdline
+from tests.support.ssh import HOST, ORG, WAIT, WELCOME, Server, children, cmdline
+from tests.support.terminal import Pane, identify
 
 NEW_PASSWORD = "Violet-Harbor-Lantern-93"
 
@@ -29,7 +30,7 @@ def _latest_code(server: Server, recipient: str) -> str:
 
 
 def test_welcome_screen_with_the_clients_terminal(session_server: Server, connect) -> None:
-    client: Client = connect(session_server, cols=100, rows=30)
+    client: Pane = connect(session_server, cols=100, rows=30)
     screen = client.wait_for(WELCOME)
     assert ORG in screen
     assert "1  I forgot my password" in screen
@@ -52,12 +53,9 @@ def test_welcome_screen_with_the_clients_terminal(session_server: Server, connec
 
 
 def test_alice_resets_her_password_over_ssh(session_server: Server, connect) -> None:
-    client: Client = connect(session_server)
+    client: Pane = connect(session_server)
     client.wait_for(WELCOME)
-    client.send("1")
-    client.wait_for("User name")
-    client.type("alice")
-    client.send("Enter")
+    identify(client, "alice")
     client.wait_for("Email a code to")
     client.send("1")  # the email method
     client.wait_for("Enter the 8-digit code")
@@ -83,7 +81,7 @@ def test_alice_resets_her_password_over_ssh(session_server: Server, connect) -> 
 
 
 def test_the_layout_follows_the_window(session_server: Server, connect) -> None:
-    client: Client = connect(session_server, cols=100, rows=30)
+    client: Pane = connect(session_server, cols=100, rows=30)
     client.wait_for(WELCOME)
     client.resize(130, 40)
     client.wait_for(lambda s: "TRAINING MODE" in s and _header_right_edge(s) == 129)
@@ -97,14 +95,11 @@ def test_the_layout_follows_the_window(session_server: Server, connect) -> None:
 def test_sessions_are_separate_processes_with_their_own_state(session_server: Server,
                                                               connect) -> None:
     before = set(session_server.child_pids())
-    first: Client = connect(session_server)
-    second: Client = connect(session_server)
+    first: Pane = connect(session_server)
+    second: Pane = connect(session_server)
     first.wait_for(WELCOME)
     second.wait_for(WELCOME)
-    first.send("1")
-    first.wait_for("User name")
-    first.type("alice")
-    first.send("Enter")
+    identify(first, "alice")
     first.wait_for("Email a code to")
     # the other visitor is still on the welcome screen, untouched, and starts a flow of its own
     screen = second.screen()
@@ -119,7 +114,7 @@ def test_sessions_are_separate_processes_with_their_own_state(session_server: Se
     victim = max(pids)
     os.kill(victim, 9)
     deadline = time.monotonic() + WAIT
-    gone: list[Client] = []
+    gone: list[Pane] = []
     while not gone and time.monotonic() < deadline:
         time.sleep(0.2)
         gone = [c for c in (first, second) if c.exited()]
@@ -133,7 +128,7 @@ def test_sessions_are_separate_processes_with_their_own_state(session_server: Se
 
 def test_the_kiosk_ends_with_the_connection(session_server: Server, connect) -> None:
     before = set(session_server.child_pids())
-    client: Client = connect(session_server)
+    client: Pane = connect(session_server)
     client.wait_for(WELCOME)
     pids = set(session_server.child_pids()) - before
     assert len(pids) == 1
@@ -150,7 +145,7 @@ def test_the_kiosk_ends_with_the_connection(session_server: Server, connect) -> 
 
 def test_the_connection_ends_with_the_kiosk(session_server: Server, connect) -> None:
     before = set(session_server.child_pids())
-    client: Client = connect(session_server)
+    client: Pane = connect(session_server)
     client.wait_for(WELCOME)
     (pid,) = set(session_server.child_pids()) - before
     os.kill(pid, 15)
@@ -161,7 +156,7 @@ def test_the_connection_ends_with_the_kiosk(session_server: Server, connect) -> 
 
 def test_sessions_outlive_a_dead_fork_server(make_server, connect) -> None:
     server: Server = make_server("--demo", "--fork-server", "--rate-limit", "0")
-    first: Client = connect(server)
+    first: Pane = connect(server)
     first.wait_for(WELCOME)
     (orphan,) = server.child_pids()
     (forks,) = [p for p in children(server.proc.pid)
@@ -170,7 +165,7 @@ def test_sessions_outlive_a_dead_fork_server(make_server, connect) -> None:
     server.wait_log(r"the fork server stopped")
     first.resize(90, 30)  # the open session still answers
     first.wait_for(lambda s: "TRAINING MODE" in s and _header_right_edge(s) == 89)
-    second: Client = connect(server)  # and new ones start without it
+    second: Pane = connect(server)  # and new ones start without it
     second.wait_for(WELCOME)
     first.kill()  # the orphaned session still ends with its connection
     deadline = time.monotonic() + WAIT

@@ -7,12 +7,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from kiosk.backend import FlowState
+from kiosk.backend import Blocked, FlowState, WrongAnswers
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.demo import build_demo_engine
 from kiosk.engine.engine import Engine
 
-__all__ = ["CHEAP_ARGON2", "TERMINAL", "email_gate", "last_code", "make_engine", "wrong"]
+__all__ = ["CHEAP_ARGON2", "TERMINAL", "block", "drawn_questions", "email_gate", "last_code",
+           "make_engine", "wrong"]
 
 # argon2 at its cheapest: the tests measure behaviour, not the hash's cost
 CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024, "argon2_parallelism": 1}
@@ -53,3 +54,30 @@ def email_gate(engine: Engine, state: FlowState | str, terminal: str = TERMINAL,
     assert state.challenge is not None
     return engine.session(terminal).verify_code(flow_id, state.challenge.id,
                                                 last_code(engine, recipient))
+
+
+def block(engine: Engine, username: str, terminal: str = TERMINAL) -> str:
+    """A reset visit of `username` blocked after too many wrong answers: its support code."""
+    session = engine.session(terminal)
+    state = session.start("reset", username)
+    while True:
+        try:
+            session.questions(state.flow_id)
+            session.answer(state.flow_id, ["no", "no", "no"])
+        except Blocked:
+            return state.support_code
+        except WrongAnswers:  # a new set is drawn
+            continue
+
+
+def drawn_questions(engine: Engine, username: str, visits: int,
+                    terminal: str = TERMINAL) -> list[tuple[str, ...]]:
+    """The question ids each of `visits` resets of `username` is asked (each visit is
+    cancelled once asked, as a visitor walking away would leave it)."""
+    session = engine.session(terminal)
+    drawn = []
+    for _ in range(visits):
+        flow = session.start("reset", username).flow_id
+        drawn.append(tuple(q.id for q in session.questions(flow).questions))
+        session.cancel(flow)
+    return drawn

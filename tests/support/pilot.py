@@ -1,13 +1,16 @@
-"""Driving a KioskApp under Pilot like a person at the keyboard, and what the UI tests share:
-the terminal's name and size, the demo's answers, and reading codes from the demo outbox."""
+"""Driving a KioskApp (or the helpdesk console) under Pilot like a person at the keyboard, and
+what the UI tests share: the terminal's name and size, the demo's answers, and reading codes
+from the demo outbox."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Generic, TypeVar
 
 from textual import events
+from textual.app import App
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -25,17 +28,19 @@ NEW_PASSWORD = "Harbour kiosk lantern 2041"
 ANSWERS = {"pet": "rex", "city": "springfield", "nickname": "ally"}
 
 MakeApp = Callable[..., KioskApp]
+AppT = TypeVar("AppT", bound=App[Any])
 
-def screen_text(app: KioskApp) -> str:
+
+def screen_text(app: App[Any]) -> str:
     """What the terminal shows, as plain text."""
     strips = app.screen._compositor.render_strips()
     return "\n".join(strip.text.rstrip() for strip in strips)
 
 
-class Kiosk:
-    """Drives a KioskApp like a person at the keyboard, waiting for the backend's threads."""
+class Kiosk(Generic[AppT]):
+    """Drives an app like a person at the keyboard, waiting for the backend's threads."""
 
-    def __init__(self, app: KioskApp, pilot: Pilot) -> None:
+    def __init__(self, app: AppT, pilot: Pilot[Any]) -> None:
         self.app = app
         self.pilot = pilot
 
@@ -54,8 +59,9 @@ class Kiosk:
             await asyncio.sleep(0.02)
 
     async def at(self, screen: type[Screen], timeout: float = 10) -> Screen:
-        await self.until(lambda: isinstance(self.app.screen, screen) and not self.app._busy,
-                         screen.__name__, timeout)
+        # a KioskApp is busy while a backend call runs: the screen may change again after it
+        await self.until(lambda: isinstance(self.app.screen, screen)
+                         and not getattr(self.app, "_busy", False), screen.__name__, timeout)
         await self.pilot.pause()
         return self.app.screen
 
@@ -98,11 +104,11 @@ class Kiosk:
 
 
 @asynccontextmanager
-async def driving(app: KioskApp, size: tuple[int, int] = SIZE) -> AsyncIterator[Kiosk]:
+async def driving(app: AppT, size: tuple[int, int] = SIZE) -> AsyncIterator[Kiosk[AppT]]:
     """`app` running under Pilot (headless, at `size`), with its driver."""
     async with app.run_test(size=size) as pilot:
         yield Kiosk(app, pilot)
 
 
 # the `drive` fixture (tests/ui/conftest.py): `async with drive(**app_options) as k:`
-Drive = Callable[..., AbstractAsyncContextManager[Kiosk]]
+Drive = Callable[..., AbstractAsyncContextManager[Kiosk[KioskApp]]]

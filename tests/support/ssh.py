@@ -1,9 +1,9 @@
 """Driving `kiosk serve-ssh` with the real OpenSSH client inside tmux (tests/ssh): the server
-subprocess, tmux and its ssh clients, the deploy/ scripts, and reading /proc.
+subprocess, the ssh command line, the deploy/ scripts, and reading /proc. The ssh clients run
+in tmux windows (tests/support/terminal.py).
 
-The tests wait on states (a screen only the expected step shows, a log line, the cursor in a
-field), never on a fixed pause: the machine may be busy. The deadlines are generous; they only
-bound a hang (`WAIT`).
+The tests wait on states (a screen only the expected step shows, a log line), never on a fixed
+pause: the machine may be busy. The deadlines are generous; they only bound a hang (`WAIT`).
 """
 
 from __future__ import annotations
@@ -16,15 +16,19 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.terminal import WAIT
+
 HOST = "127.0.0.1"
-WAIT = 60.0  # the outer deadline of a wait: long enough for a busy machine, it only bounds a hang
 SSH_OPTS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
             "-o", "ConnectTimeout=10"]
+
+
+def ssh_args(port: int, *options: str, user: str = "reset") -> list[str]:
+    """`ssh`'s arguments (after the program's name) for a connection to 127.0.0.1:`port`."""
+    return ["-p", str(port), *SSH_OPTS, *options, f"{user}@{HOST}"]
 
 
 # ---------------------------------------------------------------------- the server
@@ -58,7 +62,7 @@ class Server:
     def ssh(self, *options: str, command: str | None = None, user: str = "reset",
             timeout: float = WAIT, stdin: str | None = "") -> subprocess.CompletedProcess[str]:
         """One non-interactive `ssh` run (for the refusals)."""
-        cmd = ["ssh", "-p", str(self.port), *SSH_OPTS, *options, f"{user}@{HOST}"]
+        cmd = ["ssh", *ssh_args(self.port, *options, user=user)]
         if command is not None:
             cmd.append(command)
         return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout)
@@ -119,98 +123,12 @@ def start_server(workdir: Path, *args: str, env: dict[str, str] | None = None,
     raise AssertionError("serve-ssh did not get ready:\n" + "".join(server.out))
 
 
-# ---------------------------------------------------------------------- tmux clients
-class Tmux:
-    """A private tmux server (its own socket) holding the ssh clients."""
-
-    def __init__(self, binary: str, workdir: Path) -> None:
-        self.binary = binary
-        self.socket = f"kiosk-ssh-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.conf = workdir / "tmux.conf"
-        self.conf.write_text("set -g status off\nset -g remain-on-exit on\n", encoding="utf-8")
-
-    def run(self, *args: str, check: bool = True) -> str:
-        result = subprocess.run([self.binary, "-L", self.socket, "-f", str(self.conf), *args],
-                                capture_output=True, text=True, timeout=WAIT)
-        if check and result.returncode != 0:
-            raise AssertionError(f"tmux {' '.join(args)}: {result.stderr}")
-        return result.stdout
-
-    def kill_server(self) -> None:
-        self.run("kill-server", check=False)
-
-
-class Client:
-    """One `ssh` in a tmux window."""
-
-    def __init__(self, tmux: Tmux, name: str) -> None:
-        self.tmux, self.name = tmux, name
-
-    def screen(self) -> str:
-        return self.tmux.run("capture-pane", "-p", "-t", self.name)
-
-    def lines(self) -> list[str]:
-        return self.screen().splitlines()
-
-    def wait_for(self, text: str | Callable[[str], bool], timeout: float = WAIT) -> str:
-        check = (lambda s: text in s) if isinstance(text, str) else text
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.screen()
-            if check(screen):
-                return screen
-            if time.monotonic() > deadline:
-                raise AssertionError(f"waited {timeout} s for {text!r}; the screen:\n{screen}")
-            time.sleep(0.15)
-
-    def cursor(self) -> tuple[int, int]:
-        """Where the terminal's cursor is (column, row): Textual puts it in the focused field."""
-        out = self.tmux.run("display", "-p", "-t", self.name, "#{cursor_x} #{cursor_y}")
-        x, y = out.split()
-        return int(x), int(y)
-
-    def wait_for_focus_below(self, title: str, timeout: float = WAIT) -> None:
-        """Wait until the focused field is the one whose top border carries `title`: keys typed
-        before the focus has moved would still go to the previous field."""
-        deadline = time.monotonic() + timeout
-        while True:
-            lines = self.lines()
-            rows = [i for i, line in enumerate(lines) if title in line]
-            if rows and self.cursor()[1] == rows[0] + 1:
-                return
-            if time.monotonic() > deadline:
-                raise AssertionError(f"waited {timeout} s for the focus in {title!r}; cursor at "
-                                     f"{self.cursor()}, the screen:\n{self.screen()}")
-            time.sleep(0.1)
-
-    def send(self, *keys: str) -> None:
-        self.tmux.run("send-keys", "-t", self.name, *keys)
-
-    def type(self, text: str) -> None:
-        self.tmux.run("send-keys", "-t", self.name, "-l", text)
-
-    def resize(self, cols: int, rows: int) -> None:
-        self.tmux.run("resize-window", "-t", self.name, "-x", str(cols), "-y", str(rows))
-
-    def size(self) -> tuple[int, int]:
-        out = self.tmux.run("display", "-p", "-t", self.name, "#{window_width} #{window_height}")
-        cols, rows = out.split()
-        return int(cols), int(rows)
-
-    def exited(self) -> bool:
-        return "[ssh exited" in self.screen()
-
-    def kill(self) -> None:
-        self.tmux.run("kill-session", "-t", self.name, check=False)
-
-
 WELCOME = "I forgot my password"
 ORG = "Contoso (training)"
 
 
 # ---------------------------------------------------------------------- deploy/ helpers
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-KIOSK_BIN = str(Path(sys.executable).with_name("kiosk"))
 
 
 def session_script(workdir: Path, **settings: str) -> Path:

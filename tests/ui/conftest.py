@@ -1,6 +1,7 @@
 """Fixtures for the UI tests: the real EmbeddedBackend on a demo database in tmp_path, a frozen
-clock shared by the engine and the app (countdowns are deterministic), and `drive`, which runs an
-app under Pilot with its driver (tests/support/pilot.py)."""
+clock shared by the engine and the app (countdowns are deterministic), `drive`, which runs an
+app under Pilot with its driver (tests/support/pilot.py), and `tmux`, a private tmux server for
+the tests in real terminals (tests/support/terminal.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
 from tests.support.engine import make_engine
 from tests.support.pilot import TERMINAL, Drive, MakeApp, driving
+from tests.support.terminal import Tmux, private_tmux
 
 
 @pytest.fixture
@@ -75,3 +77,10 @@ def deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
 def drive(make_app: MakeApp) -> Drive:
     """`async with drive(**app_options) as k:` the app under Pilot at SIZE, and its driver."""
     return lambda **options: driving(make_app(**options))
+
+
+@pytest.fixture
+def tmux(tmp_path: Path) -> Iterator[Tmux]:
+    """A private tmux server; without tmux the test skips, except in CI, where it fails."""
+    with private_tmux(tmp_path) as mux:
+        yield mux

@@ -8,18 +8,18 @@ deterministic.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
-from kiosk.backend import Blocked
 from kiosk.console.app import ConsoleApp
 from kiosk.console.source import EmbeddedDesk
 from kiosk.engine.clock import FrozenClock
 from kiosk.engine.engine import Engine
-from tests.support.engine import make_engine
-from tests.support.pilot import Kiosk
+from tests.support.engine import block, make_engine
+from tests.support.pilot import Drive, Kiosk, driving
 
 SIZE = (110, 32)
 KIOSK = "console:front-desk"
@@ -37,15 +37,7 @@ def engine(tmp_path: Path, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 
 def block_alice(engine: Engine) -> str:
     """Alice's visit, blocked after too many wrong answers: its support code."""
-    state = engine.session(KIOSK).start("reset", "alice")
-    while True:
-        try:
-            engine.session(KIOSK).questions(state.flow_id)
-            engine.session(KIOSK).answer(state.flow_id, ["no", "no", "no"])
-        except Blocked:
-            return state.support_code
-        except Exception:  # WrongAnswers: a new set is drawn
-            continue
+    return block(engine, "alice", KIOSK)
 
 
 def console(engine: Engine, **options: object) -> ConsoleApp:
@@ -53,7 +45,13 @@ def console(engine: Engine, **options: object) -> ConsoleApp:
                       **options)  # type: ignore[arg-type]
 
 
-async def lift_alices_block(k: Kiosk, code: str) -> None:
+def at_the_desk(engine: Engine, **options: object) -> AbstractAsyncContextManager[
+        Kiosk[ConsoleApp]]:
+    """`async with at_the_desk(engine) as k:` the console (agent ann) under Pilot at SIZE."""
+    return driving(console(engine, **options), SIZE)
+
+
+async def lift_alices_block(k: Kiosk[ConsoleApp], code: str) -> None:
     await k.type(code.lower())
     await k.enter()
     await k.sees("BLOCKED: user alice")
@@ -66,9 +64,7 @@ async def lift_alices_block(k: Kiosk, code: str) -> None:
 
 async def test_a_blocked_visit_is_found_by_its_code_and_lifted(engine: Engine) -> None:
     code = block_alice(engine)
-    app = console(engine)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+    async with at_the_desk(engine) as k:
         await lift_alices_block(k, code)
         assert "Nothing blocks this visit now." in k.text
     assert engine.session(KIOSK).start("reset", "alice").step == "choose_method"
@@ -86,25 +82,21 @@ async def test_a_blocked_visit_is_found_by_its_code_and_lifted(engine: Engine) -
 
 async def test_a_user_name_lists_the_visits_and_enter_opens_one(engine: Engine) -> None:
     code = block_alice(engine)
-    app = console(engine)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+    async with at_the_desk(engine) as k:
         await k.type("Alice")
         await k.enter()
         await k.sees("1 visit(s), newest first")
         await k.enter()
         await k.sees(f"Visit {code} · user alice")
         await k.focus("#lookup")
-        app.query_one("#lookup").value = ""  # type: ignore[attr-defined]
+        k.app.query_one("#lookup").value = ""  # type: ignore[attr-defined]
         await k.type("ZZZZ-ZZZZ")
         await k.enter()
         await k.sees("no visit with the support code ZZZZ-ZZZZ")
 
 
 async def test_a_pass_is_issued_once_shown_and_erin_uses_it(engine: Engine) -> None:
-    app = console(engine)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+    async with at_the_desk(engine) as k:
         await k.press("f3")
         await k.sees("Check the person's identity in person first.")
         await k.type("erin")
@@ -119,9 +111,7 @@ async def test_a_pass_is_issued_once_shown_and_erin_uses_it(engine: Engine) -> N
 async def test_the_board_shows_a_visit_step_and_lifts_a_user_block(engine: Engine) -> None:
     block_alice(engine)
     engine.session(KIOSK).start("reset", "bob")
-    app = console(engine)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+    async with at_the_desk(engine) as k:
         await k.press("f4")
         await k.sees("choose_method")
         assert "bob" not in k.text  # no names on the board
@@ -135,9 +125,7 @@ async def test_the_board_shows_a_visit_step_and_lifts_a_user_block(engine: Engin
 
 
 async def test_the_console_speaks_german(engine: Engine) -> None:
-    app = console(engine, language="de")
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+    async with at_the_desk(engine, language="de") as k:
         await k.sees("Fälle")
         await k.press("f9")
         await k.sees("Cases")
@@ -154,41 +142,37 @@ async def test_the_policy_explain_and_reports_pages_open_from_the_shell(
 
     policy_file = tmp_path / "kiosk.toml"
     policy_file.write_text(POLICY_TEXT, encoding="utf-8")
-    app = console(engine, data=EmbeddedData(engine), policy_file=policy_file,
-                  export_dir=tmp_path)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+    async with at_the_desk(engine, data=EmbeddedData(engine), policy_file=policy_file,
+                           export_dir=tmp_path) as k:
         await k.sees("F6 Policy")
         await k.press("f6")
-        await k.until(lambda: isinstance(app.screen, PolicyScreen), "the policy pages")
+        await k.until(lambda: isinstance(k.app.screen, PolicyScreen), "the policy pages")
         await k.sees(f"Policy file {policy_file}")  # the file the console was started with
         await k.press("escape")  # back to the shell, on the page it left
         await k.sees("Type the support code the visitor reads out")
         await k.press("f7")
-        await k.until(lambda: isinstance(app.screen, ExplainScreen), "the explain page")
+        await k.until(lambda: isinstance(k.app.screen, ExplainScreen), "the explain page")
         await k.type("frank")
         await k.enter()
         await k.sees("frank (Frank Fox)")
         await k.press("f8")  # another page's key goes there straight
-        await k.until(lambda: isinstance(app.screen, ReportsScreen), "the reports page")
+        await k.until(lambda: isinstance(k.app.screen, ReportsScreen), "the reports page")
         await k.sees("Activity over 14 days")
-        assert len(app.screen_stack) == 2
+        assert len(k.app.screen_stack) == 2
         await k.press("f4")  # a page of the shell
         await k.sees("0 user(s) blocked")
-        assert len(app.screen_stack) == 1
+        assert len(k.app.screen_stack) == 1
 
 
 async def test_without_a_policy_file_the_policy_page_says_so(engine: Engine) -> None:
-    app = console(engine)
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)  # type: ignore[arg-type]
+    async with at_the_desk(engine) as k:
         await k.press("f6")
         await k.until(lambda: any("--policy FILE" in str(n.message)
-                                  for n in app._notifications), "the notice")
+                                  for n in k.app._notifications), "the notice")
         await k.press("f7")
         await k.until(lambda: any("database or API" in str(n.message)
-                                  for n in app._notifications), "the notice")
-        assert len(app.screen_stack) == 1
+                                  for n in k.app._notifications), "the notice")
+        assert len(k.app.screen_stack) == 1
 
 
 # ---------------------------------------------------------------- snapshots of every page
@@ -196,7 +180,7 @@ async def test_without_a_policy_file_the_policy_page_says_so(engine: Engine) -> 
 
 def run_cases(code: str):  # type: ignore[no-untyped-def]
     async def run(pilot: Pilot) -> None:
-        k = Kiosk(pilot.app, pilot)  # type: ignore[arg-type]
+        k = Kiosk(pilot.app, pilot)
         await k.type(code)
         await k.enter()
         await k.sees("BLOCKED: user alice")
@@ -205,7 +189,7 @@ def run_cases(code: str):  # type: ignore[no-untyped-def]
 
 
 async def run_passes(pilot: Pilot) -> None:
-    k = Kiosk(pilot.app, pilot)  # type: ignore[arg-type]
+    k = Kiosk(pilot.app, pilot)
     await k.press("f3")
     await k.type("erin")
     await k.press("ctrl+s")
@@ -213,7 +197,7 @@ async def run_passes(pilot: Pilot) -> None:
 
 
 async def run_board(pilot: Pilot) -> None:
-    k = Kiosk(pilot.app, pilot)  # type: ignore[arg-type]
+    k = Kiosk(pilot.app, pilot)
     await k.press("f4")
     await k.sees("choose_method")
     await k.sees("verify_failures")
@@ -249,15 +233,13 @@ async def to_pass_screen(k: Kiosk) -> None:
     await k.at(PassScreen)
 
 
-async def test_erin_enters_a_pass_at_the_kiosk(make_app, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+async def test_erin_enters_a_pass_at_the_kiosk(drive: Drive, engine: Engine) -> None:
     from kiosk.desk import PassRequest
     from kiosk.engine.helpdesk import Helpdesk
     from kiosk.screens.password import NewPasswordScreen
 
     Helpdesk(engine).issue_pass("ann", PassRequest(username="erin"))
-    app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await to_pass_screen(k)
         await k.type("WRONG-PASS-1")
         await k.enter()
@@ -269,6 +251,6 @@ async def test_erin_enters_a_pass_at_the_kiosk(make_app, engine: Engine) -> None
 
 def test_pass_screen(snap_compare, make_app) -> None:  # type: ignore[no-untyped-def]
     async def run(pilot: Pilot) -> None:
-        await to_pass_screen(Kiosk(pilot.app, pilot))  # type: ignore[arg-type]
+        await to_pass_screen(Kiosk(pilot.app, pilot))
 
     assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run)

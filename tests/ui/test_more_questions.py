@@ -9,18 +9,16 @@ from kiosk.screens.outcome import DoneScreen
 from kiosk.screens.register import RegistrationScreen, SetQuestionsScreen
 from kiosk.screens.verify import ChooseMethodScreen, QuestionsScreen
 from kiosk.widgets.inputs import SecureInput
-from tests.support.pilot import Kiosk, MakeApp
+from tests.support.engine import drawn_questions
+from tests.support.pilot import Drive
 
 from .walks import RESET, identify, to_registration
 
-SIZE = (80, 24)
 FOUR = [("pet", "whiskers"), ("school", "lincoln high"), ("car", "beetle"), ("job", "paperboy")]
 
 
-async def test_erin_registers_four_questions_with_f3(make_app: MakeApp, engine: Engine) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_erin_registers_four_questions_with_f3(drive: Drive, engine: Engine) -> None:
+    async with drive() as k:
         await to_registration(k, "erin", "Erin-demo-pass-1")
         await k.press("4")  # security questions
         screen = await k.at(SetQuestionsScreen)
@@ -30,7 +28,7 @@ async def test_erin_registers_four_questions_with_f3(make_app: MakeApp, engine: 
         assert len(screen.query(SecureInput)) == 3
         await k.press("f3")
         await k.until(lambda: len(screen.query(SecureInput)) == 4, "a fourth question")
-        assert app.focused is screen.query_one("#question-4")
+        assert k.app.focused is screen.query_one("#question-4")
         for index, (qid, answer) in enumerate(FOUR, start=1):
             screen.query_one(f"#question-{index}").value = qid
             screen.query_one(f"#answer-{index}", SecureInput).value = answer
@@ -40,21 +38,13 @@ async def test_erin_registers_four_questions_with_f3(make_app: MakeApp, engine: 
         await k.sees("Security questions")
         await k.press("6")  # finish
         await k.at(DoneScreen)
-    drawn: set[str] = set()
-    elsewhere = engine.session("console:elsewhere")
-    for _ in range(30):  # resets draw 3 of the 4
-        flow = elsewhere.start("reset", "erin").flow_id
-        questions = elsewhere.questions(flow).questions
-        assert len(questions) == 3
-        drawn |= {q.id for q in questions}
-        elsewhere.cancel(flow)
-    assert drawn == {qid for qid, _ in FOUR}
+    drawn = drawn_questions(engine, "erin", 30, "console:elsewhere")  # resets draw 3 of the 4
+    assert all(len(asked) == 3 for asked in drawn)
+    assert set().union(*drawn) == {qid for qid, _ in FOUR}
 
 
-async def test_f3_stops_at_the_pool_size(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+async def test_f3_stops_at_the_pool_size(drive: Drive) -> None:
+    async with drive() as k:
         await to_registration(k, "erin", "Erin-demo-pass-1")
         await k.press("4")
         screen = await k.at(SetQuestionsScreen)
@@ -68,11 +58,9 @@ async def test_f3_stops_at_the_pool_size(make_app: MakeApp) -> None:
         assert len(screen.query(SecureInput)) == pool
 
 
-async def test_the_same_three_again_is_said_to_be_the_same(make_app: MakeApp) -> None:
+async def test_the_same_three_again_is_said_to_be_the_same(drive: Drive) -> None:
     """alice registered 3 and is asked 3: a wrong answer brings the same three back."""
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        k = Kiosk(app, pilot)
+    async with drive() as k:
         await identify(k, RESET, "alice")
         await k.at(ChooseMethodScreen)
         await k.press("3")
