@@ -122,7 +122,7 @@ class TerminalInfo(BaseModel):
     revoked_at: datetime | None
 
 
-def engine_of(request: Request) -> Engine:
+async def engine_of(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 

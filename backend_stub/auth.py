@@ -164,7 +164,10 @@ _admin_bearer = HTTPBearer(auto_error=False, scheme_name="adminToken",
                            description="The admin token (KIOSK_ADMIN_TOKEN / --admin-token-file).")
 
 
-def terminal_identity(
+# The dependencies here and in routes/admin/desk only read request state: `async def`, so
+# FastAPI calls them on the event loop instead of a thread hop each (at 50 kiosks the loop's
+# share of waking threads was what kept light calls waiting)
+async def terminal_identity(
     request: Request,
     _credentials: HTTPAuthorizationCredentials | None = Security(_bearer),
 ) -> str:
@@ -175,7 +178,7 @@ def terminal_identity(
     return identity
 
 
-def admin_caller(
+async def admin_caller(
     request: Request,
     _credentials: HTTPAuthorizationCredentials | None = Security(_admin_bearer),
 ) -> None:

@@ -54,11 +54,16 @@ def _loopback(host: str) -> bool:
                    "`kiosk run --remote URL --api-key-file FILE`.")
 @click.option("--max-body", default=16 * 1024, show_default=True,
               type=click.IntRange(1024, 1024 * 1024), help="Largest request body (bytes).")
+@click.option("--password-workers", type=click.IntRange(0, 64), default=None,
+              help="Processes that check passwords, so that one kiosk's paste never holds up "
+                   "another's check (they share no GIL); 0 checks in the server's own "
+                   "process. [default: one per core]")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve_api(host: str, port: int, policy_file: str | None, database_url: str | None,
               tls_cert: str | None, tls_key: str | None, admin_token_file: str | None,
-              demo: bool, demo_key_file: str | None, max_body: int, log_level: str) -> None:
+              demo: bool, demo_key_file: str | None, max_body: int,
+              password_workers: int | None, log_level: str) -> None:
     """Serve the HTTP API (backend_stub) with uvicorn."""
     import os
 
@@ -66,6 +71,7 @@ def serve_api(host: str, port: int, policy_file: str | None, database_url: str |
 
     from backend_stub.app import create_app
     from backend_stub.server import open_engine, read_secret_file, server_policy, write_secret_file
+    from kiosk.engine import password_workers as checkers
     from kiosk.engine.terminals import TerminalStore
 
     if bool(tls_cert) != bool(tls_key):
@@ -95,6 +101,7 @@ def serve_api(host: str, port: int, policy_file: str | None, database_url: str |
     if policy_file:  # an edited policy applies from the next flow (kiosk/engine/reload.py)
         engine.watch_policy(policy_file, lambda: server_policy(policy_file, database_url, demo))
 
+    checkers.start(password_workers)  # before listening: the first check finds them ready
     try:
         sock = _listen(host, port)
     except OSError as exc:
@@ -130,7 +137,10 @@ def serve_api(host: str, port: int, policy_file: str | None, database_url: str |
                             # longer than the kiosks keep idle connections (kiosk.adapters.remote):
                             # the client closes first, so it never sends on a closing connection
                             timeout_keep_alive=75)
-    uvicorn.Server(config).run(sockets=[sock])
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        checkers.stop()
 
 
 def _listen(host: str, port: int) -> socket.socket:

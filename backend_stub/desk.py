@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/admin/desk", tags=["helpdesk"],
                    responses=documented(400, 401, 404, 413, 422, 503))
 
 
-def desk_of(request: Request) -> Helpdesk:
+async def desk_of(request: Request) -> Helpdesk:
     desk = getattr(request.app.state, "helpdesk", None)
     if desk is None:
         desk = request.app.state.helpdesk = Helpdesk(request.app.state.engine)

@@ -27,7 +27,7 @@ Terminal = Annotated[str, Depends(terminal_identity)]
 router = APIRouter(prefix="/v1", responses=documented(401, 413, 422, 503))
 
 
-def engine_of(request: Request) -> Engine:
+async def engine_of(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 

@@ -479,6 +479,23 @@ def test_matcher_agrees_with_brute_force(text: str, terms: list[str]) -> None:
     assert {(m.start, m.end) for m in idx.find(folded)} == brute_force_spans(folded, idx.terms)
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(alphabet="abcdefl0@$ -", min_size=1, max_size=6),
+    st.integers(min_value=2, max_value=8),
+    st.text(alphabet="abcdef", max_size=3),
+    st.lists(st.text(alphabet="abcdefl", min_size=4, max_size=7), min_size=1, max_size=4),
+)
+def test_matcher_agrees_with_brute_force_on_repeated_pastes(
+    unit: str, times: int, tail: str, terms: list[str]
+) -> None:
+    """A repeated stretch is walked once and its matches shifted (the scan's defence against
+    "aaaa…" pastes): the spans must be those of a walk at every position."""
+    idx = TermIndex(terms, "custom")
+    folded = fold(unit * times + tail)
+    assert {(m.start, m.end) for m in idx.find(folded)} == brute_force_spans(folded, idx.terms)
+
+
 def brute_force_spans(text: str, terms: frozenset[str]) -> set[tuple[int, int]]:
     """Windows of 4+ characters one edit from a term (insertions inside the window only)."""
 
@@ -506,9 +523,25 @@ def test_the_meter_scores_a_bounded_prefix_with_the_rust_port_where_installed() 
 
     for text in ["Orange-bicycle-winter-9", "Tr0ub4dor&3", "password1", "correct horse battery",
                  "4@3$1!0|7+" * 10]:
-        python = zxcvbn(text[:passwords.ZXCVBN_PREFIX], max_length=passwords.ZXCVBN_PREFIX)
+        python = zxcvbn(passwords.meter_text(text), max_length=passwords.ZXCVBN_PREFIX)
         assert passwords.strength(text) == python["score"], text
     assert passwords.ZXCVBN_PREFIX <= 40
+
+
+def test_the_meter_stops_before_the_thirteenth_l33t_character() -> None:
+    """zxcvbn tries every l33t reading: 40 characters of its l33t table cost the Rust port
+    130-200 ms holding the GIL. The meter sees at most L33T_BUDGET of them; plain text, and
+    the rest of the policy, are not cut."""
+    from kiosk.engine import passwords
+
+    crafted = "4@8({[<3691!|70$5+%2" * 5
+    assert passwords.meter_text(crafted) == crafted[:passwords.L33T_BUDGET]
+    assert passwords.meter_text("Sommer2024!Sommer2024!") == "Sommer2024!Sommer2024!"
+    assert passwords.meter_text("a1" * 30) == ("a1" * 12 + "a")
+    assert passwords.meter_text("correct horse battery staple and more words") == (
+        "correct horse battery staple and more wo")
+    policy = PasswordPolicy(Password(min_length=8, max_length=256), "Contoso")
+    assert not policy.check(crafted + "\x07").ok  # the whole is still checked: control char
     import platform
 
     if platform.system() == "Linux" and platform.machine() == "x86_64":

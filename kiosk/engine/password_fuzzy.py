@@ -104,6 +104,9 @@ class TermIndex:
                 nodes.setdefault(key[:j], 0)
         self._nodes = nodes
         self._alphabet = "".join(sorted({c for t in self.terms for c in t}))
+        # what a start position can reach: a key, plus one inserted character, plus one more so
+        # that a walk stopping at the end of the text is told apart from one that ran on
+        self._reach = max((len(t) for t in self.terms), default=0) + 2
 
     def __len__(self) -> int:
         return len(self.terms)
@@ -118,54 +121,78 @@ class TermIndex:
         return None
 
     def find(self, text: str) -> list[TermMatch]:
-        """Every window of `text` (folded) within edit distance 1 of a term; may overlap."""
-        nodes, source, n = self._nodes, self.source, len(text)
-        found: dict[tuple[int, int], TermMatch] = {}
+        """Every window of `text` (folded) within edit distance 1 of a term; may overlap.
 
-        def add(start: int, end: int, term: str | None, distance: int) -> None:
+        What a start position finds depends only on the next `_reach` characters, so a
+        repeated stretch ("aaaa…", "P@$$w0rd!1P@$$w0rd!1…", a favourite paste against this
+        scan) is walked once and its matches shifted: such a paste costs a few dict lookups a
+        character instead of a full walk.
+        """
+        found: dict[tuple[int, int], TermMatch] = {}
+        walked: dict[str, list[tuple[int, int, str, int]]] = {}
+        reach, source = self._reach, self.source
+        for s in range(len(text) - MIN_TERM_LENGTH + 1):
+            window = text[s : s + reach]
+            hits = walked.get(window)
+            if hits is None:
+                hits = walked[window] = self._walk(window)
+            for start, end, term, distance in hits:
+                old = found.get((s + start, s + end))
+                if old is None or distance < old.distance:
+                    found[(s + start, s + end)] = TermMatch(s + start, s + end, term, source,
+                                                            distance)
+        return list(found.values())
+
+    def _walk(self, text: str) -> list[tuple[int, int, str, int]]:
+        """The matches that start at text[0], as (start, end, term, distance), best first."""
+        nodes, n = self._nodes, len(text)
+        found: dict[tuple[int, int], tuple[str, int]] = {}
+
+        def add(end: int, term: str | None, distance: int) -> None:
             if term is None:
                 return
-            old = found.get((start, end))
-            if old is None or distance < old.distance:
-                found[(start, end)] = TermMatch(start, end, term, source, distance)
+            old = found.get((0, end))
+            if old is None or distance < old[1]:
+                found[(0, end)] = (term, distance)
 
-        for s in range(n - MIN_TERM_LENGTH + 1):
-            # windows with no character dropped: exact terms, or terms missing one character
-            depth = 0  # longest k with text[s:s+k] a node
-            for k in range(1, n - s + 1):
-                key = text[s : s + k]
+        s = 0
+        # windows with no character dropped: exact terms, or terms missing one character
+        depth = 0  # longest k with text[s:s+k] a node
+        for k in range(1, n - s + 1):
+            key = text[s : s + k]
+            mask = nodes.get(key)
+            if mask is None:
+                break
+            depth = k
+            if mask and k >= MIN_TERM_LENGTH:
+                if mask & 1:
+                    add(s + k, key, 0)
+                rest = mask >> 1
+                i = 0
+                while rest:  # key is a term with character i deleted
+                    if rest & 1:
+                        add(s + k, self._restore(key, i), 1)
+                    rest >>= 1
+                    i += 1
+        # windows with character i dropped: text[s:s+i] must itself be a node (or empty)
+        for i in range(min(depth, n - s - 1) + 1):
+            head = text[s : s + i]
+            bit = 2 << i
+            # k = length of the key, the window is k + 1; k == i drops the window's last
+            for k in range(max(i, 1), n - s):
+                key = head + text[s + i + 1 : s + k + 1]
                 mask = nodes.get(key)
                 if mask is None:
                     break
-                depth = k
-                if mask and k >= MIN_TERM_LENGTH:
-                    if mask & 1:
-                        add(s, s + k, key, 0)
-                    rest = mask >> 1
-                    i = 0
-                    while rest:  # key is a term with character i deleted
-                        if rest & 1:
-                            add(s, s + k, self._restore(key, i), 1)
-                        rest >>= 1
-                        i += 1
-            # windows with character i dropped: text[s:s+i] must itself be a node (or empty)
-            for i in range(min(depth, n - s - 1) + 1):
-                head = text[s : s + i]
-                bit = 2 << i
-                # k = length of the key, the window is k + 1; k == i drops the window's last
-                for k in range(max(i, 1), n - s):
-                    key = head + text[s + i + 1 : s + k + 1]
-                    mask = nodes.get(key)
-                    if mask is None:
-                        break
-                    if not mask or k + 1 < MIN_TERM_LENGTH:
-                        continue
-                    if mask & 1 and 0 < i < k:  # one character inserted inside the term
-                        add(s, s + k + 1, key, 1)
-                    if mask & bit:  # character i substituted
-                        window = text[s : s + k + 1]
-                        add(s, s + k + 1, self._restore(key, i, avoid=window), 1)
-        return list(found.values())
+                if not mask or k + 1 < MIN_TERM_LENGTH:
+                    continue
+                if mask & 1 and 0 < i < k:  # one character inserted inside the term
+                    add(s + k + 1, key, 1)
+                if mask & bit:  # character i substituted
+                    window = text[s : s + k + 1]
+                    add(s + k + 1, self._restore(key, i, avoid=window), 1)
+        return [(start, end, term, distance)
+                for (start, end), (term, distance) in found.items()]
 
 
 def find_substrings(text: str, terms: Iterable[str], source: Source) -> list[TermMatch]:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from zxcvbn import zxcvbn
+from zxcvbn.matching import L33T_TABLE
 
 from kiosk.backend import PasswordCheck, PasswordViolation
 from kiosk.engine.config import Password
@@ -46,6 +47,13 @@ WEAK = "weak"
 # prefix, and the first 40 characters score like the whole on ordinary input. The password
 # itself is never cut.
 ZXCVBN_PREFIX = 40
+# Both ports also try every l33t reading of the characters in zxcvbn's l33t table, and that
+# grows with how many there are: 40 such characters ("4@8({[<3691!|70$5+%2" twice) cost the
+# Rust port 130-200 ms, holding the GIL, so every other check in the process waited. The meter
+# stops before the 13th of them (at most ~7 ms); a password dense in symbols and digits is
+# strong on its first dozen anyway, and the policy's other rules still see all of it.
+L33T_BUDGET = 12
+L33T_CHARACTERS = frozenset(c for subs in L33T_TABLE.values() for c in subs)
 # Bound on the banned-term scan. max_length is at most 256, so every password that can pass is
 # scanned in full; this only caps the work on a pasted novel that is rejected as too long anyway.
 SCAN_LIMIT = 1024
@@ -64,6 +72,17 @@ with contextlib.suppress(ImportError):  # pragma: no cover - platforms without t
     from zxcvbn_rs_py import zxcvbn as _rust_zxcvbn
 _zxcvbn_lock = threading.Lock()
 
+# Where PasswordPolicy.check runs: here, or (in `kiosk serve-api`) in worker processes that
+# kiosk.engine.password_workers starts, so that no visitor's check waits for another's GIL.
+Offload = Callable[["PasswordPolicy", str, Sequence[str], "str | None"], PasswordCheck]
+_offload: Offload | None = None
+
+
+def offload(runner: Offload | None) -> None:
+    """Route every PasswordPolicy.check of this process through `runner` (None: in-process)."""
+    global _offload
+    _offload = runner
+
 
 def preload() -> None:
     """Build now what every check needs (the banned-list index, zxcvbn's dictionaries). The
@@ -81,20 +100,31 @@ def normalize_password(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
+def meter_text(password: str) -> str:
+    """What zxcvbn scores: the first ZXCVBN_PREFIX characters, ending before the
+    (L33T_BUDGET + 1)th character of the l33t table."""
+    prefix = password[:ZXCVBN_PREFIX]
+    seen = 0
+    for at, c in enumerate(prefix):
+        if c in L33T_CHARACTERS:
+            seen += 1
+            if seen > L33T_BUDGET:
+                return prefix[:at]
+    return prefix
+
+
 def strength(password: str, user_inputs: Sequence[str] = ()) -> int:
-    """zxcvbn score 0-4 of a normalised password, looking at its first ZXCVBN_PREFIX
-    characters."""
-    if not password:
+    """zxcvbn score 0-4 of a normalised password, looking at its `meter_text`."""
+    prefix = meter_text(password)
+    if not prefix:
         return 0  # zxcvbn fails on the empty string
     if _rust_zxcvbn is not None:
         # Rust strings are UTF-8: a lone surrogate (refused by the policy anyway) becomes "?"
-        prefix = password[:ZXCVBN_PREFIX].encode("utf-8", "replace").decode("utf-8")
+        prefix = prefix.encode("utf-8", "replace").decode("utf-8")
         names = [n.encode("utf-8", "replace").decode("utf-8") for n in user_inputs]
         return int(_rust_zxcvbn(prefix, names).score)
     with _zxcvbn_lock:
-        result = zxcvbn(
-            password[:ZXCVBN_PREFIX], user_inputs=list(user_inputs), max_length=ZXCVBN_PREFIX
-        )
+        result = zxcvbn(prefix, user_inputs=list(user_inputs), max_length=ZXCVBN_PREFIX)
     return int(result["score"])
 
 
@@ -168,6 +198,19 @@ class PasswordPolicy:
         current_password: str | None = None,
     ) -> PasswordCheck:
         """Evaluate every rule; `user_terms` are the user's names (first, last, login, ...)."""
+        runner = _offload
+        if runner is not None:
+            return runner(self, password, user_terms, current_password)
+        return self.check_here(password, user_terms=user_terms, current_password=current_password)
+
+    def check_here(
+        self,
+        password: str,
+        *,
+        user_terms: Sequence[str] = (),
+        current_password: str | None = None,
+    ) -> PasswordCheck:
+        """`check`, in this process."""
         cfg = self.cfg
         pw = normalize_password(password)
         length = len(pw)  # code points

@@ -50,6 +50,9 @@ async def test_serve_api_demo_end_to_end(tmp_path: Path) -> None:
             state = await backend.verify_code(state.flow_id, state.challenge.id,
                                               last_code(engine, "alice@contoso.org"))
             assert state.step == Step.NEW_PASSWORD
+            check = await backend.check_password(state.flow_id, "alice")
+            assert not check.ok and check.score == 0  # answered by a password worker process
+            assert len(password_workers_of(server)) >= 1
             report = httpx.get(server.url + "/v1/admin/report",
                                headers={"Authorization": "Bearer adm-token-for-test"})
             assert report.status_code == 200 and report.json()["flows_started"] == 1
@@ -81,6 +84,22 @@ async def test_serve_api_over_tls(tmp_path: Path) -> None:
             await untrusted.close()
 
 
+def password_workers_of(server: ApiProcess) -> list[str]:
+    """The command lines of the server's child processes that are multiprocessing workers."""
+    assert server.proc is not None
+    pid = server.proc.pid
+    children = " ".join(Path(f"/proc/{pid}/task/{task}/children").read_text()
+                        for task in (p.name for p in Path(f"/proc/{pid}/task").iterdir()))
+    lines = []
+    for child in children.split():
+        try:
+            lines.append(Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+                         .decode())
+        except OSError:  # ended meanwhile
+            continue
+    return [line for line in lines if "multiprocessing" in line]
+
+
 def test_serve_api_refuses_bad_options(tmp_path: Path) -> None:
     runner = CliRunner()
     cert = tmp_path / "c.pem"
@@ -99,7 +118,7 @@ def test_kiosk_serve_api_is_the_documented_command() -> None:
     out = subprocess.run([sys.executable, "-m", "kiosk.cli", "serve-api", "--help"],
                          capture_output=True, text=True, check=True).stdout
     for option in ("--host", "--port", "--policy", "--database-url", "--tls-cert", "--tls-key",
-                   "--demo", "--admin-token-file"):
+                   "--demo", "--admin-token-file", "--password-workers"):
         assert option in out
 
 
