@@ -19,6 +19,7 @@ import select
 import signal
 import statistics
 import struct
+import subprocess
 import sys
 import tempfile
 import threading
@@ -102,6 +103,14 @@ def measure(argv: list[str], marker: bytes, env: dict[str, str],
     return elapsed, usage.ru_maxrss  # KiB on Linux
 
 
+def kiosk_package(env: dict[str, str]) -> str:
+    """Where the measured `kiosk` imports its code from (PYTHONPATH, else the installed one)."""
+    # -P: like the `kiosk` script, without the current directory in front of sys.path
+    out = subprocess.run([sys.executable, "-P", "-c", "import kiosk; print(kiosk.__file__)"],
+                         env=env, capture_output=True, text=True, check=True)
+    return str(Path(out.stdout.strip()).parent)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -113,6 +122,9 @@ def main() -> None:
     env = {**os.environ, "TERM": "xterm-256color", "TMPDIR": str(tmp), "COLUMNS": "80",
            "LINES": "24"}
     env.pop("TEXTUAL", None)
+    # as installed: the kiosk's modules compiled once (by the unmeasured runs below), not at
+    # every start; PYTHONDONTWRITEBYTECODE in the caller's environment would measure that too
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     key = tmp / "api.key"
     key.write_text("bench-key\n", encoding="utf-8")
     key.chmod(0o600)
@@ -135,6 +147,7 @@ def main() -> None:
             peaks[name].append(peak)
 
     print(f"start-up to the first screen, {args.rounds} alternated rounds, 80x24 pty")
+    print(f"  the kiosk's code: {kiosk_package(env)}")
     for name in subjects:
         t = times[name]
         print(f"  {name:<20} median {statistics.median(t) * 1000:7.0f} ms   "

@@ -22,7 +22,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import events
 from textual.app import App
@@ -37,7 +37,6 @@ from kiosk.backend import (
     Branding,
     FlowExpired,
     FlowNotFound,
-    FlowState,
     KioskError,
     NotEligible,
     NotRegistered,
@@ -73,6 +72,9 @@ from kiosk.screens.router import place_for_state
 from kiosk.screens.welcome import WelcomeScreen
 from kiosk.styles.themes import console_terminal, register_themes, theme_for
 from kiosk.terminal_input import KioskDriver
+
+if TYPE_CHECKING:  # a pydantic model: loaded with the first flow call, after the first frame
+    from kiosk.backend import FlowState
 
 log = logging.getLogger("kiosk.ui")
 log.addHandler(logging.NullHandler())  # never to stderr: it would draw over the screen
@@ -192,6 +194,11 @@ class KioskApp(App[str | None], inherit_bindings=False):
         register_themes(self)
         # set before the first CSS parse: every later theme change re-parses all the CSS
         self.theme = theme_for(theme or (branding.theme if branding is not None else None))
+        # App.__init__ made the stylesheet with the default theme's variables, and the theme's
+        # watcher queued a re-parse of all the CSS for this one; nothing is parsed yet, so the
+        # stylesheet takes this theme's variables now and that re-parse has nothing to do
+        self.stylesheet.set_variables(self.get_css_variables())
+        self._css_applied = self._css_update_count
         if console_terminal():
             self.add_class("-console")  # ASCII frames: console fonts lack ▔ ▁ ▊ (kiosk.tcss)
         self._match_no_color_filter()
@@ -287,8 +294,7 @@ class KioskApp(App[str | None], inherit_bindings=False):
                 return  # a retry got there first
             self._preview = False
             # the sign-in forms are the identify screen's, composed later from self.branding
-            forms = {"sign_in_domains", "sign_in_prefixes"}
-            changed = branding.model_dump(exclude=forms) != self.branding.model_dump(exclude=forms)
+            changed = branding.without_sign_in_forms() != self.branding.without_sign_in_forms()
             self._apply_branding(branding)
             if self._dirty:  # the visitor is on the way: the next screens use it
                 for screen in self.screen_stack:
@@ -360,6 +366,8 @@ class KioskApp(App[str | None], inherit_bindings=False):
         return screen
 
     def refresh_css(self, animate: bool = True) -> None:
+        if self._css_applied == self._css_update_count:
+            return  # no theme change since the stylesheet got its variables (see __init__)
         super().refresh_css(animate)
         self._css_applied = self._css_update_count  # the stylesheet has the current variables
 

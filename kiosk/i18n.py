@@ -20,13 +20,16 @@ import re
 import string
 from collections.abc import Collection
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from kiosk.backend import DEFAULT_LANGUAGE
 from kiosk.backend import LANGUAGE_NAMES as LANGUAGES  # native names, never translated
 
 PARTS = ("", ".messages")  # <lang>.json, <lang>.messages.json
+# the catalogues beside this module (as kiosk/app.py finds its styles): importlib.resources
+# would load zipfile and its readers, at every start, for a package that is never zipped
+LOCALE = Path(__file__).with_name("locale")
 
 # what a caller may name a language with: "de", "de-AT", "de_DE", "zh-Hant-TW" (BCP 47 shape)
 LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
@@ -40,7 +43,7 @@ def catalogue(language: str) -> dict[str, str]:
     """The catalogue of one language, both parts (cached; read once from the package data)."""
     texts: dict[str, str] = {}
     for part in PARTS:
-        path = resources.files("kiosk") / "locale" / f"{language}{part}.json"
+        path = LOCALE / f"{language}{part}.json"
         data = json.loads(path.read_text(encoding="utf-8"))
         texts.update((k, v) for k, v in data.items() if not k.startswith("_"))
     return texts

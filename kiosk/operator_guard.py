@@ -16,8 +16,10 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from kiosk.backend import Backend, OperatorExitState
+if TYPE_CHECKING:  # pydantic models load when the operator asks, not before the first frame
+    from kiosk.backend import Backend, OperatorExitState
 
 log = logging.getLogger("kiosk.ui")
 
@@ -51,6 +53,8 @@ class OperatorGuard:
 
     async def gate(self) -> OperatorExitState:
         """Whether a passphrase may be checked now (`retry_after` 0)."""
+        from kiosk.backend import OperatorExitState
+
         state = await self._ask(self.backend.operator_gate(), "operator_gate")
         local = self._local_wait()
         if state is None:
@@ -59,6 +63,8 @@ class OperatorGuard:
 
     async def report(self, ok: bool) -> OperatorExitState:
         """Record one passphrase checked; `may_exit` says whether the kiosk may close."""
+        from kiosk.backend import OperatorExitState
+
         state = await self._ask(self.backend.operator_exit(ok), "operator_exit")
         if state is None:
             log.warning("operator exit: %s passphrase not recorded (the backend did not "

@@ -16,9 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kiosk.backend import Backend, Branding
-from kiosk.backend.operations import as_backend
-from kiosk.backend.vocabulary import LANGUAGES, THEMES
+from kiosk.backend import LANGUAGES, THEMES, Backend, Branding, as_backend
 from kiosk.terminal_modes import TERMINAL_RESTORE
 
 if TYPE_CHECKING:
@@ -195,12 +193,10 @@ def start_demo(kiosk_mode: bool = False, theme: str | None = None,
                language: str | None = None, db_path: str | Path | None = None) -> None:
     """`kiosk demo` (`db_path`: keep the demo database in this file, e.g. to watch it from
     `kiosk console --db` beside it)."""
-    from kiosk.engine.branding import policy_branding
-    from kiosk.engine.demo_policy import demo_policy
+    from kiosk.engine.demo_policy import demo_branding
 
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as tmp:
         directory = Path(tmp)
-        policy = demo_policy(directory)
 
         def build() -> Any:
             from kiosk.engine.demo import build_demo_engine, shared_demo_engine
@@ -214,12 +210,23 @@ def start_demo(kiosk_mode: bool = False, theme: str | None = None,
         _remove_on_hangup(directory, engine)
         code = run_kiosk(make_backend, log_path=directory / "kiosk.log", kiosk_mode=kiosk_mode,
                          theme=theme, language=language, demo_quit=not kiosk_mode,
-                         branding=policy_branding(policy))
+                         branding=demo_branding())
         _dispose(engine)
     sys.exit(code)
 
 
 DEFAULT_POLICY_FILE = "kiosk.toml"
+
+
+def _load_policy(policy_file: str | None) -> Policy:
+    """The policy (`None`: the defaults), or a StartError naming every problem in the file."""
+    from kiosk.engine.config import PolicyError, load_policy
+
+    try:
+        return load_policy(policy_file)
+    except PolicyError as exc:
+        raise StartError("\n".join(
+            f"{policy_file}: {p}" if policy_file else p for p in exc.problems)) from None
 
 
 def database_problem(policy: Policy, policy_file: str | None) -> str | None:
@@ -254,20 +261,18 @@ def start_run(policy_file: str | None = None, kiosk_mode: bool = False,
               language: str | None = None, remote: str | None = None,
               api_key_file: str | None = None) -> None:
     """`kiosk run`; a problem before the start is a StartError."""
-    from kiosk.engine.config import PolicyError, load_policy
     from kiosk.operator_guard import OperatorExit
 
     if not policy_file and Path(DEFAULT_POLICY_FILE).is_file():
         policy_file = DEFAULT_POLICY_FILE
-    try:
-        policy = load_policy(policy_file)
-    except PolicyError as exc:
-        raise StartError("\n".join(
-            f"{policy_file}: {p}" if policy_file else p for p in exc.problems)) from None
+    # a remote kiosk without a policy file reads none: the defaults leave every [kiosk]
+    # setting empty, and the policy's models (pydantic) stay unloaded before the first frame
+    policy = _load_policy(policy_file) if policy_file or not remote else None
+    settings = policy.kiosk if policy is not None else None
     # the policy's [kiosk] section gives what the command line leaves out
-    terminal = terminal or policy.kiosk.terminal or None
-    remote = remote or policy.kiosk.remote_url or None
-    api_key_file = api_key_file or policy.kiosk.api_key_file or None
+    terminal = terminal or (settings.terminal if settings else "") or None
+    remote = remote or (settings.remote_url if settings else "") or None
+    api_key_file = api_key_file or (settings.api_key_file if settings else "") or None
     name = (terminal if terminal and terminal.startswith("ssh:")  # kiosk serve-ssh
             else f"console:{terminal or socket.gethostname()}")
     if remote:  # the API names the terminal by its key: api:<key id>
@@ -280,12 +285,14 @@ def start_run(policy_file: str | None = None, kiosk_mode: bool = False,
         except ValueError as exc:
             raise StartError(str(exc)) from None
     if not remote:
+        assert policy is not None  # read above: only a remote kiosk may go without
         problem = database_problem(policy, policy_file)
         if problem:
             raise StartError(problem)
     operator = None
-    key = operator_key or policy.kiosk.operator_exit_key or None
-    hashed = os.environ.get("KIOSK_OPERATOR_HASH") or policy.kiosk.operator_passphrase_hash or None
+    key = operator_key or (settings.operator_exit_key if settings else "") or None
+    hashed = (os.environ.get("KIOSK_OPERATOR_HASH")
+              or (settings.operator_passphrase_hash if settings else "") or None)
     if key and hashed:
         operator = OperatorExit(key=key, passphrase_hash=hashed)
     elif key:
@@ -298,6 +305,8 @@ def start_run(policy_file: str | None = None, kiosk_mode: bool = False,
             return as_backend(open_remote_backend(remote or "", api_key_file or ""))
     else:  # the engine (database, migrations) is built after the first frame
         from kiosk.engine.branding import policy_branding
+
+        assert policy is not None  # read above: only a remote kiosk may go without
 
         def build() -> Any:
             from kiosk.engine.engine import Engine

@@ -9,8 +9,7 @@ from sqlalchemy import insert, select
 
 from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.adapters.remote import RemoteBackend
-from kiosk.backend import Backend, Channel, Purpose
-from kiosk.backend.operations import as_backend
+from kiosk.backend import Backend, Channel, Purpose, as_backend
 from kiosk.backend.vocabulary import member
 from kiosk.engine.db import inserted_id
 from kiosk.engine.schema import groups

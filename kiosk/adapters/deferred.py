@@ -18,7 +18,7 @@ from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
 from kiosk.backend import Backend, ServiceUnavailable
-from kiosk.backend.operations import Operation, implement
+from kiosk.backend.protocol import implement_calls
 
 log = logging.getLogger("kiosk.ui")
 T = TypeVar("T")
@@ -86,14 +86,16 @@ async def _result(future: Future[T]) -> T:
     return future.result()
 
 
-def _after_build(op: Operation) -> Callable[..., Awaitable[Any]]:
+def _after_build(name: str) -> Callable[..., Awaitable[Any]]:
     async def call(self: DeferredBackend, *args: Any, **kwargs: Any) -> Any:
         backend = await self.backend()
-        return await getattr(backend, op.name)(*args, **kwargs)
+        return await getattr(backend, name)(*args, **kwargs)
     return call
 
 
-@implement(_after_build)
+# every call of the protocol by its name alone: the operation table (and with it pydantic) is
+# the built backend's to load, after the first frame
+@implement_calls(_after_build)
 class DeferredBackend:
     """Serves the Backend protocol with `make(built)` once `build` has finished."""
 

@@ -12,6 +12,9 @@
   support code and params; an unreachable API, a timeout, a 5xx without a known error code, a
   401 (this terminal's key was refused) or an unreadable answer become `ServiceUnavailable`,
   which the UI shows as "service unavailable" with the helpdesk contact.
+- No pydantic before the kiosk's first frame: `branding` (all a remote kiosk asks before its
+  welcome screen) is read by kiosk.backend.branding.read_branding; the operation table and the
+  validators of the other calls (pydantic) load on the first call that needs them.
 
     backend = open_remote_backend("https://kiosk-api.example.org", "/etc/kiosk/api-key")
 """
@@ -26,15 +29,31 @@ import re
 import ssl
 import stat
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from enum import Enum
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from kiosk.backend import ERRORS, FlowNotFound, InvalidInput, KioskError, ServiceUnavailable
-from kiosk.backend.operations import Bounded, Operation, arguments, implement
+from kiosk.backend import (
+    CALLS,
+    ERRORS,
+    Branding,
+    FlowNotFound,
+    InvalidInput,
+    KioskError,
+    ServiceUnavailable,
+)
+from kiosk.backend.branding import read_branding
+from kiosk.backend.protocol import arguments, implement_calls
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+    from pydantic.fields import FieldInfo
+
+    from kiosk.backend.operations import Bounded, Operation
 
 log = logging.getLogger("kiosk.remote")
 
@@ -76,31 +95,79 @@ def _bounded(query: Bounded, value: object) -> int:
     return value
 
 
-def _over_http(op: Operation) -> Callable[..., Awaitable[Any]]:
-    """The client method of one operation: its arguments fill the path, the body and the
-    query as the table says; the answer is checked against the result type."""
-    result: TypeAdapter[Any] = TypeAdapter(op.result)
-    fields = op.body.model_fields if op.body is not None else {}
+@dataclass(frozen=True)
+class _Route:
+    """One call's row of the operation table, with the validator of its answer."""
+
+    op: Operation
+    result: TypeAdapter[Any]
+    fields: dict[str, FieldInfo]  # the JSON body's
+
+
+@cache
+def _route(name: str) -> _Route:
+    """The row of the call `name`, loaded (with pydantic) when it is first made."""
+    from pydantic import TypeAdapter
+
+    from kiosk.backend.operations import OPERATIONS
+
+    op = next(op for op in OPERATIONS if op.name == name)
+    return _Route(op, TypeAdapter(op.result), dict(op.body.model_fields) if op.body else {})
+
+
+def preload() -> None:
+    """Every call's row and validator now (kiosk serve-ssh's fork server, before it forks)."""
+    for name in CALLS:
+        _route(name)
+
+
+def _validated(route: _Route, data: Any) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return route.result.validate_python(data)
+    except ValidationError:
+        raise _unavailable("bad_response") from None
+
+
+def _over_http(name: str) -> Callable[..., Awaitable[Any]]:
+    """The client method of one call: its arguments fill the path, the body and the query as
+    its row of the table says; the answer is checked against the row's result type."""
+    if name == "branding":
+        return _branding
 
     async def call(self: RemoteBackend, *args: Any, **kwargs: Any) -> Any:
-        given = arguments(op, args, kwargs)
+        route = _route(name)
+        op = route.op
+        given = arguments(name, args, kwargs)
         path = "/v1" + op.path.format(**{name: _segment(name, given[name])
                                          for name in op.segments})
         # an optional field left out is not sent (the body stays what a server without it reads)
-        body = {name: _plain(given[name]) for name, field in fields.items()
+        body = {name: _plain(given[name]) for name, field in route.fields.items()
                 if given[name] is not None or field.is_required()
                 } if op.body is not None else None
         params = {q.name: _bounded(q, given[q.name]) for q in op.query} or None
         data = await self._call(op.verb, path, body=body, params=params,
                                 idempotent=op.idempotent)
-        try:
-            return result.validate_python(data)
-        except ValidationError:
-            raise _unavailable("bad_response") from None
+        return _validated(route, data)
     return call
 
 
-@implement(_over_http)
+# the branding call's row of the table (a test checks): the one call made before the first frame
+BRANDING_PATH = "/v1/branding"
+
+
+async def _branding(self: RemoteBackend) -> Branding:
+    """`branding`, read without pydantic when the answer has exactly the JSON types of
+    Branding's fields (as the API writes it); anything else is for pydantic to judge."""
+    data = await self._call("GET", BRANDING_PATH, idempotent=True)
+    branding = read_branding(data)
+    if branding is None:
+        branding = _validated(_route("branding"), data)
+    return branding
+
+
+@implement_calls(_over_http)
 class RemoteBackend:
     """The Backend protocol over HTTP. Construct with the API's base URL and this terminal's key."""
 
@@ -236,7 +303,7 @@ def _plain(item: object) -> object:
     anything else as given (the server validates it)."""
     if isinstance(item, Enum):
         return item.value
-    if isinstance(item, BaseModel):
+    if hasattr(item, "model_dump"):  # a pydantic model (QuestionAnswer)
         return item.model_dump()
     if isinstance(item, list):
         return [_plain(each) for each in item]

@@ -10,7 +10,6 @@ body model) and a session method in the engine.
 
 from __future__ import annotations
 
-import inspect
 import string
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from kiosk.backend import bodies, types
-from kiosk.backend.protocol import Backend
+from kiosk.backend.protocol import implement_calls
 
 T = TypeVar("T")
 
@@ -139,30 +138,5 @@ def implement(factory: Callable[[Operation], Callable[..., Awaitable[Any]]]
               ) -> Callable[[type[T]], type[T]]:
     """A class decorator: the class gets one method per operation, made by `factory`, named,
     documented and signed like the Backend protocol's method."""
-    def build(cls: type[T]) -> type[T]:
-        for op in OPERATIONS:
-            declared = getattr(Backend, op.name)
-            method = factory(op)
-            method.__name__ = op.name
-            method.__qualname__ = f"{cls.__qualname__}.{op.name}"
-            method.__doc__ = declared.__doc__
-            vars(method)["__signature__"] = inspect.signature(declared)  # not in typeshed
-            setattr(cls, op.name, method)
-        return cls
-    return build
-
-
-def as_backend(adapter: object) -> Backend:
-    """An adapter built by `implement` as the protocol it serves: a type checker cannot see the
-    methods the decorator adds, so this checks them at run time instead."""
-    if not isinstance(adapter, Backend):
-        raise TypeError(f"{type(adapter).__name__} does not serve the Backend protocol")
-    return adapter
-
-
-def arguments(op: Operation, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """A call's arguments by name, defaults filled in (TypeError when they do not fit, as for
-    any method)."""
-    bound = inspect.signature(getattr(Backend, op.name)).bind(None, *args, **kwargs)
-    bound.apply_defaults()
-    return dict(list(bound.arguments.items())[1:])  # without `self`
+    by_name = {op.name: op for op in OPERATIONS}  # one row per call (a test checks)
+    return implement_calls(lambda name: factory(by_name[name]))

@@ -2,25 +2,36 @@
 
 The UI never touches storage; it only calls these methods. `EmbeddedBackend`
 (kiosk.adapters.embedded) serves them in-process, `RemoteBackend` (kiosk.adapters.remote) over
-the HTTP API. Both are built from the operation table (kiosk.backend.operations), which names
-each call's route, so the two serve the same calls one to one.
+the HTTP API. Both follow the operation table (kiosk.backend.operations), which names each
+call's route, so the two serve the same calls one to one.
+
+No pydantic here (the answers' models are named for the type checker only): the UI builds
+its backend before its first frame, so the deferred backend (kiosk.adapters.deferred) and the
+remote client get their methods from the protocol's call names (`implement_calls`), and load
+the table when a call needs it.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-from kiosk.backend.types import (
-    AuthenticatorEnrollment,
-    Branding,
-    FlowState,
-    OperatorExitState,
-    OutboxMessage,
-    PasswordCheck,
-    Question,
-    QuestionAnswer,
-)
 from kiosk.backend.vocabulary import Channel, MethodKind, Purpose
+
+if TYPE_CHECKING:
+    from kiosk.backend.branding import Branding
+    from kiosk.backend.types import (
+        AuthenticatorEnrollment,
+        FlowState,
+        OperatorExitState,
+        OutboxMessage,
+        PasswordCheck,
+        Question,
+        QuestionAnswer,
+    )
+
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -93,3 +104,42 @@ class Backend(Protocol):
         """Messages the outbox delivery kept; raises NotAvailable outside demo mode."""
 
     async def close(self) -> None: ...
+
+
+# the protocol's calls by name (all but `close`); the operation table has one row for each
+CALLS: tuple[str, ...] = tuple(name for name, member in vars(Backend).items()
+                               if inspect.iscoroutinefunction(member) and name != "close")
+
+
+def implement_calls(factory: Callable[[str], Callable[..., Awaitable[Any]]]
+                    ) -> Callable[[type[T]], type[T]]:
+    """A class decorator: the class gets one method per call, made by `factory` from the
+    call's name, and named, documented and signed like the protocol's own. (Adapters built
+    from the operation table use kiosk.backend.operations.implement, which comes here.)"""
+    def build(cls: type[T]) -> type[T]:
+        for name in CALLS:
+            declared = getattr(Backend, name)
+            method = factory(name)
+            method.__name__ = name
+            method.__qualname__ = f"{cls.__qualname__}.{name}"
+            method.__doc__ = declared.__doc__
+            vars(method)["__signature__"] = inspect.signature(declared)  # not in typeshed
+            setattr(cls, name, method)
+        return cls
+    return build
+
+
+def as_backend(adapter: object) -> Backend:
+    """An adapter built by `implement_calls` as the protocol it serves: a type checker cannot
+    see the methods the decorator adds, so this checks them at run time instead."""
+    if not isinstance(adapter, Backend):
+        raise TypeError(f"{type(adapter).__name__} does not serve the Backend protocol")
+    return adapter
+
+
+def arguments(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A call's arguments by name, defaults filled in (TypeError when they do not fit, as for
+    any method)."""
+    bound = inspect.signature(getattr(Backend, name)).bind(None, *args, **kwargs)
+    bound.apply_defaults()
+    return dict(list(bound.arguments.items())[1:])  # without `self`

@@ -1,28 +1,20 @@
 """The types the Backend protocol answers with: pydantic models, so the API serialises them
-unchanged."""
+unchanged. Two are defined without pydantic, for the UI's first frame, and named here too:
+`Step` (kiosk.backend.vocabulary) and `Branding` (kiosk.backend.branding)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from kiosk.backend.vocabulary import Channel, MethodKind, Purpose
+from kiosk.backend.branding import Branding
+from kiosk.backend.vocabulary import Channel, MethodKind, Purpose, Step
 
-
-class Step(StrEnum):
-    SIGN_IN = "sign_in"  # change / register: enter the current password
-    CHOOSE_METHOD = "choose_method"  # pick the next verification method
-    VERIFY_CODE = "verify_code"  # a code was sent; enter it
-    ANSWER_QUESTIONS = "answer_questions"  # a question set was drawn; answer it
-    VERIFY_TOTP = "verify_totp"  # enter the authenticator app's code
-    NEW_PASSWORD = "new_password"  # identity proven: choose a new password
-    UNLOCK = "unlock"  # identity proven: confirm the unlock
-    REGISTER = "register"  # signed in: register or update methods
-    DONE = "done"  # finished; `result` says what happened
-    CANCELLED = "cancelled"
+__all__ = ["AuthenticatorEnrollment", "Branding", "Challenge", "FlowState", "MethodOption",
+           "OperatorExitState", "OutboxMessage", "PasswordCheck", "PasswordViolation", "Question",
+           "QuestionAnswer", "RegistrationStatus", "Step"]
 
 
 class MethodOption(BaseModel):
@@ -101,23 +93,6 @@ class PasswordCheck(BaseModel):
     violations: list[PasswordViolation] = Field(default_factory=list)
     score: int = 0  # zxcvbn 0-4
     rules: list[str] = Field(default_factory=list)  # every rule checked, for the live checklist
-
-
-class Branding(BaseModel):
-    organization: str
-    helpdesk: str  # free text: "Call the IT helpdesk on 555-0100"
-    helpdesk_url: str = ""
-    languages: list[str] = Field(default_factory=lambda: ["en"])
-    theme: str = "default"
-    demo: bool = False
-    password_min_length: int = 12
-    password_max_length: int = 256
-    code_length: int = 8
-    purposes: list[Purpose] = Field(default_factory=lambda: list(Purpose))
-    # the organisation's own sign-in forms besides the bare name, for the hint under the field:
-    # alice@<domain> and <PREFIX>\alice name the same account
-    sign_in_domains: list[str] = Field(default_factory=list)
-    sign_in_prefixes: list[str] = Field(default_factory=list)
 
 
 class OutboxMessage(BaseModel):

@@ -1,4 +1,5 @@
-"""The shared vocabulary: the names every layer agrees on, each defined once.
+"""The shared vocabulary: the names every layer agrees on, each defined once (no pydantic:
+the UI's first frame is drawn before pydantic is loaded).
 
 Every list of method kinds, channels, themes or languages in the code derives from these.
 Adding a verification method kind means a member here, its verifier (kiosk/engine/methods/),
@@ -32,6 +33,19 @@ class MethodKind(StrEnum):  # a verification method, in display order
 # the policy file's spelling of the registrable MethodKinds (a Literal, for its validation
 # messages); a test checks that both name the same kinds in the same order
 MethodName = Literal["email", "mobile", "office", "questions", "authenticator"]
+
+
+class Step(StrEnum):  # where a flow stands: the UI shows the screen of the step it is told
+    SIGN_IN = "sign_in"  # change / register: enter the current password
+    CHOOSE_METHOD = "choose_method"  # pick the next verification method
+    VERIFY_CODE = "verify_code"  # a code was sent; enter it
+    ANSWER_QUESTIONS = "answer_questions"  # a question set was drawn; answer it
+    VERIFY_TOTP = "verify_totp"  # enter the authenticator app's code
+    NEW_PASSWORD = "new_password"  # identity proven: choose a new password
+    UNLOCK = "unlock"  # identity proven: confirm the unlock
+    REGISTER = "register"  # signed in: register or update methods
+    DONE = "done"  # finished; `result` says what happened
+    CANCELLED = "cancelled"
 
 
 class Channel(StrEnum):  # how a code or a notice reaches a person

@@ -1,17 +1,26 @@
 """What the welcome screen shows, from the policy alone: the kiosk draws it before the engine
-(database, schema, demo users) is built, then takes the engine's own answer."""
+(database, schema, demo users) is built, then takes the engine's own answer. No pydantic at
+import (the policy's models are named for the type checker only): `kiosk demo` draws its
+first frame from kiosk.engine.demo_policy.demo_branding before pydantic is loaded."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kiosk.backend import Branding
-from kiosk.engine.config import Organization, Policy
+
+if TYPE_CHECKING:
+    from kiosk.engine.config import Organization, Policy
+
+
+def helpdesk_text(helpdesk: str, phone: str = "", email: str = "") -> str:
+    """The helpdesk line: the policy's text, then its telephone and address when set."""
+    return " · ".join(part for part in (helpdesk, phone, email) if part)
 
 
 def helpdesk_line(org: Organization) -> str:
-    return " · ".join(
-        part for part in (org.helpdesk, org.helpdesk_phone, org.helpdesk_email) if part)
+    return helpdesk_text(org.helpdesk, org.helpdesk_phone, org.helpdesk_email)
 
 
 def policy_branding(policy: Policy, domains: Sequence[str] = (),

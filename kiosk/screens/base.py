@@ -20,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Static
 
 from kiosk import glyphs
-from kiosk.backend import FlowState, Step
+from kiosk.backend import Step
 from kiosk.i18n import t
 from kiosk.screens.host import CancelFlow, GoBack, Kiosk, OnError, ShowHelp, StartOver
 from kiosk.widgets.choices import Choice
@@ -72,7 +72,9 @@ class ErrorLine(Static):
         self.display = bool(text)
 
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # FlowState, a pydantic model, loads after the first frame
+    from kiosk.backend import FlowState
+
     _MixinBase = Screen[Any]  # what the mixin is mixed into: its `app` and `query`
 else:
     _MixinBase = object

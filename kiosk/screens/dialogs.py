@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -14,16 +14,17 @@ from textual.markup import escape
 from textual.widgets import Button, Input, Static
 
 from kiosk import glyphs
-from kiosk.backend import OperatorExitState
 from kiosk.demo_users import BOB_TOTP_SECRET, DEMO_USERS, DemoUser
 from kiosk.i18n import t
 from kiosk.operator_guard import OperatorExit, OperatorGuard
 from kiosk.screens.base import KioskModal
-from kiosk.totp_code import code_at
 from kiosk.widgets.choices import Choice
 from kiosk.widgets.countdown import format_seconds
 from kiosk.widgets.inputs import SecureInput
 from kiosk.widgets.unbroken import Unbroken
+
+if TYPE_CHECKING:  # a pydantic model: loaded when the operator asks, not before the first frame
+    from kiosk.backend import OperatorExitState
 
 
 class IdleWarning(KioskModal[bool]):
@@ -121,6 +122,9 @@ class HelpScreen(KioskModal[None]):
             self.set_interval(1.0, self.show_totp)
 
     def show_totp(self) -> None:
+        # pyotp loads when the demo's help is first opened, not before the first frame
+        from kiosk.totp_code import code_at
+
         code = code_at(BOB_TOTP_SECRET, self.kiosk.clock())
         self.query_one("#bob-totp", Static).update(escape(t("help.bob_now", code=code)))
 

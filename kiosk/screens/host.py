@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from textual.message import Message
 from textual.screen import Screen
 
-from kiosk.backend import Backend, Branding, FlowState, KioskError, Purpose
+from kiosk.backend import Backend, Branding, KioskError, Purpose
+
+if TYPE_CHECKING:  # a pydantic model: loaded after the first frame
+    from kiosk.backend import FlowState
 
 T = TypeVar("T")
 

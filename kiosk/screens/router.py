@@ -14,31 +14,46 @@ add-contact, questions and authenticator screens.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App
 from textual.screen import Screen
 
-from kiosk.backend import FlowState, Step
+from kiosk.backend import Step
 from kiosk.screens.base import FlowScreen
 from kiosk.screens.host import StartOver
 from kiosk.screens.identify import IdentifyScreen
-from kiosk.screens.outcome import DoneScreen, UnlockScreen
-from kiosk.screens.password import NewPasswordScreen, SignInScreen
-from kiosk.screens.register import AddContactScreen, RegistrationScreen
-from kiosk.screens.verify import ChooseMethodScreen, EnterCodeScreen, QuestionsScreen, TotpScreen
 
-SCREENS: dict[Step, type[FlowScreen]] = {
-    Step.SIGN_IN: SignInScreen,
-    Step.CHOOSE_METHOD: ChooseMethodScreen,
-    Step.VERIFY_CODE: EnterCodeScreen,
-    Step.ANSWER_QUESTIONS: QuestionsScreen,
-    Step.VERIFY_TOTP: TotpScreen,
-    Step.NEW_PASSWORD: NewPasswordScreen,
-    Step.UNLOCK: UnlockScreen,
-    Step.REGISTER: RegistrationScreen,
-    Step.DONE: DoneScreen,
-}
+if TYPE_CHECKING:
+    from kiosk.backend import FlowState
+
+
+@cache
+def flow_screens() -> dict[Step, type[FlowScreen]]:
+    """Each step's screen. The flow's screens (and the pydantic models they use) are imported
+    on the first flow step: the welcome screen's first frame needs none of them."""
+    from kiosk.screens.outcome import DoneScreen, UnlockScreen
+    from kiosk.screens.password import NewPasswordScreen, SignInScreen
+    from kiosk.screens.register import RegistrationScreen
+    from kiosk.screens.verify import (
+        ChooseMethodScreen,
+        EnterCodeScreen,
+        QuestionsScreen,
+        TotpScreen,
+    )
+
+    return {
+        Step.SIGN_IN: SignInScreen,
+        Step.CHOOSE_METHOD: ChooseMethodScreen,
+        Step.VERIFY_CODE: EnterCodeScreen,
+        Step.ANSWER_QUESTIONS: QuestionsScreen,
+        Step.VERIFY_TOTP: TotpScreen,
+        Step.NEW_PASSWORD: NewPasswordScreen,
+        Step.UNLOCK: UnlockScreen,
+        Step.REGISTER: RegistrationScreen,
+        Step.DONE: DoneScreen,
+    }
 
 S = TypeVar("S", bound=Screen)
 
@@ -46,18 +61,22 @@ VERIFY = (Step.VERIFY_CODE, Step.ANSWER_QUESTIONS, Step.VERIFY_TOTP)
 
 
 async def place_for_state(app: App[Any], state: FlowState) -> None:
+    from kiosk.screens.register import AddContactScreen, RegistrationScreen
+    from kiosk.screens.verify import ChooseMethodScreen, EnterCodeScreen
+
+    screens = flow_screens()
     top = app.screen
     step = state.step
 
     # the same step again (a new question set, a resent code): redraw in place
-    if isinstance(top, FlowScreen) and type(top) is SCREENS.get(step) and step != Step.REGISTER:
+    if isinstance(top, FlowScreen) and type(top) is screens.get(step) and step != Step.REGISTER:
         await top.update_state(state)
         return
 
     if step in VERIFY:
         if not isinstance(top, ChooseMethodScreen):
             await _replace_above_anchor(app, ChooseMethodScreen(state))
-        await app.push_screen(SCREENS[step](state))
+        await app.push_screen(screens[step](state))
         return
 
     if step == Step.REGISTER:
@@ -81,7 +100,7 @@ async def place_for_state(app: App[Any], state: FlowState) -> None:
         await chooser.update_state(state)
         return
 
-    screen_type = SCREENS.get(step)
+    screen_type = screens.get(step)
     if screen_type is None:
         app.post_message(StartOver())
         return

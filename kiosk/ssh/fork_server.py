@@ -55,6 +55,10 @@ def _preload() -> None:
         warm = getattr(passwords, "preload", None)
         if callable(warm):
             warm()
+    with contextlib.suppress(Exception):  # the remote client's call table and validators
+        from kiosk.adapters.remote import preload
+
+        preload()
     gc.collect()
     gc.freeze()  # keep the preloaded objects out of later collections: their pages stay shared
 

@@ -6,14 +6,18 @@ Only mounted when the backend says it is a demo (`Branding.demo`); it polls `bac
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.markup import escape
 from textual.widgets import Static
 
-from kiosk.backend import Channel, KioskError, OutboxMessage
+from kiosk.backend import Channel, KioskError
 from kiosk.i18n import t
+
+if TYPE_CHECKING:  # a pydantic model: loaded with the first outbox call, after the first frame
+    from kiosk.backend import OutboxMessage
 
 ICONS = {Channel.EMAIL: "✉", Channel.TEXT: "✆", Channel.CALL: "☎"}
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 import httpx
@@ -23,8 +25,9 @@ from kiosk.backend import (
     ServiceUnavailable,
     WrongCode,
 )
+from kiosk.backend.branding import read_branding
 
-BRANDING = Branding(organization="Org", helpdesk="Call 555").model_dump(mode="json")
+BRANDING = asdict(Branding(organization="Org", helpdesk="Call 555"))
 CHECK = {"ok": True, "violations": [], "score": 4, "rules": ["too_short"]}
 FLOW = "f" * 32
 
@@ -139,6 +142,28 @@ async def test_outages_and_odd_answers_are_service_unavailable() -> None:
             await script.backend().start(Purpose.RESET, "alice")
         assert failed.value.params["reason"] == reason
         assert failed.value.code == "service_unavailable" and failed.value.status == 503
+
+
+async def test_the_branding_is_read_without_pydantic_and_judged_by_it_otherwise() -> None:
+    """read_branding takes an answer whose fields have exactly their JSON types (as the API
+    writes them); anything else goes to pydantic, which converts what it can and refuses the
+    rest like any other unreadable answer."""
+    full = asdict(Branding(organization="Org", helpdesk="Call 555", languages=["en", "de"],
+                           purposes=[Purpose.RESET], sign_in_domains=["contoso.org"]))
+    sent = json.loads(json.dumps(full))
+    assert read_branding(sent) == Branding(**full)
+    assert read_branding({**sent, "added_later": 1}) == Branding(**full)  # as pydantic does
+    for odd in ({**full, "code_length": "8"}, {**full, "demo": 1},
+                {"helpdesk": "Call 555"}, {**full, "purposes": ["reboot"]}, [full]):
+        assert read_branding(odd) is None, odd
+
+    script = Script(httpx.Response(200, json={**full, "code_length": "8"}))
+    branding = await script.backend().branding()  # pydantic's lax reading
+    assert branding == Branding(**{**full, "code_length": 8})
+    for odd in ({**full, "purposes": ["reboot"]}, {"helpdesk": "Call 555"}):
+        with pytest.raises(ServiceUnavailable) as failed:
+            await Script(httpx.Response(200, json=odd)).backend().branding()
+        assert failed.value.params["reason"] == "bad_response"
 
 
 async def test_ids_cannot_leave_their_path_segment() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 
 from kiosk.backend import (
     Channel,
@@ -68,8 +69,7 @@ class Recorder:
                                error.message, self._clean(error.support_code, "support_code"),
                                self._clean(error.params)))
             return None
-        dump = (result.model_dump(mode="json") if hasattr(result, "model_dump")
-                else [r.model_dump(mode="json") for r in result])
+        dump = to_jsonable_python(result)  # a model, a list of them, or Branding (a dataclass)
         if isinstance(dump, dict):
             dump = {**dump, "questions": sorted(dump.get("questions", []),
                                                 key=lambda q: q["id"])} \

@@ -17,7 +17,7 @@ from kiosk.adapters.deferred import Build, DeferredBackend
 from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.backend import Backend
 from kiosk.engine.branding import policy_branding
-from kiosk.engine.demo_policy import demo_policy
+from kiosk.engine.demo_policy import demo_branding, demo_policy
 from kiosk.engine.engine import Engine
 from kiosk.screens.identify import IdentifyScreen
 from kiosk.screens.outcome import ProblemScreen
@@ -138,3 +138,11 @@ async def test_a_build_failing_under_a_visitor_is_retried_after_the_problem_scre
         engine = engine_build.built()
         assert engine is not None
         engine.db.dispose()
+
+
+def test_the_demos_first_frame_is_drawn_from_the_branding_its_engine_answers(
+        tmp_path: Path) -> None:
+    """`kiosk demo` reads its first frame's branding straight from the demo policy (no
+    pydantic before that frame): it is the engine's own answer, but for the sign-in forms the
+    engine learns from its directory (so the welcome screen is not drawn again)."""
+    assert demo_branding() == policy_branding(demo_policy(tmp_path))

@@ -1,8 +1,10 @@
 """What `kiosk run --remote` and `kiosk demo` load before their first screen: a remote terminal
 never loads the engine, SQLAlchemy or argon2, and the demo does not load click (its plain
 arguments are read by kiosk.ui_commands.start_plain; httpx, which the remote client needs,
-loads click itself). Each runs headless in a subprocess
-through the console script's `main()`, until its first screen is up."""
+loads click itself). Neither loads pydantic, SQLAlchemy, argon2 or the engine before its
+welcome screen is mounted (issue 14: start-up time, bench/startup.py); the demo builds its
+engine after that. Each runs headless in a subprocess through the console script's `main()`,
+until its first screen is up."""
 
 from __future__ import annotations
 
@@ -10,15 +12,30 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 PROBE = """
 import json, sys
 from kiosk.app import KioskApp
 from kiosk.screens.outcome import ProblemScreen
+from kiosk.screens.welcome import WelcomeScreen
 
-first_screen = []
+first_screen, at_welcome = [], []
 mount, run = KioskApp.on_mount, KioskApp.run
+welcome_mount = WelcomeScreen.on_mount
+
+def on_welcome_mount(self):
+    if not at_welcome:  # what was loaded when the first welcome screen was mounted
+        at_welcome.append(sorted(sys.modules))
+    welcome_mount(self)
+
+WelcomeScreen.on_mount = on_welcome_mount
 
 async def on_mount(self):
     await mount(self)
@@ -35,14 +52,53 @@ try:
     main()
 except SystemExit:
     pass
-print(json.dumps({"screen": first_screen, "modules": sorted(sys.modules)}))
+print(json.dumps({"screen": first_screen, "modules": sorted(sys.modules),
+                  "at_welcome": at_welcome[0] if at_welcome else None}))
 """
 
 NEVER_REMOTE = ("sqlalchemy", "argon2", "kiosk.engine.engine", "kiosk.engine.core",
                 "kiosk.engine.db", "kiosk.adapters.embedded", "kiosk.adapters.deferred")
+# nothing of these before the first welcome screen (the first frame), remote or demo
+NOT_BEFORE_WELCOME = ("pydantic", "pydantic_core", "sqlalchemy", "argon2",
+                      "kiosk.engine.engine", "kiosk.engine.config", "kiosk.backend.types",
+                      "kiosk.backend.operations")
+BRANDING = {"organization": "Contoso", "helpdesk": "IT helpdesk, room 1.12"}
 
 
-def started(args: list[str], cwd: Path) -> dict[str, list[str]]:
+class StandInApi(BaseHTTPRequestHandler):
+    """The API's `branding` (all a remote kiosk asks before its welcome screen); 503 else."""
+
+    def do_GET(self) -> None:
+        found = self.path == "/v1/branding"
+        body = json.dumps(BRANDING if found else {"code": "service_unavailable"}).encode()
+        self.send_response(200 if found else 503)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def api() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StandInApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def api_key(tmp_path: Path) -> Path:
+    key = tmp_path / "api.key"
+    key.write_text("kiosk_test_key\n", encoding="utf-8")
+    key.chmod(0o600)
+    return key
+
+
+def started(args: list[str], cwd: Path) -> dict[str, Any]:
     env = {**os.environ, "TMPDIR": str(cwd)}  # the demo's throwaway directory goes there
     out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args)], capture_output=True,
                          text=True, check=True, cwd=cwd, timeout=300, env=env)
@@ -54,11 +110,8 @@ def loaded(modules: list[str], names: tuple[str, ...]) -> list[str]:
 
 
 def test_a_remote_kiosk_loads_no_engine_sqlalchemy_or_argon2(tmp_path: Path) -> None:
-    key = tmp_path / "api.key"
-    key.write_text("kiosk_test_key\n", encoding="utf-8")
-    key.chmod(0o600)
-    result = started(["run", "--remote", "http://127.0.0.1:9", "--api-key-file", str(key),
-                      "--log", str(tmp_path / "kiosk.log")], tmp_path)
+    result = started(["run", "--remote", "http://127.0.0.1:9", "--api-key-file",
+                      str(api_key(tmp_path)), "--log", str(tmp_path / "kiosk.log")], tmp_path)
     assert result["screen"] == ["ProblemScreen"]  # nothing listens there: service unavailable
     assert loaded(result["modules"], NEVER_REMOTE) == []
     assert "kiosk.adapters.remote" in result["modules"]
@@ -70,3 +123,23 @@ def test_the_demo_draws_its_welcome_screen_without_click(tmp_path: Path) -> None
     assert loaded(result["modules"], ("click",)) == []
     assert list(tmp_path.glob("kiosk-demo-*")) == []  # its throwaway directory is gone
 
+
+
+def test_a_remote_kiosk_draws_its_welcome_screen_before_pydantic(
+        tmp_path: Path, api: str) -> None:
+    """The API's branding is read without pydantic (kiosk.backend.branding.read_branding): the
+    operation table and its validators load with the first call that needs them."""
+    result = started(["run", "--remote", api, "--api-key-file", str(api_key(tmp_path)),
+                      "--log", str(tmp_path / "kiosk.log")], tmp_path)
+    assert result["screen"] == ["WelcomeScreen"]
+    assert loaded(result["at_welcome"], NOT_BEFORE_WELCOME) == []
+    assert "httpx" in result["at_welcome"]  # the branding came over HTTP
+
+
+def test_the_demo_draws_its_welcome_screen_before_pydantic_and_its_engine(
+        tmp_path: Path) -> None:
+    """The demo's first frame comes from kiosk.engine.demo_policy.demo_branding; the policy's
+    models, the engine, SQLAlchemy and argon2 load in the build thread after that frame."""
+    result = started(["demo"], tmp_path)
+    assert result["screen"] == ["WelcomeScreen"]
+    assert loaded(result["at_welcome"], NOT_BEFORE_WELCOME) == []
