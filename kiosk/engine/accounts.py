@@ -190,7 +190,10 @@ def eligibility(policy: Policy, purpose: Purpose, user: User, groups: set[str],
 
 
 def registration_status(policy: Policy, now: datetime, user: User,
-                        reg: registry.Registered) -> RegistrationStatus:
+                        reg: registry.Registered,
+                        owned: frozenset[str] = frozenset()) -> RegistrationStatus:
+    """`owned`: contact kinds the directory supplies (LDAP/AD mail, phone): registered if the
+    entry has them, never offered to register or change here (the helpdesk changes them)."""
     masks = masks_of(reg)
     usable = usable_methods(policy, user, reg)
     needed = 2 if user.is_admin else policy.sspr.methods_required
@@ -198,7 +201,7 @@ def registration_status(policy: Policy, now: datetime, user: User,
     due = days > 0 and (user.registered_at is None
                         or now - user.registered_at > timedelta(days=days))
     available = [MethodKind(m) for m in policy.sspr.methods
-                 if not (m == "questions" and user.is_admin)]
+                 if not (m == "questions" and user.is_admin) and m not in owned]
     return RegistrationStatus(
         registered=[MethodOption(kind=MethodKind(k), masked=masks.get(k, ""),
                                  channels=CHANNELS_OF[k]) for k in usable],

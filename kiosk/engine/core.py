@@ -218,7 +218,8 @@ class Core:
         if flow.step == Step.REGISTER and flow.user_id is not None:
             user = self.user_of(conn, flow)
             flow.registration = accounts.registration_status(
-                self.policy, self.clock.now(), user, registry.load(conn, user.id))
+                self.policy, self.clock.now(), user, registry.load(conn, user.id),
+                self.directory.owned_contacts)
         return view(conn, flow, options, accounts.required_shown(self.policy, flow))
 
     # ------------------------------------------------------------ blocks

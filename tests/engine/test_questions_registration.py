@@ -234,3 +234,21 @@ def test_without_registration_required_a_change_goes_on(tmp_path: Path) -> None:
     kiosk = engine.session(TERMINAL)
     state = kiosk.sign_in(kiosk.start("change", "erin").flow_id, "Erin-demo-pass-1")
     assert state.step == Step.NEW_PASSWORD
+
+
+def test_registration_does_not_offer_what_the_directory_supplies(engine: Engine) -> None:
+    """LDAP / AD supply email and phones: the registration step lists only what the visitor
+    can register here (registering a supplied kind is refused; the next lookup would drop it)."""
+    from kiosk.engine import accounts, registry
+
+    with engine.db.begin() as conn:
+        user = engine.directory.find(conn, "erin")
+        assert user is not None
+        reg = registry.load(conn, user.id)
+    now = engine.clock.now()
+    everything = accounts.registration_status(engine.policy, now, user, reg)
+    owned = accounts.registration_status(engine.policy, now, user, reg,
+                                         frozenset({"email", "mobile"}))
+    assert {"email", "mobile"} <= {kind.value for kind in everything.available}
+    assert not {"email", "mobile"} & {kind.value for kind in owned.available}
+    assert owned.missing == everything.missing  # what the account still needs is unchanged

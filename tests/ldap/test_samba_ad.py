@@ -252,6 +252,10 @@ def test_contacts_come_from_the_entry_and_follow_it(
     state = engine.session(TERMINAL).sign_in(state.flow_id, AD_START_PASSWORD)
     state = email_gate(engine, state.flow_id, sam)
     assert state.step == Step.REGISTER
+    # the registration screen does not offer what the directory supplies
+    assert state.registration is not None
+    offered = {kind.value for kind in state.registration.available}
+    assert not offered & {"email", "mobile", "office"}, offered
     with pytest.raises(InvalidInput) as refused:
         engine.session(TERMINAL).add_phone(state.flow_id, "mobile", "+1 206 555 0199", "text")
     assert "directory" in refused.value.message
