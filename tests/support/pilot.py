@@ -102,6 +102,13 @@ class Kiosk(Generic[AppT]):
     async def enter(self) -> None:
         await self.press("enter")
 
+    def enter_while_busy(self) -> None:
+        """Enter as the terminal sends it, without Pilot's wait for the app to go idle: for a
+        submit whose backend call is held up (the app stays busy until it returns)."""
+        enter = events.Key("enter", "\r")
+        enter.set_sender(self.app)
+        self.app._driver.send_message(enter)  # type: ignore[union-attr]
+
 
 @asynccontextmanager
 async def driving(app: AppT, size: tuple[int, int] = SIZE) -> AsyncIterator[Kiosk[AppT]]:

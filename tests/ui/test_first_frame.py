@@ -11,8 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual import events
-
 from kiosk.adapters.deferred import Build, DeferredBackend
 from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.backend import Backend
@@ -58,10 +56,7 @@ async def test_a_fast_visitor_waits_on_the_first_call_for_the_engine(
         await k.press("1")
         await k.at(IdentifyScreen)
         await k.type("alice")
-        # enter, without Pilot's wait for idle (the screen is busy until the build is done)
-        enter = events.Key("enter", "\r")
-        enter.set_sender(k.app)
-        k.app._driver.send_message(enter)  # type: ignore[union-attr]
+        k.enter_while_busy()  # the screen is busy until the build is done
         await until(lambda: k.app._busy)  # waiting on the build, on the same screen
         assert isinstance(k.app.screen, IdentifyScreen)
         assert k.app.screen.query("Button.-busy")
@@ -124,9 +119,7 @@ async def test_a_build_failing_under_a_visitor_is_retried_after_the_problem_scre
         await k.press("1")
         await k.at(IdentifyScreen)
         await k.type("alice")
-        enter = events.Key("enter", "\r")
-        enter.set_sender(k.app)
-        k.app._driver.send_message(enter)  # type: ignore[union-attr]
+        k.enter_while_busy()
         await until(lambda: k.app._busy)
         waiting.set()  # now the build fails, under both calls
         screen = await k.at(ProblemScreen)

@@ -390,7 +390,7 @@ async def test_a_late_answer_after_an_idle_reset_is_dropped(
             await k.press("1")
             await k.at(IdentifyScreen)
             await k.type("alice")
-            app._driver.send_message(events.Key("enter", "\r"))  # type: ignore[union-attr]
+            k.enter_while_busy()
             await until(lambda: app._busy)  # the call hangs in the backend
             clock.advance(seconds=91)
             await until(lambda: isinstance(app.screen, IdleWarning))
