@@ -96,8 +96,8 @@ def _check_in_worker(policy: passwords.PasswordPolicy, password: str, user_terms
         pool = _pool
     if pool is not None:
         try:
-            return pool.submit(_check, policy.cfg, policy.organization_name, password,
-                               tuple(user_terms), current_password).result()
+            return pool.submit(_check, policy.cfg.model_dump_json(), policy.organization_name,
+                               password, tuple(user_terms), current_password).result()
         except BrokenProcessPool:
             log.warning("a password check worker ended; starting new ones")
             _restart(pool)
@@ -115,8 +115,8 @@ def _policy(cfg_json: str, organization_name: str) -> passwords.PasswordPolicy:
     return passwords.PasswordPolicy(Password.model_validate_json(cfg_json), organization_name)
 
 
-def _check(cfg: Password, organization_name: str, password: str, user_terms: tuple[str, ...],
+def _check(cfg_json: str, organization_name: str, password: str, user_terms: tuple[str, ...],
            current_password: str | None) -> PasswordCheck:
-    """Runs in a worker."""
-    return _policy(cfg.model_dump_json(), organization_name).check_here(
+    """Runs in a worker; `cfg_json` is the `[password]` section (the policy cache's key)."""
+    return _policy(cfg_json, organization_name).check_here(
         password, user_terms=user_terms, current_password=current_password)
