@@ -84,6 +84,7 @@ KIOSK_LOG = logging.getLogger("kiosk")
 T = TypeVar("T")
 
 STYLES = Path(__file__).with_name("styles")
+FIRST_FRAME_OUT = 0.15  # seconds from the first refresh to the backend's build (on_mount)
 
 # errors after which the flow is over: a screen of their own (its kind), with the helpdesk and
 # the support code
@@ -229,8 +230,11 @@ class KioskApp(App[str | None], inherit_bindings=False):
             return
         self._apply_branding(self.branding)
         await self._first_visit()
-        # the backend (in `kiosk demo` and `kiosk run`, the engine's build) after the first frame
-        self.call_after_refresh(self._start_confirming)
+        # the backend (in `kiosk demo` and `kiosk run`, the engine's build) after the first
+        # frame is on the terminal: Textual's writer thread puts it there after the refresh, and
+        # a build started at once (imports, holding the GIL) made that 30-40 ms later
+        # (bench/startup.py). A visitor's first call starts the build at once anyway.
+        self.call_after_refresh(self.set_timer, FIRST_FRAME_OUT, self._start_confirming)
 
     async def load_branding(self) -> None:
         try:

@@ -100,6 +100,8 @@ def _die_cleanly_on(signums: tuple[int, ...], cleanup: Callable[[], None] | None
 def exit_note(backend: object) -> str:
     """What the operator is told at the exit about the backend (the visitor saw only "service
     unavailable"): a refused API key is not a dead server."""
+    built = getattr(backend, "built", None)  # a DeferredBackend: the backend it made, if any
+    backend = (built() if callable(built) else None) or backend
     if getattr(backend, "key_refused", False):
         return (f"API key refused by {getattr(backend, 'url', 'the API')}: check the key file "
                 "(--api-key-file / kiosk.api_key_file) and whether the key was revoked "
@@ -276,11 +278,12 @@ def start_run(policy_file: str | None = None, kiosk_mode: bool = False,
     name = (terminal if terminal and terminal.startswith("ssh:")  # kiosk serve-ssh
             else f"console:{terminal or socket.gethostname()}")
     if remote:  # the API names the terminal by its key: api:<key id>
-        from kiosk.adapters.remote import open_remote_backend, read_api_key
+        from kiosk.adapters.remote_start import api_base, read_api_key
 
         if not api_key_file:
             raise StartError("--remote needs --api-key-file", usage=True)
         try:
+            api_base(remote)
             read_api_key(api_key_file)
         except ValueError as exc:
             raise StartError(str(exc)) from None
@@ -300,9 +303,16 @@ def start_run(policy_file: str | None = None, kiosk_mode: bool = False,
 
     engine: Build[Any] | None = None
     branding: Branding | None = None
-    if remote:
-        def make_backend() -> Backend:
-            return as_backend(open_remote_backend(remote or "", api_key_file or ""))
+    if remote:  # httpx and the client load after the first frame, drawn from the last branding
+        from kiosk.adapters.remote_start import (
+            branding_cache_file,
+            cached_branding,
+            remote_after_first_frame,
+        )
+
+        cache = branding_cache_file(remote)
+        branding = cached_branding(cache)
+        make_backend = remote_after_first_frame(remote, api_key_file or "", cache)
     else:  # the engine (database, migrations) is built after the first frame
         from kiosk.engine.branding import policy_branding
 

@@ -116,6 +116,10 @@ class DeferredBackend:
                 self._backend = self._make(built)
         return self._backend
 
+    def built(self) -> Backend | None:
+        """The backend made after the build (None before): e.g. whether its API key was refused."""
+        return self._backend
+
     async def close(self) -> None:
         if self._backend is not None:
             await self._backend.close()

@@ -24,10 +24,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import ssl
-import stat
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -37,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from kiosk.adapters.remote_start import api_base, read_api_key, remember_branding
 from kiosk.backend import (
     CALLS,
     ERRORS,
@@ -164,6 +163,8 @@ async def _branding(self: RemoteBackend) -> Branding:
     branding = read_branding(data)
     if branding is None:
         branding = _validated(_route("branding"), data)
+    if self.branding_cache is not None:
+        remember_branding(self.branding_cache, branding)
     return branding
 
 
@@ -181,11 +182,9 @@ class RemoteBackend:
         verify: bool | str | ssl.SSLContext = True,
         retry_delay: float = 0.25,
         transport: httpx.AsyncBaseTransport | None = None,
+        branding_cache: Path | None = None,
     ) -> None:
-        base = url.rstrip("/")
-        base = base.removesuffix("/v1")
-        if not base.startswith(("http://", "https://")):
-            raise ValueError(f"the API URL must start with http:// or https:// (got {url!r})")
+        base = api_base(url)
         if not api_key or any(ch.isspace() for ch in api_key):
             raise ValueError("the API key is empty or contains white space")
         if isinstance(verify, str):
@@ -193,6 +192,8 @@ class RemoteBackend:
         self.url = base
         self.retry_delay = retry_delay
         self.key_refused = False  # the API answered 401: said in the log and at the exit
+        # where `kiosk run` keeps the last branding for its next start (remote_start)
+        self.branding_cache = branding_cache
         self._client = httpx.AsyncClient(
             base_url=base,
             headers={"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT,
@@ -308,23 +309,6 @@ def _plain(item: object) -> object:
     if isinstance(item, list):
         return [_plain(each) for each in item]
     return item
-
-
-def read_api_key(key_file: str | Path) -> str:
-    """The key from its file (surrounding white space dropped); warns when others may read it."""
-    path = Path(key_file)
-    try:
-        mode = path.stat().st_mode
-        key = path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ValueError(f"cannot read the API key file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ValueError(f"the API key file {path} is not text") from None
-    if not key:
-        raise ValueError(f"the API key file {path} is empty")
-    if os.name == "posix" and mode & (stat.S_IRGRP | stat.S_IROTH):
-        log.warning("the API key file %s is readable by other users (chmod 600 it)", path)
-    return key
 
 
 def open_remote_backend(url: str, key_file: str | Path, **options: Any) -> RemoteBackend:

@@ -56,8 +56,7 @@ print(json.dumps({"screen": first_screen, "modules": sorted(sys.modules),
                   "at_welcome": at_welcome[0] if at_welcome else None}))
 """
 
-NEVER_REMOTE = ("sqlalchemy", "argon2", "kiosk.engine.engine", "kiosk.engine.core",
-                "kiosk.engine.db", "kiosk.adapters.embedded", "kiosk.adapters.deferred")
+NEVER_REMOTE = ("sqlalchemy", "argon2", "kiosk.engine", "kiosk.adapters.embedded")
 # nothing of these before the first welcome screen (the first frame), remote or demo
 NOT_BEFORE_WELCOME = ("pydantic", "pydantic_core", "sqlalchemy", "argon2",
                       "kiosk.engine.engine", "kiosk.engine.config", "kiosk.backend.types",
@@ -99,7 +98,8 @@ def api_key(tmp_path: Path) -> Path:
 
 
 def started(args: list[str], cwd: Path) -> dict[str, Any]:
-    env = {**os.environ, "TMPDIR": str(cwd)}  # the demo's throwaway directory goes there
+    # the demo's throwaway directory goes there; and the remote kiosk's branding cache
+    env = {**os.environ, "TMPDIR": str(cwd), "XDG_CACHE_HOME": str(cwd / "cache")}
     out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args)], capture_output=True,
                          text=True, check=True, cwd=cwd, timeout=300, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -134,6 +134,19 @@ def test_a_remote_kiosk_draws_its_welcome_screen_before_pydantic(
     assert result["screen"] == ["WelcomeScreen"]
     assert loaded(result["at_welcome"], NOT_BEFORE_WELCOME) == []
     assert "httpx" in result["at_welcome"]  # the branding came over HTTP
+    assert list((tmp_path / "cache" / "helpdesk-kiosk").glob("branding-*.json"))
+
+
+def test_a_remote_kiosk_draws_its_next_welcome_screen_before_httpx(
+        tmp_path: Path, api: str) -> None:
+    """From its second start on, from the branding its API gave last time
+    (kiosk.adapters.remote_start): httpx and the API's answer come after the first frame."""
+    args = ["run", "--remote", api, "--api-key-file", str(api_key(tmp_path)),
+            "--log", str(tmp_path / "kiosk.log")]
+    started(args, tmp_path)  # the first start asks the API first, and keeps its branding
+    result = started(args, tmp_path)
+    assert result["screen"] == ["WelcomeScreen"]
+    assert loaded(result["at_welcome"], ("httpx", "httpcore", *NOT_BEFORE_WELCOME)) == []
 
 
 def test_the_demo_draws_its_welcome_screen_before_pydantic_and_its_engine(
