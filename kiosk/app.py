@@ -249,7 +249,10 @@ class KioskApp(App[str | None], inherit_bindings=False):
     async def _no_branding(self, exc: Exception) -> None:
         if not isinstance(exc, KioskError):
             self.log_exception(exc, "branding")
-        self.branding = Branding(organization="", helpdesk="")
+        if not self._preview:
+            self.branding = Branding(organization="", helpdesk="")
+        # else the preview's (the policy's, or the API's answer at the last start) still says
+        # whose kiosk this is and whom to call
         await self.push_screen(ProblemScreen("service_unavailable", retry=True))
 
     @property

@@ -75,6 +75,7 @@ async def test_a_database_error_in_the_build_is_service_unavailable_then_retried
         screen = await k.at(ProblemScreen)
         assert screen.kind == "service_unavailable"
         await k.sees("The service is not available")
+        await k.sees(policy_branding(policy).organization)  # whose kiosk, whom to call
         missing.mkdir()  # the database can be opened now: "try again" builds again
         await k.enter()
         await k.at(WelcomeScreen)
