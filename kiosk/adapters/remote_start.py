@@ -87,11 +87,11 @@ def cached_branding(file: Path) -> Branding | None:
 def remember_branding(file: Path, branding: Branding) -> None:
     """Keep `branding` in `file` (replaced whole, never half-written); a cache that cannot be
     written (a read-only home on a locked-down terminal) costs only the next start's speed."""
+    if cached_branding(file) == branding:
+        return  # unchanged: no write at every start
     data = {**asdict(branding), "purposes": [purpose.value for purpose in branding.purposes]}
     text = json.dumps(data, ensure_ascii=False, sort_keys=True)
     try:
-        if cached_branding(file) == branding:
-            return  # unchanged: no write at every start
         file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".branding-", suffix=".tmp")
         try:

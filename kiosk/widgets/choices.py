@@ -12,7 +12,7 @@ class Choice(Button, inherit_css=False):
     `inherit_css=False`: Button's default CSS (every variant and style, 1,300 tokens) is the
     largest stylesheet the welcome screen would parse, ~9 ms of the start-up (bench/startup.py).
     A choice is always a compact button in the default style, so it carries only those rules
-    (Textual 8's, renamed) and then its own. Kiosk CSS that styles `Button` names `Choice` too.
+    (Textual 8's, renamed) under its own. Kiosk CSS that styles `Button` names `Choice` too.
     """
 
     DEFAULT_CSS = """
@@ -35,8 +35,8 @@ class Choice(Button, inherit_css=False):
         }
     }
     Choice {
-        width: auto; min-width: 16; height: auto; line-pad: 1;
-        text-align: center; content-align: center middle; pointer: pointer;
+        width: 100%; min-width: 10; height: auto; border: none; padding: 0 1;
+        text-align: left; content-align: left middle; margin: 0 0 1 0; pointer: pointer;
         &.-style-default {
             text-style: bold;
             color: $button-foreground;
@@ -56,8 +56,6 @@ class Choice(Button, inherit_css=False):
             }
         }
     }
-    Choice { width: 100%; min-width: 10; height: auto; border: none; padding: 0 1;
-             text-align: left; content-align: left middle; margin: 0 0 1 0; }
     """
 
     def __init__(
