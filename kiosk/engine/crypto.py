@@ -33,7 +33,11 @@ def _cores() -> int:
 
 # argon2 calls in flight per process, whatever the number of threads, requests or engines:
 # a flood of requests then holds at most cores × memory_cost of memory (64 MiB each by
-# default) and queues the rest, instead of every thread of the server's pool allocating at once
+# default) and queues the rest, instead of every thread of the server's pool allocating at once.
+# Not cores // parallelism, though that would never run more lane threads than cores: with the
+# policy's 4 lanes on 2 cores, one hash at a time did 0.74-0.83x the flows of the argon2
+# ceiling at 50 kiosks against 1.01-1.07x for two (bench/api.py, A/B in one run; the lanes of
+# one hash leave cores idle where they wait for each other)
 ARGON2_CONCURRENCY = _cores()
 # how much lower than the rest of the process argon2 runs (Linux nice steps): a light call
 # (start, send a code, a keystroke's password check) then gets a core ahead of the queue of
