@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import inspect
 import logging
-import secrets
+import os
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -225,16 +226,24 @@ class KioskApp(App[str | None], inherit_bindings=False):
 
     async def on_mount(self) -> None:
         self.set_interval(self.tick_interval, self._idle_tick)
-        if not self._preview:
+        if self._preview:
+            self._apply_branding(self.branding)
+            await self._first_visit()
+        else:
             await self.load_branding()
-            return
-        self._apply_branding(self.branding)
-        await self._first_visit()
         # the backend (in `kiosk demo` and `kiosk run`, the engine's build) after the first
         # frame is on the terminal: Textual's writer thread puts it there after the refresh, and
         # a build started at once (imports, holding the GIL) made that 30-40 ms later
         # (bench/startup.py). A visitor's first call starts the build at once anyway.
-        self.call_after_refresh(self.set_timer, FIRST_FRAME_OUT, self._start_confirming)
+        self.call_after_refresh(self.set_timer, FIRST_FRAME_OUT, self._first_frame_out)
+
+    def _first_frame_out(self) -> None:
+        # `kiosk run` / `kiosk demo` start with the cyclic garbage collector off (kiosk.cli):
+        # the start-up makes hundreds of thousands of objects that live as long as the process,
+        # and collections of them took 35-45 ms of a 300 ms start, one full collection 17-26
+        # ms in the middle of the first frame. From here on it runs as usual.
+        gc.enable()
+        self._start_confirming()
 
     async def load_branding(self) -> None:
         try:
@@ -610,7 +619,8 @@ class KioskApp(App[str | None], inherit_bindings=False):
         """Log an unexpected exception without secrets: its type and where it happened (file,
         line, function), never its message (which may quote input), local variables or source
         text. Returns a reference for the log."""
-        ref = support_code or f"ERR-{secrets.token_hex(3).upper()}"
+        # os.urandom, as secrets.token_hex uses: `secrets` loads hashlib and hmac at start-up
+        ref = support_code or f"ERR-{os.urandom(3).hex().upper()}"
         frames = "".join(f"  {f.filename}:{f.lineno} in {f.name}\n"
                          for f in traceback.extract_tb(exc.__traceback__))
         log.error("unexpected %s in %s [ref %s]\n%s", type(exc).__qualname__, where, ref, frames)

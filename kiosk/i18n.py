@@ -14,7 +14,6 @@ flow or of the person a notice goes to.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import string
@@ -83,6 +82,8 @@ class Translator:
 
     def html(self, key: str, /, **values: Any) -> str:
         """The same text for HTML: the template and every value escaped."""
+        import html  # for e-mail bodies only: html.entities' table is no load for the UI's start
+
         safe = {name: html.escape(str(value)) for name, value in values.items()}
         return _format(html.escape(self.template(key)), safe)
 
