@@ -49,10 +49,15 @@ class WriterQueue:
     (the first INSERT, UPDATE or DELETE of a transaction) and given back at its end, and each
     goes the moment the one before commits. Reads never queue, nor does a transaction's
     directory lookup before its first write. Another process on the same file still meets the
-    busy handler. Re-entrant: a thread with two connections writing waits for neither."""
+    busy handler. Re-entrant: a thread with two connections writing waits for neither.
+
+    A writer waits at most WAIT seconds (SQLite's busy timeout), then goes on to SQLite as
+    before: a lock never given back (a connection lost without commit or rollback) costs each
+    writer that wait, never a hang."""
 
     WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
     KEY = "kiosk.writer"
+    WAIT = 5.0
 
     def __init__(self, engine: Engine) -> None:
         self._lock = threading.RLock()
@@ -65,8 +70,10 @@ class WriterQueue:
     def _before(self, conn: Connection, _cursor: object, statement: str, *_: object) -> None:
         if conn.info.get(self.KEY) or not statement.lstrip()[:7].upper().startswith(self.WRITES):
             return
-        self._lock.acquire()
-        conn.info[self.KEY] = True
+        if self._lock.acquire(timeout=self.WAIT):
+            conn.info[self.KEY] = True
+        else:
+            log.warning("SQLite writer queue: waited %.0f s; writing without it", self.WAIT)
 
     # SQLAlchemy tells of a commit before making it: the next writer let in then would find
     # the file still locked and sleep. So the transaction ends here, then the queue moves; the
@@ -86,12 +93,18 @@ class WriterQueue:
         except sqlite3.Error:
             pass
         finally:
-            self._lock.release()
+            self._release()
 
     def _reset(self, dbapi_connection: object, connection_record: Any,
                reset_state: object) -> None:
         if connection_record.info.pop(self.KEY, False):
+            self._release()
+
+    def _release(self) -> None:
+        try:
             self._lock.release()
+        except RuntimeError:  # returned to the pool by another thread (garbage collection)
+            log.warning("SQLite writer queue: released by another thread; others wait it out")
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

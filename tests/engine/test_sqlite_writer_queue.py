@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, event, insert, select
 from sqlalchemy.engine.interfaces import DBAPIConnection
 
-from kiosk.engine.db import create_db_engine
+from kiosk.engine.db import WriterQueue, create_db_engine
 
 rows = Table("rows", MetaData(), Column("id", Integer, primary_key=True),
              Column("who", String(20)))
@@ -107,3 +107,30 @@ def test_a_transaction_ended_any_way_lets_the_next_writer_in(db: Engine, ending:
     assert done == ["next"]
     with db.connect() as conn:
         assert [r.who for r in conn.execute(select(rows.c.who))] == ["next"]
+
+
+def test_a_queue_never_given_back_costs_a_wait_not_a_hang(
+        db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection lost with the queue held (no commit, rollback or return to the pool):
+    writers wait WriterQueue.WAIT, then write as before the queue."""
+    monkeypatch.setattr(WriterQueue, "WAIT", 0.2)
+    held, done = threading.Event(), threading.Event()
+    holder = db.connect()
+
+    def lose_it() -> None:
+        holder.exec_driver_sql("INSERT INTO rows (who) VALUES ('lost')")
+        holder.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
+        held.set()
+        done.wait(60)  # the thread keeps the queue; its connection is done with the file
+
+    thread = threading.Thread(target=lose_it)
+    thread.start()
+    assert held.wait(30)
+    try:
+        with db.begin() as conn:
+            conn.execute(insert(rows).values(who="after"))
+        with db.connect() as conn:
+            assert [r.who for r in conn.execute(select(rows.c.who))] == ["after"]
+    finally:
+        done.set()
+        thread.join(30)
