@@ -237,6 +237,15 @@ class KioskApp(App[str | None], inherit_bindings=False):
         # (bench/startup.py). A visitor's first call starts the build at once anyway.
         self.call_after_refresh(self.set_timer, FIRST_FRAME_OUT, self._first_frame_out)
 
+    def delay_update(self, delay: float = 0.05) -> None:
+        # Textual holds all drawing for 50 ms at each mode switch, to mask the change of
+        # screens. The first visit's switch comes from the blank start-up screen: nothing to
+        # mask, and the first frame waited those 50 ms (a sixth of `kiosk demo`'s start-up,
+        # bench/startup.py). Every later visit keeps the mask.
+        if not self.ready and self._visit <= 1:
+            return
+        super().delay_update(delay)
+
     def _first_frame_out(self) -> None:
         # `kiosk run` / `kiosk demo` start with the cyclic garbage collector off (kiosk.cli):
         # the start-up makes hundreds of thousands of objects that live as long as the process,

@@ -11,6 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from textual.app import App
+
 from kiosk.adapters.deferred import Build, DeferredBackend
 from kiosk.adapters.embedded import EmbeddedBackend
 from kiosk.backend import Backend
@@ -140,3 +143,27 @@ def test_the_demos_first_frame_is_drawn_from_the_branding_its_engine_answers(
     pydantic before that frame): it is the engine's own answer, but for the sign-in forms the
     engine learns from its directory (so the welcome screen is not drawn again)."""
     assert demo_branding() == policy_branding(demo_policy(tmp_path))
+
+
+async def test_the_first_welcome_screen_is_not_held_back_later_visits_are(
+        drive: Drive, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual holds all drawing for 50 ms at a mode switch to mask the change of screens
+    (App.delay_update). The first visit's switch comes from the blank start-up screen: nothing
+    to mask, so the first frame is not held (bench/startup.py); later visits keep the mask."""
+    held: list[int] = []
+    textual_delay = App.delay_update
+
+    def noting(app: App[Any], delay: float = 0.05) -> None:
+        held.append(getattr(app, "_visit", -1))
+        textual_delay(app, delay)
+
+    monkeypatch.setattr(App, "delay_update", noting)
+    async with drive() as k:
+        await k.at(WelcomeScreen)
+        await until(lambda: k.app.ready)
+        assert held == []
+        await k.press("1")
+        await k.at(IdentifyScreen)
+        await k.app._new_visit()  # the next visitor
+        await k.at(WelcomeScreen)
+        assert held == [2]
