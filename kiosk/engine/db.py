@@ -52,11 +52,12 @@ class WriterQueue:
     busy handler. Re-entrant: a thread with two connections writing waits for neither.
 
     A writer waits at most WAIT seconds (SQLite's busy timeout), then goes on to SQLite as
-    before: a lock never given back (a connection lost without commit or rollback) costs each
-    writer that wait, never a hang."""
+    before for the rest of its transaction: a lock never given back (a connection lost without
+    commit or rollback) costs each transaction that wait once, never a hang."""
 
     WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-    KEY = "kiosk.writer"
+    KEY = "kiosk.writer"  # in conn.info: HELD, or SKIPPED after a wait that ran out
+    HELD, SKIPPED = "held", "skipped"
     WAIT = 5.0
 
     def __init__(self, engine: Engine) -> None:
@@ -68,11 +69,12 @@ class WriterQueue:
         event.listen(engine.pool, "reset", self._reset)
 
     def _before(self, conn: Connection, _cursor: object, statement: str, *_: object) -> None:
-        if conn.info.get(self.KEY) or not statement.lstrip()[:7].upper().startswith(self.WRITES):
+        if self.KEY in conn.info or not statement.lstrip()[:7].upper().startswith(self.WRITES):
             return
         if self._lock.acquire(timeout=self.WAIT):
-            conn.info[self.KEY] = True
+            conn.info[self.KEY] = self.HELD
         else:
+            conn.info[self.KEY] = self.SKIPPED  # this transaction does not wait again
             log.warning("SQLite writer queue: waited %.0f s; writing without it", self.WAIT)
 
     # SQLAlchemy tells of a commit before making it: the next writer let in then would find
@@ -86,7 +88,7 @@ class WriterQueue:
         self._end(conn, "rollback")
 
     def _end(self, conn: Connection, how: str) -> None:
-        if not conn.info.pop(self.KEY, False):
+        if conn.info.pop(self.KEY, None) != self.HELD:
             return
         try:
             getattr(conn.connection.dbapi_connection, how)()
@@ -97,7 +99,7 @@ class WriterQueue:
 
     def _reset(self, dbapi_connection: object, connection_record: Any,
                reset_state: object) -> None:
-        if connection_record.info.pop(self.KEY, False):
+        if connection_record.info.pop(self.KEY, None) == self.HELD:
             self._release()
 
     def _release(self) -> None:

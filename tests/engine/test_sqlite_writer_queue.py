@@ -5,6 +5,7 @@ switch it off to see that they never meet."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,9 +111,9 @@ def test_a_transaction_ended_any_way_lets_the_next_writer_in(db: Engine, ending:
 
 
 def test_a_queue_never_given_back_costs_a_wait_not_a_hang(
-        db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+        db: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     """A connection lost with the queue held (no commit, rollback or return to the pool):
-    writers wait WriterQueue.WAIT, then write as before the queue."""
+    a transaction waits WriterQueue.WAIT once, then writes as before the queue."""
     monkeypatch.setattr(WriterQueue, "WAIT", 0.2)
     held, done = threading.Event(), threading.Event()
     holder = db.connect()
@@ -127,10 +128,13 @@ def test_a_queue_never_given_back_costs_a_wait_not_a_hang(
     thread.start()
     assert held.wait(30)
     try:
-        with db.begin() as conn:
+        with caplog.at_level(logging.WARNING, logger="kiosk.engine.db"), db.begin() as conn:
             conn.execute(insert(rows).values(who="after"))
+            conn.execute(insert(rows).values(who="and again"))  # no second wait
+        waits = [r for r in caplog.records if "waited" in r.getMessage()]
+        assert len(waits) == 1
         with db.connect() as conn:
-            assert [r.who for r in conn.execute(select(rows.c.who))] == ["after"]
+            assert [r.who for r in conn.execute(select(rows.c.who))] == ["after", "and again"]
     finally:
         done.set()
         thread.join(30)
